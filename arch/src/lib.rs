@@ -1,0 +1,13 @@
+//! Per-architecture facts for rgdbserver: how gdb numbers and lays out each
+//! architecture's registers, the target description XML that tells gdb so,
+//! how the Linux kernel's register sets map onto gdb's register file, and the
+//! breakpoint instruction with the PC adjustment after its trap.
+//!
+//! Everything here is pure code with no system calls, so it builds and its
+//! unit tests run on every host: arm64 and MIPS logic is tested on x86_64.
+
+pub mod layout;
+pub mod signals;
+pub mod x86_64;
+
+pub use layout::{RegisterInfo, RegisterLayout};

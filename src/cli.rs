@@ -1,0 +1,158 @@
+//! The command line, compatible with GNU gdbserver's:
+//! `rgdbserver [OPTIONS] COMM PROG [ARGS...]`, `rgdbserver [OPTIONS] --attach
+//! COMM PID` (or `COMM --attach PID`), `rgdbserver [OPTIONS] --multi COMM`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+const EXAMPLES: &str = "\
+COMM is HOST:PORT, :PORT (127.0.0.1 only), 0.0.0.0:PORT (all interfaces),
+[::1]:PORT, - or stdio (talk over stdin/stdout), or a serial device.
+Port 0 picks a free port; `Listening on port N` tells which.
+
+Examples:
+  rgdbserver :1234 ./prog arg1          start ./prog stopped, wait for gdb on 127.0.0.1:1234
+  rgdbserver --attach :1234 4242        attach to process 4242
+  rgdbserver --multi :1234              extended-remote server; use `run` or `attach` from gdb
+  rgdbserver 0.0.0.0:1234 ./prog        accept gdb from other machines
+  gdb -ex 'target remote | rgdbserver - ./prog' ./prog
+
+Then, in gdb:
+  gdb -ex 'target remote :1234' ./prog";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OnDisconnect {
+    /// Launched processes are killed (or kept stopped for a reconnect
+    /// without --once); attached ones are detached and keep running.
+    #[default]
+    Release,
+    /// Keep the process stopped, breakpoints removed, for the next connection.
+    Stay,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rgdbserver",
+    version,
+    about = "A gdbserver for Linux processes: debug a program with gdb over the GDB remote protocol.",
+    after_help = EXAMPLES,
+    override_usage = "rgdbserver [OPTIONS] COMM PROG [ARGS...]\n       rgdbserver [OPTIONS] --attach COMM PID\n       rgdbserver [OPTIONS] --multi COMM"
+)]
+pub struct Cli {
+    /// Attach to the running process PID instead of starting a program.
+    #[arg(long)]
+    pub attach: bool,
+
+    /// Extended-remote server: start with no program; gdb runs or attaches.
+    #[arg(long)]
+    pub multi: bool,
+
+    /// Exit after the first connection ends, instead of waiting for another.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Print debugging messages from the server on stderr.
+    #[arg(long)]
+    pub debug: bool,
+
+    /// Print every remote protocol packet on stderr.
+    #[arg(long = "remote-debug")]
+    pub remote_debug: bool,
+
+    /// Write debugging output to FILE instead of stderr.
+    #[arg(long = "debug-file", value_name = "FILE")]
+    pub debug_file: Option<PathBuf>,
+
+    /// Start PROG directly instead of through /bin/sh -c "exec PROG ARGS".
+    #[arg(long = "no-startup-with-shell")]
+    pub no_startup_with_shell: bool,
+
+    /// Start PROG through the shell (the default).
+    #[arg(long = "startup-with-shell", overrides_with = "no_startup_with_shell")]
+    pub startup_with_shell: bool,
+
+    /// Keep address-space randomization on for launched programs (it is
+    /// turned off by default, as gdbserver does).
+    #[arg(long = "no-disable-randomization")]
+    pub no_disable_randomization: bool,
+
+    /// Turn address-space randomization off (the default).
+    #[arg(
+        long = "disable-randomization",
+        overrides_with = "no_disable_randomization"
+    )]
+    pub disable_randomization: bool,
+
+    /// Offer gdb a memory map (qXfer:memory-map:read) from /proc/PID/maps.
+    /// gdb then refuses addresses outside it, including memory mapped later.
+    #[arg(long = "memory-map")]
+    pub memory_map: bool,
+
+    /// What a lost connection does to the process.
+    #[arg(long = "on-disconnect", value_enum, default_value_t = OnDisconnect::Release)]
+    pub on_disconnect: OnDisconnect,
+
+    /// Where gdb connects: HOST:PORT, :PORT, - / stdio, or a serial device.
+    #[arg(value_name = "COMM")]
+    pub comm: String,
+
+    /// The program and its arguments, or with --attach the PID.
+    #[arg(
+        value_name = "PROG",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub program: Vec<String>,
+}
+
+impl Cli {
+    pub fn startup_with_shell(&self) -> bool {
+        !self.no_startup_with_shell
+    }
+
+    pub fn disable_randomization(&self) -> bool {
+        !self.no_disable_randomization
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("rgdbserver").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn program_arguments_keep_their_dashes() {
+        let cli = parse(&[":1234", "./prog", "--flag", "-x", "arg"]);
+        assert_eq!(cli.comm, ":1234");
+        assert_eq!(cli.program, ["./prog", "--flag", "-x", "arg"]);
+        assert!(!cli.attach);
+    }
+
+    #[test]
+    fn attach_before_or_after_comm() {
+        let before = parse(&["--attach", ":1234", "42"]);
+        let after = parse(&[":1234", "--attach", "42"]);
+        for cli in [before, after] {
+            assert!(cli.attach);
+            assert_eq!(cli.comm, ":1234");
+            assert_eq!(cli.program, ["42"]);
+        }
+    }
+
+    #[test]
+    fn shell_and_randomization_defaults() {
+        let cli = parse(&["--once", ":0", "prog"]);
+        assert!(cli.once && cli.startup_with_shell() && cli.disable_randomization());
+        let cli = parse(&[
+            "--no-startup-with-shell",
+            "--no-disable-randomization",
+            ":0",
+            "prog",
+        ]);
+        assert!(!cli.startup_with_shell() && !cli.disable_randomization());
+    }
+}

@@ -1,0 +1,333 @@
+//! Starting a program under ptrace, stopped at its first instruction, and
+//! attaching to every thread of a running process.
+//!
+//! Like GNU gdbserver, a program is started through `/bin/sh -c "exec PROG
+//! ARGS"` by default (so `$SHELL`-style expansion of the arguments gdb sends
+//! works and the GDB testsuite's expectations hold), with address-space
+//! randomization turned off.
+
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use nix::errno::Errno;
+use nix::sys::ptrace::{self, Options};
+use nix::unistd::{ForkResult, Pid};
+
+use super::ptrace::{self as pt, WaitStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("Cannot exec {program}: {errno}.")]
+    Exec { program: String, errno: Errno },
+    #[error("During startup program exited with code {0}.")]
+    ExitedDuringStartup(i32),
+    #[error("During startup program terminated with signal {0}.")]
+    KilledDuringStartup(i32),
+    #[error("{program}: {what}")]
+    BadProgram { program: String, what: String },
+    #[error("Cannot attach to process {pid}: {errno} ({})", *errno as i32)]
+    Attach { pid: i32, errno: Errno },
+    #[error("{what} failed: {errno}")]
+    Sys { what: &'static str, errno: Errno },
+}
+
+fn sys(what: &'static str) -> impl Fn(Errno) -> LaunchError {
+    move |errno| LaunchError::Sys { what, errno }
+}
+
+/// Options every traced thread gets.
+pub fn trace_options() -> Options {
+    Options::PTRACE_O_TRACECLONE | Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_TRACESYSGOOD
+}
+
+#[derive(Debug, Clone)]
+pub struct LaunchSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub startup_with_shell: bool,
+    pub disable_randomization: bool,
+    /// The protocol runs over our stdin/stdout: the program must not touch them.
+    pub stdio_is_protocol: bool,
+}
+
+/// Quote one word for `sh` so that it reaches the program unchanged.
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+fn cstring(s: impl AsRef<OsStr>) -> Result<CString, LaunchError> {
+    CString::new(s.as_ref().as_bytes()).map_err(|_| LaunchError::BadProgram {
+        program: s.as_ref().to_string_lossy().into_owned(),
+        what: "contains a NUL byte".into(),
+    })
+}
+
+/// A program named with a slash must exist and be executable; anything else
+/// is looked up by the shell or execvp.
+fn check_program(program: &str) -> Result<(), LaunchError> {
+    if !program.contains('/') {
+        return Ok(());
+    }
+    let bad = |what: String| LaunchError::BadProgram {
+        program: program.to_string(),
+        what,
+    };
+    let meta = std::fs::metadata(program).map_err(|e| bad(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(bad("Is a directory".into()));
+    }
+    nix::unistd::access(program, nix::unistd::AccessFlags::X_OK)
+        .map_err(|e| bad(format!("not executable ({e})")))?;
+    Ok(())
+}
+
+/// Fork and exec `spec`, returning the pid of a process stopped (under our
+/// ptrace) at the first instruction of the program itself, past the shell.
+pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
+    check_program(&spec.program)?;
+    let (path, argv) = if spec.startup_with_shell {
+        let shell = std::env::var("SHELL")
+            .ok()
+            .filter(|s| s.starts_with('/'))
+            .unwrap_or_else(|| "/bin/sh".into());
+        let mut command = String::from("exec ");
+        command.push_str(&shell_quote(&spec.program));
+        for arg in &spec.args {
+            command.push(' ');
+            command.push_str(&shell_quote(arg));
+        }
+        let argv = vec![cstring(&shell)?, cstring("-c")?, cstring(&command)?];
+        (cstring(&shell)?, argv)
+    } else {
+        let mut argv = vec![cstring(&spec.program)?];
+        for arg in &spec.args {
+            argv.push(cstring(arg)?);
+        }
+        (cstring(&spec.program)?, argv)
+    };
+    let dev_null = std::fs::File::open("/dev/null").map_err(|e| LaunchError::Sys {
+        what: "open /dev/null",
+        errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+    })?;
+    let (report_read, report_write): (OwnedFd, OwnedFd) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(sys("pipe"))?;
+
+    // SAFETY: the child only makes async-signal-safe calls (dup2, sigprocmask,
+    // signal, personality, ptrace, execv, write, _exit) on data prepared
+    // before the fork.
+    match unsafe { nix::unistd::fork() }.map_err(sys("fork"))? {
+        ForkResult::Child => {
+            let errno = exec_child(spec, &path, &argv, &dev_null);
+            // SAFETY: write/_exit are async-signal-safe; the buffer is ours.
+            unsafe {
+                let code = errno as i32;
+                libc::write(report_write.as_raw_fd(), (&code as *const i32).cast(), 4);
+                libc::_exit(127);
+            }
+        }
+        ForkResult::Parent { child } => {
+            drop(report_write);
+            let mut code = [0u8; 4];
+            let got = nix::unistd::read(&report_read, &mut code).unwrap_or(0);
+            if got == 4 {
+                let _ = pt::wait(child.as_raw(), false);
+                return Err(LaunchError::Exec {
+                    program: spec.program.clone(),
+                    errno: Errno::from_raw(i32::from_ne_bytes(code)),
+                });
+            }
+            finish_startup(child, spec.startup_with_shell)
+        }
+    }
+}
+
+/// Runs in the forked child; returns only if exec failed.
+fn exec_child(
+    spec: &LaunchSpec,
+    path: &CString,
+    argv: &[CString],
+    dev_null: &std::fs::File,
+) -> Errno {
+    // SAFETY: plain async-signal-safe syscalls on valid arguments.
+    unsafe {
+        if spec.stdio_is_protocol {
+            libc::dup2(dev_null.as_raw_fd(), 0);
+            libc::dup2(2, 1);
+        }
+        // The server blocks and ignores signals for its own event loop; the
+        // program must start with the defaults.
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+        for sig in [
+            libc::SIGPIPE,
+            libc::SIGTTOU,
+            libc::SIGTTIN,
+            libc::SIGINT,
+            libc::SIGTERM,
+            libc::SIGHUP,
+        ] {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+        if spec.disable_randomization {
+            let current = libc::personality(0xffff_ffff);
+            if current != -1 {
+                libc::personality((current | libc::ADDR_NO_RANDOMIZE) as libc::c_ulong);
+            }
+        }
+        if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
+            return Errno::last();
+        }
+        let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        if spec.startup_with_shell {
+            libc::execv(path.as_ptr(), ptrs.as_ptr());
+        } else {
+            libc::execvp(path.as_ptr(), ptrs.as_ptr());
+        }
+    }
+    Errno::last()
+}
+
+/// The child has exec'd the shell or the program and stopped with SIGTRAP;
+/// with a shell, run it until it execs the program.
+fn finish_startup(child: Pid, through_shell: bool) -> Result<Pid, LaunchError> {
+    let startup_exit = |status: WaitStatus| match status {
+        WaitStatus::Exited(code) => Some(LaunchError::ExitedDuringStartup(code)),
+        WaitStatus::Signaled(sig) => Some(LaunchError::KilledDuringStartup(sig)),
+        _ => None,
+    };
+    loop {
+        let Some((_, status)) = pt::wait(child.as_raw(), false).map_err(sys("waitpid"))? else {
+            continue;
+        };
+        if let Some(err) = startup_exit(status) {
+            return Err(err);
+        }
+        if status == WaitStatus::Stopped(libc::SIGTRAP) {
+            break;
+        }
+        // Some other signal before exec: pass it on.
+        if let WaitStatus::Stopped(sig) = status {
+            pt::cont(child, sig).map_err(sys("ptrace(CONT)"))?;
+        }
+    }
+    let options = trace_options() | Options::PTRACE_O_EXITKILL;
+    ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
+    if !through_shell {
+        return Ok(child);
+    }
+    pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?;
+    loop {
+        let Some((_, status)) = pt::wait(child.as_raw(), false).map_err(sys("waitpid"))? else {
+            continue;
+        };
+        if let Some(err) = startup_exit(status) {
+            return Err(err);
+        }
+        match status {
+            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => return Ok(child),
+            WaitStatus::Stopped(sig) => pt::cont(child, sig).map_err(sys("ptrace(CONT)"))?,
+            // The shell itself forking or cloning is not expected with `exec`;
+            // let anything else run on.
+            _ => pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?,
+        }
+    }
+}
+
+/// Attach to every thread of `pid`, leaving each stopped. Returns the thread
+/// ids, and for threads whose first stop was not our SIGSTOP, that signal (to
+/// be reported or delivered later).
+pub fn attach_all(pid: Pid) -> Result<Vec<(Pid, Option<i32>)>, LaunchError> {
+    let attach_error = |errno| LaunchError::Attach {
+        pid: pid.as_raw(),
+        errno,
+    };
+    if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        return Err(attach_error(Errno::ESRCH));
+    }
+    let mut threads: Vec<(Pid, Option<i32>)> = Vec::new();
+    // Threads may be created while we attach: scan until a pass finds none new.
+    loop {
+        let mut found_new = false;
+        let entries = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map_err(|_| attach_error(Errno::ESRCH))?;
+        for entry in entries.flatten() {
+            let Some(tid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let tid = Pid::from_raw(tid);
+            if threads.iter().any(|(t, _)| *t == tid) {
+                continue;
+            }
+            match ptrace::attach(tid) {
+                Ok(()) => {}
+                // A thread that exited meanwhile is simply not there.
+                Err(Errno::ESRCH) if tid != pid => continue,
+                Err(errno) => {
+                    for (t, _) in &threads {
+                        let _ = pt::detach(*t, 0);
+                    }
+                    return Err(attach_error(errno));
+                }
+            }
+            found_new = true;
+            let first_signal = wait_attach_stop(tid);
+            match first_signal {
+                Ok(sig) => {
+                    let _ = ptrace::setoptions(tid, trace_options());
+                    threads.push((tid, sig));
+                }
+                Err(_) if tid != pid => continue,
+                Err(errno) => return Err(attach_error(errno)),
+            }
+        }
+        if !found_new {
+            break;
+        }
+    }
+    Ok(threads)
+}
+
+/// Wait for the stop PTRACE_ATTACH causes; returns a signal that arrived first.
+fn wait_attach_stop(tid: Pid) -> Result<Option<i32>, Errno> {
+    let mut other = None;
+    loop {
+        match pt::wait(tid.as_raw(), false)? {
+            Some((_, WaitStatus::Stopped(libc::SIGSTOP))) => return Ok(other),
+            Some((_, WaitStatus::Stopped(sig))) => {
+                // Keep it for later and wait on for our SIGSTOP.
+                other = Some(sig);
+                pt::cont(tid, 0)?;
+            }
+            Some((_, status)) if status.is_exit() => return Err(Errno::ESRCH),
+            _ => pt::cont(tid, 0)?,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quoting_keeps_words_whole() {
+        assert_eq!(shell_quote("plain-word_1.txt"), "plain-word_1.txt");
+        assert_eq!(shell_quote("two words"), "'two words'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME*"), "'$HOME*'");
+    }
+}

@@ -1,0 +1,15 @@
+//! The inferior: a Linux process under ptrace. Process and thread control
+//! (`process`), launching and attaching (`launch`), memory (`memory`),
+//! software breakpoints (`breakpoints`), per-architecture register access
+//! (`regs`), and the pure parsers of what /proc and the dynamic linker tell us
+//! (`maps`, `auxv`, `svr4`).
+
+pub mod auxv;
+pub mod breakpoints;
+pub mod launch;
+pub mod maps;
+pub mod memory;
+pub mod process;
+pub mod ptrace;
+pub mod regs;
+pub mod svr4;

@@ -1,0 +1,691 @@
+//! One traced process and its threads under all-stop control (LLDB's
+//! NativeProcessLinux role): resuming threads as gdb asks, turning wait
+//! statuses into stop events, stopping every other thread when one stops and
+//! keeping their events pending, and detaching or killing cleanly.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use nix::errno::Errno;
+use nix::sys::ptrace;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::breakpoints::SoftwareBreakpoints;
+use super::launch::{self, LaunchError, LaunchSpec};
+use super::memory::{Memory, MemoryError};
+use super::ptrace::{self as pt, Tid, WaitStatus};
+use super::regs::{native, RegsError};
+use super::{auxv, maps, svr4};
+
+/// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
+const TRAP_BRKPT: i32 = 1;
+const TRAP_TRACE: i32 = 2;
+const SI_KERNEL: i32 = 0x80;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error(transparent)]
+    Regs(#[from] RegsError),
+    #[error("ptrace failed on thread {tid}: {errno}")]
+    Ptrace { tid: i32, errno: Errno },
+    #[error("no such thread {0}")]
+    NoSuchThread(i32),
+    #[error("the process has exited")]
+    Exited,
+    #[error("{0}")]
+    Proc(String),
+}
+
+impl ProcessError {
+    /// The errno gdb gets in an `Exx` reply.
+    pub fn errno(&self) -> u8 {
+        match self {
+            ProcessError::Memory(e) => e.errno(),
+            ProcessError::Regs(e) => e.errno(),
+            ProcessError::Ptrace { errno, .. } => *errno as i32 as u8,
+            ProcessError::NoSuchThread(_) | ProcessError::Exited => libc::ESRCH as u8,
+            ProcessError::Proc(_) => libc::EIO as u8,
+            ProcessError::Launch(_) => libc::EIO as u8,
+        }
+    }
+}
+
+fn ptrace_err(tid: Tid) -> impl Fn(Errno) -> ProcessError {
+    move |errno| ProcessError::Ptrace {
+        tid: tid.as_raw(),
+        errno,
+    }
+}
+
+/// Why the process stopped, as reported to gdb. Signals are host numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopEvent {
+    /// Hit one of our software breakpoints; the PC is already moved back to it.
+    Breakpoint {
+        tid: Tid,
+        addr: u64,
+    },
+    /// Finished a single step.
+    Step {
+        tid: Tid,
+    },
+    /// Stopped with a signal (which will be delivered if gdb resumes with it).
+    Signal {
+        tid: Tid,
+        signal: i32,
+    },
+    Exited {
+        code: i32,
+    },
+    Killed {
+        signal: i32,
+    },
+}
+
+impl StopEvent {
+    pub fn tid(&self) -> Option<Tid> {
+        match *self {
+            StopEvent::Breakpoint { tid, .. }
+            | StopEvent::Step { tid }
+            | StopEvent::Signal { tid, .. } => Some(tid),
+            StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
+        }
+    }
+
+    pub fn is_exit(&self) -> bool {
+        self.tid().is_none()
+    }
+}
+
+/// What gdb asked one thread to do on resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeAction {
+    Continue { signal: i32 },
+    Step { signal: i32 },
+}
+
+#[derive(Debug, Default)]
+struct Thread {
+    /// Resumed and not yet seen stopping.
+    running: bool,
+    /// We sent it a SIGSTOP that it has not reported yet.
+    sigstop_expected: bool,
+    /// Last resumed with PTRACE_SINGLESTEP.
+    stepping: bool,
+    /// An event seen while stopping everyone, reported on a later resume.
+    pending: Option<StopEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Launched,
+    Attached,
+}
+
+pub struct Process {
+    pid: Pid,
+    origin: Origin,
+    threads: BTreeMap<Tid, Thread>,
+    /// Threads that reported their first stop before their creator's clone event.
+    early_stops: HashSet<Tid>,
+    memory: Memory,
+    regs: native::RegisterContext,
+    regs_cache: HashMap<Tid, Vec<u8>>,
+    pub breakpoints: SoftwareBreakpoints,
+    /// A pending event chosen on resume, reported without running anything.
+    ready: Option<StopEvent>,
+    exit: Option<StopEvent>,
+}
+
+impl Process {
+    pub fn launch(spec: &LaunchSpec) -> Result<Process, ProcessError> {
+        let pid = launch::launch(spec)?;
+        let mut process = Process::new(pid, Origin::Launched)?;
+        process.threads.insert(pid, Thread::default());
+        Ok(process)
+    }
+
+    pub fn attach(pid: Pid) -> Result<Process, ProcessError> {
+        let threads = launch::attach_all(pid)?;
+        let mut process = Process::new(pid, Origin::Attached)?;
+        for (tid, signal) in threads {
+            let pending = signal.map(|signal| StopEvent::Signal { tid, signal });
+            process.threads.insert(
+                tid,
+                Thread {
+                    pending,
+                    ..Thread::default()
+                },
+            );
+        }
+        Ok(process)
+    }
+
+    fn new(pid: Pid, origin: Origin) -> Result<Process, ProcessError> {
+        Ok(Process {
+            pid,
+            origin,
+            threads: BTreeMap::new(),
+            early_stops: HashSet::new(),
+            memory: Memory::open(pid)?,
+            regs: native::RegisterContext::probe(pid),
+            regs_cache: HashMap::new(),
+            breakpoints: SoftwareBreakpoints::default(),
+            ready: None,
+            exit: None,
+        })
+    }
+
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exit.is_some()
+    }
+
+    pub fn exit_event(&self) -> Option<StopEvent> {
+        self.exit
+    }
+
+    pub fn thread_ids(&self) -> impl Iterator<Item = Tid> + '_ {
+        self.threads.keys().copied()
+    }
+
+    pub fn has_thread(&self, tid: Tid) -> bool {
+        self.threads.contains_key(&tid)
+    }
+
+    pub fn register_context(&self) -> &native::RegisterContext {
+        &self.regs
+    }
+
+    fn live_thread(&self, tid: Tid) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Err(ProcessError::Exited);
+        }
+        if !self.threads.contains_key(&tid) {
+            return Err(ProcessError::NoSuchThread(tid.as_raw()));
+        }
+        Ok(())
+    }
+
+    // ----- registers and memory (the process is stopped) -----
+
+    pub fn read_registers(&mut self, tid: Tid) -> Result<Vec<u8>, ProcessError> {
+        self.live_thread(tid)?;
+        if let Some(g) = self.regs_cache.get(&tid) {
+            return Ok(g.clone());
+        }
+        let g = self.regs.read(tid)?;
+        self.regs_cache.insert(tid, g.clone());
+        Ok(g)
+    }
+
+    pub fn write_registers(&mut self, tid: Tid, g: &[u8]) -> Result<(), ProcessError> {
+        self.live_thread(tid)?;
+        self.regs_cache.remove(&tid);
+        self.regs.write(tid, g)?;
+        Ok(())
+    }
+
+    /// Read memory as the program sees it (breakpoint instructions hidden).
+    pub fn read_memory(&self, addr: u64, buf: &mut [u8]) -> Result<usize, ProcessError> {
+        if self.exit.is_some() {
+            return Err(ProcessError::Exited);
+        }
+        let n = self.memory.read(addr, buf)?;
+        self.breakpoints.unshadow(addr, &mut buf[..n]);
+        Ok(n)
+    }
+
+    pub fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Err(ProcessError::Exited);
+        }
+        self.breakpoints
+            .write_around(&self.memory, addr, data, native::BREAKPOINT_INSN)?;
+        Ok(())
+    }
+
+    pub fn insert_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
+        self.breakpoints
+            .insert(&self.memory, addr, native::BREAKPOINT_INSN)?;
+        Ok(())
+    }
+
+    pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
+        self.breakpoints.remove(&self.memory, addr)?;
+        Ok(())
+    }
+
+    pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            self.breakpoints.forget_all();
+            return Ok(());
+        }
+        self.breakpoints.remove_all(&self.memory)?;
+        Ok(())
+    }
+
+    // ----- what /proc and the dynamic linker say -----
+
+    /// The raw auxiliary vector.
+    pub fn auxv(&self) -> Result<Vec<u8>, ProcessError> {
+        std::fs::read(format!("/proc/{}/auxv", self.pid))
+            .map_err(|e| ProcessError::Proc(e.to_string()))
+    }
+
+    /// `qXfer:libraries-svr4:read`'s document, from the link_map list.
+    pub fn libraries_svr4_xml(&self) -> Result<String, ProcessError> {
+        let format = auxv::WordFormat::native();
+        let entries = auxv::parse_auxv(&self.auxv()?, format);
+        let mut reader = |addr: u64, buf: &mut [u8]| -> Result<(), svr4::MemoryReadError> {
+            match self.read_memory(addr, buf) {
+                Ok(n) if n == buf.len() => Ok(()),
+                _ => Err(svr4::MemoryReadError { addr }),
+            }
+        };
+        svr4::libraries_svr4_xml(&mut reader, &entries, format)
+            .map_err(|e| ProcessError::Proc(e.to_string()))
+    }
+
+    /// `qXfer:memory-map:read`'s document, from /proc/PID/maps.
+    pub fn memory_map_xml(&self) -> Result<String, ProcessError> {
+        let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
+            .map_err(|e| ProcessError::Proc(e.to_string()))?;
+        let entries = maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
+        Ok(maps::memory_map_xml(&entries))
+    }
+
+    // ----- running -----
+
+    /// Resume threads: each named thread does its action, the others do
+    /// `default` (None keeps them stopped: scheduler locking). If a thread that
+    /// would run already has an event pending, nothing runs and that event is
+    /// reported by the next `poll_event`.
+    pub fn resume(
+        &mut self,
+        actions: &HashMap<Tid, ResumeAction>,
+        default: Option<ResumeAction>,
+    ) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Err(ProcessError::Exited);
+        }
+        self.regs_cache.clear();
+        let plan: Vec<(Tid, ResumeAction)> = self
+            .threads
+            .keys()
+            .filter_map(|tid| actions.get(tid).copied().or(default).map(|a| (*tid, a)))
+            .collect();
+
+        for (tid, _) in &plan {
+            let thread = self.threads.get_mut(tid).expect("planned threads exist");
+            match thread.pending {
+                // gdb took the breakpoint out since: the thread, whose PC is
+                // already back at the breakpoint, simply runs that code.
+                Some(StopEvent::Breakpoint { addr, .. }) if !self.breakpoints.contains(addr) => {
+                    thread.pending = None;
+                }
+                Some(event) => {
+                    thread.pending = None;
+                    self.ready = Some(event);
+                    return Ok(());
+                }
+                None => {}
+            }
+        }
+
+        for (tid, action) in plan {
+            let thread = self.threads.get_mut(&tid).expect("planned threads exist");
+            if thread.running {
+                continue;
+            }
+            let result = match action {
+                ResumeAction::Continue { signal } => pt::cont(tid, signal),
+                ResumeAction::Step { signal } => pt::step(tid, signal),
+            };
+            match result {
+                Ok(()) => {
+                    thread.running = true;
+                    thread.stepping = matches!(action, ResumeAction::Step { .. });
+                }
+                // The thread is gone (exiting): its exit status will tell.
+                Err(Errno::ESRCH) => thread.running = true,
+                Err(errno) => return Err(ptrace_err(tid)(errno)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Interrupt a running process, as Ctrl-C in gdb asks: SIGINT, which the
+    /// next stop reports.
+    pub fn interrupt(&mut self) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Ok(());
+        }
+        kill(self.pid, Signal::SIGINT).map_err(ptrace_err(self.pid))
+    }
+
+    /// Collect whatever wait statuses are ready without blocking. Returns an
+    /// event to report to gdb, after all threads have been stopped.
+    pub fn poll_event(&mut self) -> Result<Option<StopEvent>, ProcessError> {
+        if let Some(event) = self.ready.take() {
+            return Ok(Some(event));
+        }
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
+        }
+        while let Some((tid, status)) = pt::wait(-1, true).map_err(ptrace_err(self.pid))? {
+            if let Some(event) = self.handle_status(tid, status, true)? {
+                if !event.is_exit() {
+                    self.stop_all()?;
+                }
+                return Ok(Some(event));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Turn one wait status into a reportable event, or deal with it silently
+    /// (clone events, our own SIGSTOPs, thread exits). `keep_running` says
+    /// whether silently handled threads go on running.
+    fn handle_status(
+        &mut self,
+        tid: Tid,
+        status: WaitStatus,
+        keep_running: bool,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        log::trace!("wait: {tid} {status:?}");
+        if !self.threads.contains_key(&tid) {
+            if !status.is_exit() {
+                // A new thread's first stop, ahead of its creator's clone event.
+                self.early_stops.insert(tid);
+            }
+            return Ok(None);
+        }
+        match status {
+            WaitStatus::Exited(code) if tid == self.pid => {
+                Ok(Some(self.process_gone(StopEvent::Exited { code })))
+            }
+            WaitStatus::Signaled(signal) if tid == self.pid => {
+                Ok(Some(self.process_gone(StopEvent::Killed { signal })))
+            }
+            WaitStatus::Exited(_) | WaitStatus::Signaled(_) => {
+                self.threads.remove(&tid);
+                self.regs_cache.remove(&tid);
+                Ok(None)
+            }
+            WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => {
+                let new_tid = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
+                self.add_clone(new_tid, keep_running)?;
+                self.mark_stopped(tid);
+                if keep_running {
+                    self.restart(tid)?;
+                }
+                Ok(None)
+            }
+            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
+                // Every other thread is gone and the address space is new.
+                self.threads.retain(|t, _| *t == tid);
+                self.breakpoints.forget_all();
+                self.memory = Memory::open(self.pid)?;
+                self.regs_cache.clear();
+                self.mark_stopped(tid);
+                Ok(Some(StopEvent::Signal {
+                    tid,
+                    signal: libc::SIGTRAP,
+                }))
+            }
+            WaitStatus::Event(_) | WaitStatus::Syscall => {
+                self.mark_stopped(tid);
+                if keep_running {
+                    self.restart(tid)?;
+                }
+                Ok(None)
+            }
+            WaitStatus::Stopped(libc::SIGSTOP) if self.threads[&tid].sigstop_expected => {
+                let thread = self.threads.get_mut(&tid).expect("checked above");
+                thread.sigstop_expected = false;
+                self.mark_stopped(tid);
+                if keep_running {
+                    self.restart(tid)?;
+                }
+                Ok(None)
+            }
+            WaitStatus::Stopped(libc::SIGTRAP) => {
+                let stepping = self.threads[&tid].stepping;
+                self.mark_stopped(tid);
+                Ok(Some(self.classify_trap(tid, stepping)?))
+            }
+            WaitStatus::Stopped(signal) => {
+                self.mark_stopped(tid);
+                Ok(Some(StopEvent::Signal { tid, signal }))
+            }
+        }
+    }
+
+    fn mark_stopped(&mut self, tid: Tid) {
+        if let Some(thread) = self.threads.get_mut(&tid) {
+            thread.running = false;
+        }
+    }
+
+    /// Continue a silently stopped thread the way it was going.
+    fn restart(&mut self, tid: Tid) -> Result<(), ProcessError> {
+        let Some(thread) = self.threads.get_mut(&tid) else {
+            return Ok(());
+        };
+        let result = if thread.stepping {
+            pt::step(tid, 0)
+        } else {
+            pt::cont(tid, 0)
+        };
+        match result {
+            Ok(()) | Err(Errno::ESRCH) => {
+                thread.running = true;
+                Ok(())
+            }
+            Err(errno) => Err(ptrace_err(tid)(errno)),
+        }
+    }
+
+    fn add_clone(&mut self, new_tid: Tid, keep_running: bool) -> Result<(), ProcessError> {
+        let mut thread = Thread {
+            running: true,
+            sigstop_expected: true,
+            ..Thread::default()
+        };
+        if self.early_stops.remove(&new_tid) {
+            thread.running = false;
+            thread.sigstop_expected = false;
+        }
+        let stopped = !thread.running;
+        self.threads.insert(new_tid, thread);
+        if stopped && keep_running {
+            self.restart(new_tid)?;
+        }
+        Ok(())
+    }
+
+    /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
+    fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
+        let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
+        if code == SI_KERNEL || code == TRAP_BRKPT {
+            let pc = native::RegisterContext::read_pc(tid)?;
+            let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
+            if self.breakpoints.contains(addr) {
+                native::RegisterContext::write_pc(tid, addr)?;
+                self.regs_cache.remove(&tid);
+                return Ok(StopEvent::Breakpoint { tid, addr });
+            }
+        }
+        if stepping && (code == TRAP_TRACE || code == TRAP_BRKPT || code == SI_KERNEL) {
+            return Ok(StopEvent::Step { tid });
+        }
+        Ok(StopEvent::Signal {
+            tid,
+            signal: libc::SIGTRAP,
+        })
+    }
+
+    fn process_gone(&mut self, event: StopEvent) -> StopEvent {
+        // Reap whatever else is left of the thread group.
+        while let Ok(Some(_)) = pt::wait(-1, true) {}
+        self.threads.clear();
+        self.regs_cache.clear();
+        self.breakpoints.forget_all();
+        self.exit = Some(event);
+        event
+    }
+
+    /// Stop every running thread (all-stop), keeping events that arrive meanwhile pending.
+    fn stop_all(&mut self) -> Result<(), ProcessError> {
+        loop {
+            let running: Vec<Tid> = self
+                .threads
+                .iter()
+                .filter(|(_, t)| t.running)
+                .map(|(tid, _)| *tid)
+                .collect();
+            if running.is_empty() {
+                return Ok(());
+            }
+            for &tid in &running {
+                let thread = self.threads.get_mut(&tid).expect("listed above");
+                if !thread.sigstop_expected {
+                    match pt::tgkill(self.pid, tid, libc::SIGSTOP) {
+                        Ok(()) => thread.sigstop_expected = true,
+                        // Already exiting: its exit status will come.
+                        Err(Errno::ESRCH) => {}
+                        Err(errno) => return Err(ptrace_err(tid)(errno)),
+                    }
+                }
+            }
+            for tid in running {
+                while self.threads.get(&tid).is_some_and(|t| t.running) {
+                    let Some((got, status)) =
+                        pt::wait(tid.as_raw(), false).map_err(ptrace_err(tid))?
+                    else {
+                        continue;
+                    };
+                    if let Some(event) = self.handle_status(got, status, false)? {
+                        if event.is_exit() {
+                            return Ok(());
+                        }
+                        if let Some(thread) = self.threads.get_mut(&got) {
+                            thread.pending = Some(event);
+                        }
+                    }
+                }
+            }
+            // New threads may have appeared while stopping: go round again.
+        }
+    }
+
+    /// Detach: breakpoints out, every thread let go running, with any signal
+    /// it was stopped by delivered.
+    pub fn detach(&mut self) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Ok(());
+        }
+        self.stop_all()?;
+        let removal = self.breakpoints.remove_all(&self.memory);
+        // A SIGSTOP we sent and the thread has not reported yet would stop the
+        // process after we leave: let it arrive first.
+        let waiting: Vec<Tid> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.sigstop_expected)
+            .map(|(tid, _)| *tid)
+            .collect();
+        for tid in waiting {
+            if pt::cont(tid, 0).is_err() {
+                continue;
+            }
+            if let Some(thread) = self.threads.get_mut(&tid) {
+                thread.running = true;
+            }
+            while self
+                .threads
+                .get(&tid)
+                .is_some_and(|t| t.sigstop_expected && t.running)
+            {
+                let Ok(Some((got, status))) = pt::wait(tid.as_raw(), false) else {
+                    break;
+                };
+                if let Some(event) = self.handle_status(got, status, false)? {
+                    if event.is_exit() {
+                        return Ok(());
+                    }
+                    if let Some(thread) = self.threads.get_mut(&got) {
+                        thread.pending = Some(event);
+                    }
+                }
+            }
+        }
+        for (tid, thread) in std::mem::take(&mut self.threads) {
+            let signal = match thread.pending {
+                Some(StopEvent::Signal { signal, .. })
+                    if signal != libc::SIGTRAP && signal != libc::SIGSTOP =>
+                {
+                    signal
+                }
+                _ => 0,
+            };
+            if let Err(e) = pt::detach(tid, signal) {
+                log::warn!("detaching thread {tid}: {e}");
+            }
+        }
+        self.exit = Some(StopEvent::Exited { code: 0 });
+        removal.map_err(ProcessError::from)
+    }
+
+    /// Kill the process and reap it.
+    pub fn kill(&mut self) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Ok(());
+        }
+        let _ = self.breakpoints.remove_all(&self.memory);
+        let _ = kill(self.pid, Signal::SIGKILL);
+        loop {
+            match pt::wait(-1, false) {
+                Ok(Some((tid, status))) if tid == self.pid && status.is_exit() => break,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        self.process_gone(StopEvent::Killed {
+            signal: libc::SIGKILL,
+        });
+        Ok(())
+    }
+
+    /// Leave the target as the user expects after the session: a launched
+    /// process dies with us, an attached one goes on running untraced.
+    pub fn release(&mut self) {
+        let result = match self.origin {
+            Origin::Launched => self.kill(),
+            Origin::Attached => self.detach(),
+        };
+        if let Err(e) = result {
+            log::warn!("cleaning up process {}: {e}", self.pid);
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if self.exit.is_none() {
+            self.release();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Thin wrappers over the ptrace and wait requests that nix lacks or types too
+//! narrowly: nix's `Signal` enum cannot hold realtime signals, so resuming and
+//! waiting here take and give raw signal numbers. Every `unsafe` block of the
+//! inferior layer lives in this file.
+
+use nix::errno::Errno;
+use nix::unistd::Pid;
+
+pub type Tid = Pid;
+
+fn check(ret: libc::c_long) -> nix::Result<libc::c_long> {
+    if ret == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result<libc::c_long> {
+    Errno::clear();
+    // SAFETY: the requests issued through this helper (CONT, SINGLESTEP, DETACH,
+    // SET/GETREGSET with a valid iovec, GET/SETFPREGS with a buffer of the
+    // kernel's size) only read or write memory we pass and own.
+    check(unsafe {
+        libc::ptrace(
+            req,
+            tid.as_raw(),
+            addr as *mut libc::c_void,
+            data as *mut libc::c_void,
+        )
+    })
+}
+
+/// PTRACE_CONT delivering `sig` (0 for none).
+pub fn cont(tid: Tid, sig: i32) -> nix::Result<()> {
+    request(libc::PTRACE_CONT, tid, 0, sig as usize).map(drop)
+}
+
+/// PTRACE_SINGLESTEP delivering `sig` (0 for none).
+pub fn step(tid: Tid, sig: i32) -> nix::Result<()> {
+    request(libc::PTRACE_SINGLESTEP, tid, 0, sig as usize).map(drop)
+}
+
+/// PTRACE_DETACH delivering `sig` (0 for none).
+pub fn detach(tid: Tid, sig: i32) -> nix::Result<()> {
+    request(libc::PTRACE_DETACH, tid, 0, sig as usize).map(drop)
+}
+
+/// PTRACE_GETREGSET: fills `buf` with register set `note`; returns the size the kernel wrote.
+pub fn get_regset(tid: Tid, note: i32, buf: &mut [u8]) -> nix::Result<usize> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    request(
+        libc::PTRACE_GETREGSET,
+        tid,
+        note as usize,
+        &mut iov as *mut libc::iovec as usize,
+    )?;
+    Ok(iov.iov_len)
+}
+
+/// PTRACE_SETREGSET from `buf`.
+pub fn set_regset(tid: Tid, note: i32, buf: &[u8]) -> nix::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    request(
+        libc::PTRACE_SETREGSET,
+        tid,
+        note as usize,
+        &mut iov as *mut libc::iovec as usize,
+    )
+    .map(drop)
+}
+
+/// PTRACE_GETFPREGS into a 512-byte FXSAVE buffer.
+#[cfg(target_arch = "x86_64")]
+pub fn get_fpregs(tid: Tid, buf: &mut [u8; 512]) -> nix::Result<()> {
+    request(libc::PTRACE_GETFPREGS, tid, 0, buf.as_mut_ptr() as usize).map(drop)
+}
+
+/// PTRACE_SETFPREGS from a 512-byte FXSAVE buffer.
+#[cfg(target_arch = "x86_64")]
+pub fn set_fpregs(tid: Tid, buf: &[u8; 512]) -> nix::Result<()> {
+    request(libc::PTRACE_SETFPREGS, tid, 0, buf.as_ptr() as usize).map(drop)
+}
+
+/// Send `sig` to one thread.
+pub fn tgkill(pid: Pid, tid: Tid, sig: i32) -> nix::Result<()> {
+    // SAFETY: a plain syscall with integer arguments.
+    let ret = unsafe { libc::syscall(libc::SYS_tgkill, pid.as_raw(), tid.as_raw(), sig) };
+    check(ret).map(drop)
+}
+
+/// What waitpid said about one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitStatus {
+    Exited(i32),
+    Signaled(i32),
+    /// Stopped by a signal (signal-delivery-stop or group-stop).
+    Stopped(i32),
+    /// A PTRACE_EVENT_* stop.
+    Event(i32),
+    /// A syscall-stop (PTRACE_O_TRACESYSGOOD).
+    Syscall,
+}
+
+impl WaitStatus {
+    pub fn from_raw(status: i32) -> Option<WaitStatus> {
+        if libc::WIFEXITED(status) {
+            Some(WaitStatus::Exited(libc::WEXITSTATUS(status)))
+        } else if libc::WIFSIGNALED(status) {
+            Some(WaitStatus::Signaled(libc::WTERMSIG(status)))
+        } else if libc::WIFSTOPPED(status) {
+            let sig = libc::WSTOPSIG(status);
+            let event = status >> 16;
+            if event != 0 {
+                Some(WaitStatus::Event(event))
+            } else if sig == libc::SIGTRAP | 0x80 {
+                Some(WaitStatus::Syscall)
+            } else {
+                Some(WaitStatus::Stopped(sig))
+            }
+        } else {
+            None
+        }
+    }
+
+    pub fn is_exit(&self) -> bool {
+        matches!(self, WaitStatus::Exited(_) | WaitStatus::Signaled(_))
+    }
+}
+
+/// waitpid with __WALL (threads are clones). `pid` -1 waits for any child.
+/// Returns None when WNOHANG finds nothing.
+pub fn wait(pid: i32, nohang: bool) -> nix::Result<Option<(Tid, WaitStatus)>> {
+    let mut status = 0;
+    let flags = libc::__WALL | if nohang { libc::WNOHANG } else { 0 };
+    loop {
+        // SAFETY: `status` is a valid out-pointer for the call's duration.
+        let ret = unsafe { libc::waitpid(pid, &mut status, flags) };
+        match ret {
+            -1 if Errno::last() == Errno::EINTR => continue,
+            -1 => return Err(Errno::last()),
+            0 => return Ok(None),
+            tid => {
+                return Ok(WaitStatus::from_raw(status).map(|s| (Pid::from_raw(tid), s)));
+            }
+        }
+    }
+}
+
+/// The si_code of the signal that stopped `tid`.
+pub fn siginfo_code(tid: Tid) -> nix::Result<i32> {
+    nix::sys::ptrace::getsiginfo(tid).map(|info| info.si_code)
+}

@@ -1,0 +1,29 @@
+//! Per-architecture register access for a stopped thread (LLDB's
+//! NativeRegisterContextLinux_<arch> split): each arch module moves the
+//! kernel's register sets in and out with ptrace and converts them to gdb's
+//! register file with the pure code of the `rgdbserver-arch` crate.
+//!
+//! `native` is the architecture this server was built for.
+
+#[cfg(target_arch = "x86_64")]
+pub mod x86_64;
+
+#[cfg(target_arch = "x86_64")]
+pub use x86_64 as native;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegsError {
+    #[error("ptrace register access failed: {0}")]
+    Ptrace(#[from] nix::Error),
+    #[error("register data has the wrong size ({0} bytes)")]
+    BadSize(usize),
+}
+
+impl RegsError {
+    pub fn errno(&self) -> u8 {
+        match self {
+            RegsError::Ptrace(e) => *e as i32 as u8,
+            RegsError::BadSize(_) => libc::EINVAL as u8,
+        }
+    }
+}

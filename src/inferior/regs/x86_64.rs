@@ -1,0 +1,214 @@
+//! x86_64: general registers through PTRACE_GETREGS/SETREGS, x87/SSE/AVX
+//! through PTRACE_GETREGSET NT_X86_XSTATE (falling back to GETFPREGS where the
+//! kernel has no XSAVE state), converted with `rgdbserver_arch::x86_64`.
+
+use nix::sys::ptrace;
+use rgdbserver_arch::x86_64 as arch;
+use rgdbserver_arch::RegisterLayout;
+
+use super::RegsError;
+use crate::inferior::ptrace::{self as pt, Tid};
+
+pub use arch::{BREAKPOINT_INSN, EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
+pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::GENERIC;
+pub const LAYOUT: RegisterLayout = arch::LAYOUT;
+pub const PC_REGNUM: usize = arch::RIP;
+
+const NT_X86_XSTATE: i32 = 0x202;
+/// Large enough for any XSAVE layout the kernel reports today (AMX included).
+const XSTATE_BUFFER: usize = 16 * 1024;
+/// The kernel stores XCR0 (enabled state components) here in the XSAVE area's software bytes.
+const XCR0_OFFSET: usize = 464;
+const XCR0_AVX: u64 = 1 << 2;
+
+/// How this machine's kernel exposes the FPU/vector state.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterContext {
+    /// Some(size) when PTRACE_GETREGSET NT_X86_XSTATE works.
+    xstate_size: Option<usize>,
+    avx: bool,
+}
+
+fn user_to_words(r: &libc::user_regs_struct) -> [u64; arch::USER_REGS_WORDS] {
+    [
+        r.r15, r.r14, r.r13, r.r12, r.rbp, r.rbx, r.r11, r.r10, r.r9, r.r8, r.rax, r.rcx, r.rdx,
+        r.rsi, r.rdi, r.orig_rax, r.rip, r.cs, r.eflags, r.rsp, r.ss, r.fs_base, r.gs_base, r.ds,
+        r.es, r.fs, r.gs,
+    ]
+}
+
+fn words_to_user(w: &[u64; arch::USER_REGS_WORDS], r: &mut libc::user_regs_struct) {
+    let fields: [&mut u64; arch::USER_REGS_WORDS] = [
+        &mut r.r15,
+        &mut r.r14,
+        &mut r.r13,
+        &mut r.r12,
+        &mut r.rbp,
+        &mut r.rbx,
+        &mut r.r11,
+        &mut r.r10,
+        &mut r.r9,
+        &mut r.r8,
+        &mut r.rax,
+        &mut r.rcx,
+        &mut r.rdx,
+        &mut r.rsi,
+        &mut r.rdi,
+        &mut r.orig_rax,
+        &mut r.rip,
+        &mut r.cs,
+        &mut r.eflags,
+        &mut r.rsp,
+        &mut r.ss,
+        &mut r.fs_base,
+        &mut r.gs_base,
+        &mut r.ds,
+        &mut r.es,
+        &mut r.fs,
+        &mut r.gs,
+    ];
+    for (field, value) in fields.into_iter().zip(w) {
+        *field = *value;
+    }
+}
+
+impl RegisterContext {
+    /// Find out, on a stopped thread, which register sets the kernel offers.
+    pub fn probe(tid: Tid) -> RegisterContext {
+        let mut buf = vec![0u8; XSTATE_BUFFER];
+        match pt::get_regset(tid, NT_X86_XSTATE, &mut buf) {
+            Ok(size) if size > XCR0_OFFSET + 8 => {
+                let xcr0 = u64::from_le_bytes(
+                    buf[XCR0_OFFSET..XCR0_OFFSET + 8]
+                        .try_into()
+                        .unwrap_or_default(),
+                );
+                let avx = xcr0 & XCR0_AVX != 0 && size >= arch::XSAVE_YMM_HI128_OFFSET + 256;
+                RegisterContext {
+                    xstate_size: Some(size),
+                    avx,
+                }
+            }
+            _ => RegisterContext {
+                xstate_size: None,
+                avx: false,
+            },
+        }
+    }
+
+    /// What to assume before there is a process to ask (extended mode).
+    pub fn assumed() -> RegisterContext {
+        let avx = std::arch::is_x86_feature_detected!("avx");
+        RegisterContext {
+            xstate_size: avx.then_some(XSTATE_BUFFER),
+            avx,
+        }
+    }
+
+    pub fn target_xml(&self) -> String {
+        arch::target_xml(self.avx).to_string()
+    }
+
+    /// Number of registers gdb knows of with this target description.
+    pub fn num_regs(&self) -> usize {
+        if self.avx {
+            arch::LAYOUT.regs.len()
+        } else {
+            arch::NUM_REGS_NO_AVX
+        }
+    }
+
+    pub fn g_size(&self) -> usize {
+        arch::LAYOUT.regs[..self.num_regs()]
+            .last()
+            .map(|r| r.offset + r.size)
+            .unwrap_or(0)
+    }
+
+    fn read_fpu(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        match self.xstate_size {
+            Some(size) => {
+                let mut buf = vec![0u8; size.max(XSTATE_BUFFER)];
+                let got = pt::get_regset(tid, NT_X86_XSTATE, &mut buf)?;
+                buf.truncate(got);
+                if !self.avx {
+                    buf.truncate(arch::FXSAVE_SIZE);
+                }
+                Ok(buf)
+            }
+            None => {
+                let mut buf = [0u8; 512];
+                pt::get_fpregs(tid, &mut buf)?;
+                Ok(buf.to_vec())
+            }
+        }
+    }
+
+    fn write_fpu(&self, tid: Tid, fpu: &[u8]) -> Result<(), RegsError> {
+        if self.xstate_size.is_some() && fpu.len() > arch::FXSAVE_SIZE {
+            pt::set_regset(tid, NT_X86_XSTATE, fpu)?;
+        } else {
+            let buf: &[u8; 512] = fpu.try_into().map_err(|_| RegsError::BadSize(fpu.len()))?;
+            pt::set_fpregs(tid, buf)?;
+        }
+        Ok(())
+    }
+
+    /// The thread's whole register file in gdb's `g` layout.
+    pub fn read(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        let user = ptrace::getregs(tid)?;
+        let fpu = self.read_fpu(tid)?;
+        let mut g = arch::regs_to_gdb(&user_to_words(&user), &fpu);
+        g.truncate(self.g_size());
+        Ok(g)
+    }
+
+    /// Write a whole `g` register file back.
+    pub fn write(&self, tid: Tid, g: &[u8]) -> Result<(), RegsError> {
+        if g.len() != self.g_size() {
+            return Err(RegsError::BadSize(g.len()));
+        }
+        let mut user = ptrace::getregs(tid)?;
+        let mut words = user_to_words(&user);
+        let mut fpu = if self.avx {
+            self.read_fpu(tid)?
+        } else {
+            // Without AVX the conversion works on the FXSAVE image, even when
+            // the kernel hands us a larger XSAVE area: write that part back whole.
+            let mut fx = self.read_fpu(tid)?;
+            fx.truncate(arch::FXSAVE_SIZE);
+            fx
+        };
+        arch::gdb_to_regs(g, &mut words, &mut fpu).map_err(|_| RegsError::BadSize(g.len()))?;
+        words_to_user(&words, &mut user);
+        ptrace::setregs(tid, user)?;
+        if self.xstate_size.is_some() && !self.avx {
+            // Merge the FXSAVE image into the full XSAVE area so the kernel keeps the rest.
+            let mut full = self.read_fpu_full(tid)?;
+            full[..arch::FXSAVE_SIZE].copy_from_slice(&fpu[..arch::FXSAVE_SIZE]);
+            if full.len() >= arch::XSTATE_BV_OFFSET + 8 {
+                full[arch::XSTATE_BV_OFFSET] |= 0b11;
+            }
+            return self.write_fpu(tid, &full);
+        }
+        self.write_fpu(tid, &fpu)
+    }
+
+    fn read_fpu_full(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        let mut buf = vec![0u8; XSTATE_BUFFER];
+        let got = pt::get_regset(tid, NT_X86_XSTATE, &mut buf)?;
+        buf.truncate(got);
+        Ok(buf)
+    }
+
+    pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
+        Ok(ptrace::getregs(tid)?.rip)
+    }
+
+    pub fn write_pc(tid: Tid, pc: u64) -> Result<(), RegsError> {
+        let mut regs = ptrace::getregs(tid)?;
+        regs.rip = pc;
+        ptrace::setregs(tid, regs)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,370 @@
+//! The reply to `qXfer:libraries-svr4:read`: the dynamic linker's list of
+//! loaded objects, found as GNU gdbserver finds it — program headers from
+//! AT_PHDR, the dynamic section, DT_DEBUG (or MIPS's DT_MIPS_RLD_MAP*) to
+//! `r_debug`, then the `link_map` chain — for any word size and byte order.
+
+use std::collections::HashSet;
+use std::fmt::Write;
+
+use super::auxv::{lookup, WordFormat, AT_PHDR, AT_PHENT, AT_PHNUM};
+
+const PT_DYNAMIC: u64 = 2;
+const PT_PHDR: u64 = 6;
+const DT_NULL: u64 = 0;
+const DT_DEBUG: u64 = 21;
+const DT_MIPS_RLD_MAP: u64 = 0x7000_0016;
+const DT_MIPS_RLD_MAP_REL: u64 = 0x7000_0035;
+const MAX_DYNAMIC_ENTRIES: usize = 4096;
+const MAX_LIBRARIES: usize = 10_000;
+const PATH_MAX: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryReadError {
+    pub addr: u64,
+}
+
+/// Reads the inferior's memory: all of `buf` or an error.
+pub trait ReadMemory {
+    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryReadError>;
+}
+
+impl<F: FnMut(u64, &mut [u8]) -> Result<(), MemoryReadError>> ReadMemory for F {
+    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryReadError> {
+        self(addr, buf)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Svr4Error {
+    #[error("the auxiliary vector has no {0}")]
+    MissingAuxv(&'static str),
+    #[error("cannot read the program headers at {0:#x}")]
+    ProgramHeaders(u64),
+}
+
+const EMPTY: &str = "<library-list-svr4 version=\"1.0\"/>";
+
+fn read_word(mem: &mut dyn ReadMemory, fmt: WordFormat, addr: u64) -> Option<u64> {
+    let mut buf = [0u8; 8];
+    mem.read_memory(addr, &mut buf[..fmt.size]).ok()?;
+    fmt.read_word(&buf)
+}
+
+/// (p_type, p_vaddr) of each program header.
+fn program_headers(
+    mem: &mut dyn ReadMemory,
+    fmt: WordFormat,
+    auxv: &[(u64, u64)],
+) -> Result<Vec<(u64, u64)>, Svr4Error> {
+    let phdr = lookup(auxv, AT_PHDR).ok_or(Svr4Error::MissingAuxv("AT_PHDR"))?;
+    let phnum = lookup(auxv, AT_PHNUM)
+        .ok_or(Svr4Error::MissingAuxv("AT_PHNUM"))?
+        .min(1024) as usize;
+    let default_entsize = if fmt.size == 8 { 56 } else { 32 };
+    let entsize = lookup(auxv, AT_PHENT)
+        .map(|e| e as usize)
+        .unwrap_or(default_entsize);
+    if entsize < default_entsize {
+        return Err(Svr4Error::ProgramHeaders(phdr));
+    }
+    let mut table = vec![0u8; phnum * entsize];
+    mem.read_memory(phdr, &mut table)
+        .map_err(|_| Svr4Error::ProgramHeaders(phdr))?;
+    let half = WordFormat { size: 4, ..fmt };
+    Ok(table
+        .chunks_exact(entsize)
+        .filter_map(|h| {
+            let p_type = half.read_word(h)?;
+            // Elf64_Phdr: type, flags, offset, vaddr; Elf32_Phdr: type, offset, vaddr.
+            let vaddr = if fmt.size == 8 {
+                fmt.read_word(&h[16..])?
+            } else {
+                fmt.read_word(&h[8..])?
+            };
+            Some((p_type, vaddr))
+        })
+        .collect())
+}
+
+/// The address of `r_debug`, or None while the dynamic linker has not set it.
+fn find_r_debug(
+    mem: &mut dyn ReadMemory,
+    fmt: WordFormat,
+    auxv: &[(u64, u64)],
+) -> Result<Option<u64>, Svr4Error> {
+    let headers = program_headers(mem, fmt, auxv)?;
+    let phdr = lookup(auxv, AT_PHDR).unwrap_or(0);
+    // Position-independent executables are loaded at a bias: PT_PHDR's link
+    // address against where the headers really are. Without PT_PHDR, assume
+    // a fixed-address executable.
+    let bias = headers
+        .iter()
+        .find(|(t, _)| *t == PT_PHDR)
+        .map(|(_, vaddr)| phdr.wrapping_sub(*vaddr))
+        .unwrap_or(0);
+    let Some(&(_, dyn_vaddr)) = headers.iter().find(|(t, _)| *t == PT_DYNAMIC) else {
+        return Ok(None); // static executable: no dynamic linker
+    };
+    let dynamic = dyn_vaddr.wrapping_add(bias);
+    for i in 0..MAX_DYNAMIC_ENTRIES as u64 {
+        let entry = dynamic + i * 2 * fmt.size as u64;
+        let Some(tag) = read_word(mem, fmt, entry) else {
+            return Ok(None);
+        };
+        let Some(value) = read_word(mem, fmt, entry + fmt.size as u64) else {
+            return Ok(None);
+        };
+        match tag {
+            DT_NULL => return Ok(None),
+            DT_DEBUG if value != 0 => return Ok(Some(value)),
+            DT_MIPS_RLD_MAP => return Ok(read_word(mem, fmt, value).filter(|&a| a != 0)),
+            DT_MIPS_RLD_MAP_REL => {
+                return Ok(read_word(mem, fmt, entry.wrapping_add(value)).filter(|&a| a != 0))
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// A NUL-terminated string, read in shrinking pieces near unreadable memory.
+fn read_string(mem: &mut dyn ReadMemory, addr: u64) -> Option<String> {
+    let mut out = Vec::new();
+    let mut chunk = 256usize;
+    while out.len() < PATH_MAX {
+        let mut buf = vec![0u8; chunk];
+        let at = addr + out.len() as u64;
+        if mem.read_memory(at, &mut buf).is_err() {
+            if chunk == 1 {
+                break;
+            }
+            chunk /= 2;
+            continue;
+        }
+        if let Some(nul) = buf.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&buf[..nul]);
+            return Some(String::from_utf8_lossy(&out).into_owned());
+        }
+        out.extend_from_slice(&buf);
+    }
+    (!out.is_empty()).then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+pub fn libraries_svr4_xml(
+    mem: &mut dyn ReadMemory,
+    auxv: &[(u64, u64)],
+    fmt: WordFormat,
+) -> Result<String, Svr4Error> {
+    let Some(r_debug) = find_r_debug(mem, fmt, auxv)? else {
+        return Ok(EMPTY.to_string());
+    };
+    let word = fmt.size as u64;
+    // struct r_debug { int r_version; struct link_map *r_map; ... }: r_map is word-aligned.
+    let Some(first) = read_word(mem, fmt, r_debug + word).filter(|&lm| lm != 0) else {
+        return Ok(EMPTY.to_string());
+    };
+    let mut libraries = String::new();
+    let mut seen = HashSet::new();
+    let mut lm = first;
+    let mut prev = 0u64;
+    while lm != 0 && seen.len() < MAX_LIBRARIES && seen.insert(lm) {
+        // struct link_map { l_addr, l_name, l_ld, l_next, l_prev }
+        let fields: Option<Vec<u64>> = (0..5).map(|i| read_word(mem, fmt, lm + i * word)).collect();
+        let Some(fields) = fields else {
+            break;
+        };
+        let (l_addr, l_name, l_ld, l_next, l_prev) =
+            (fields[0], fields[1], fields[2], fields[3], fields[4]);
+        if l_prev != prev {
+            log::debug!("link_map list inconsistent at {lm:#x}; stopping");
+            break;
+        }
+        if lm != first {
+            let name = if l_name != 0 {
+                read_string(mem, l_name)
+            } else {
+                None
+            };
+            if let Some(name) = name.filter(|n| !n.is_empty()) {
+                let _ = write!(
+                    libraries,
+                    "<library name=\"{}\" lm=\"{lm:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"0x0\"/>",
+                    xml_escape(&name)
+                );
+            }
+        }
+        prev = lm;
+        lm = l_next;
+    }
+    Ok(format!(
+        "<library-list-svr4 version=\"1.0\" main-lm=\"{first:#x}\">{libraries}</library-list-svr4>"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A sparse fake address space.
+    struct Fake {
+        fmt: WordFormat,
+        bytes: BTreeMap<u64, u8>,
+    }
+
+    impl Fake {
+        fn word(&mut self, addr: u64, value: u64) {
+            for i in 0..self.fmt.size {
+                let shift = if self.fmt.big_endian {
+                    (self.fmt.size - 1 - i) * 8
+                } else {
+                    i * 8
+                };
+                self.bytes.insert(addr + i as u64, (value >> shift) as u8);
+            }
+        }
+        fn half(&mut self, addr: u64, value: u32) {
+            let fmt = self.fmt;
+            self.fmt = WordFormat { size: 4, ..fmt };
+            self.word(addr, value as u64);
+            self.fmt = fmt;
+        }
+        fn string(&mut self, addr: u64, s: &str) {
+            for (i, b) in s.bytes().chain(std::iter::once(0)).enumerate() {
+                self.bytes.insert(addr + i as u64, b);
+            }
+        }
+    }
+
+    impl ReadMemory for Fake {
+        fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryReadError> {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = *self
+                    .bytes
+                    .get(&(addr + i as u64))
+                    .ok_or(MemoryReadError { addr })?;
+            }
+            Ok(())
+        }
+    }
+
+    /// A PIE loaded at bias 0x1000_0000 with three link_maps.
+    fn image(fmt: WordFormat, cycle: bool) -> (Fake, Vec<(u64, u64)>) {
+        let mut m = Fake {
+            fmt,
+            bytes: BTreeMap::new(),
+        };
+        let w = fmt.size as u64;
+        let (entsize, vaddr_at) = if w == 8 { (56, 16) } else { (32, 8) };
+        let phdr = 0x1000_0040;
+        m.half(phdr, PT_PHDR as u32);
+        m.word(phdr + vaddr_at, 0x40);
+        m.half(phdr + entsize, PT_DYNAMIC as u32);
+        m.word(phdr + entsize + vaddr_at, 0x2000);
+        let dynamic = 0x1000_2000;
+        m.word(dynamic, 1);
+        m.word(dynamic + w, 0);
+        m.word(dynamic + 2 * w, DT_DEBUG);
+        m.word(dynamic + 3 * w, 0x5000);
+        m.word(0x5000, 1);
+        let lms = [0x6000u64, 0x6100, 0x6200];
+        m.word(0x5000 + w, lms[0]);
+        let names = ["", "/lib/libc.so.6", "/lib/a&b.so"];
+        for (i, &lm) in lms.iter().enumerate() {
+            m.word(lm, 0x100 * i as u64);
+            m.word(lm + w, 0x7000 + 0x100 * i as u64);
+            m.string(0x7000 + 0x100 * i as u64, names[i]);
+            m.word(lm + 2 * w, 0x8000 + i as u64);
+            let next = match lms.get(i + 1) {
+                Some(&n) => n,
+                None if cycle => lms[0],
+                None => 0,
+            };
+            m.word(lm + 3 * w, next);
+            m.word(lm + 4 * w, if i == 0 { 0 } else { lms[i - 1] });
+        }
+        let auxv = vec![(AT_PHDR, phdr), (AT_PHNUM, 2), (AT_PHENT, entsize)];
+        (m, auxv)
+    }
+
+    const EXPECTED: &str = "<library-list-svr4 version=\"1.0\" main-lm=\"0x6000\"><library name=\"/lib/libc.so.6\" lm=\"0x6100\" l_addr=\"0x100\" l_ld=\"0x8001\" lmid=\"0x0\"/><library name=\"/lib/a&amp;b.so\" lm=\"0x6200\" l_addr=\"0x200\" l_ld=\"0x8002\" lmid=\"0x0\"/></library-list-svr4>";
+
+    #[test]
+    fn walks_64_bit_little_endian() {
+        let fmt = WordFormat {
+            size: 8,
+            big_endian: false,
+        };
+        let (mut m, auxv) = image(fmt, false);
+        assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EXPECTED);
+    }
+
+    #[test]
+    fn walks_32_bit_big_endian() {
+        let fmt = WordFormat {
+            size: 4,
+            big_endian: true,
+        };
+        let (mut m, auxv) = image(fmt, false);
+        assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EXPECTED);
+    }
+
+    #[test]
+    fn cycles_end_the_walk() {
+        let fmt = WordFormat {
+            size: 8,
+            big_endian: false,
+        };
+        let (mut m, auxv) = image(fmt, true);
+        assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EXPECTED);
+    }
+
+    #[test]
+    fn before_the_dynamic_linker_ran() {
+        let fmt = WordFormat {
+            size: 8,
+            big_endian: false,
+        };
+        let (mut m, auxv) = image(fmt, false);
+        m.word(0x1000_2000 + 24, 0); // DT_DEBUG still 0
+        assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EMPTY);
+        assert!(libraries_svr4_xml(&mut m, &[], fmt).is_err());
+    }
+
+    #[test]
+    fn mips_rld_map_rel() {
+        let fmt = WordFormat {
+            size: 4,
+            big_endian: true,
+        };
+        let (mut m, auxv) = image(fmt, false);
+        let entry = 0x1000_2000 + 8;
+        m.word(entry, DT_MIPS_RLD_MAP_REL);
+        m.word(entry + 4, 0x100); // the word at entry + 0x100 holds &r_debug
+        m.word(entry + 0x100, 0x5000);
+        assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EXPECTED);
+    }
+
+    #[test]
+    fn own_process_lists_libc() {
+        use std::os::unix::fs::FileExt;
+        let fmt = WordFormat::native();
+        let auxv =
+            crate::inferior::auxv::parse_auxv(&std::fs::read("/proc/self/auxv").unwrap(), fmt);
+        let mem = std::fs::File::open("/proc/self/mem").unwrap();
+        let mut reader = |addr: u64, buf: &mut [u8]| {
+            mem.read_exact_at(buf, addr)
+                .map_err(|_| MemoryReadError { addr })
+        };
+        let xml = libraries_svr4_xml(&mut reader, &auxv, fmt).unwrap();
+        assert!(xml.contains("libc.so"), "{xml}");
+    }
+}

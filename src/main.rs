@@ -1,0 +1,24 @@
+//! rgdbserver's entry point: parse the command line, set up logging, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use rgdbserver::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) =
+        rgdbserver::logging::init(cli.debug, cli.remote_debug, cli.debug_file.as_deref())
+    {
+        eprintln!("rgdbserver: cannot open debug file: {e}");
+        return ExitCode::from(1);
+    }
+    match rgdbserver::server::run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("Exiting");
+            ExitCode::from(1)
+        }
+    }
+}

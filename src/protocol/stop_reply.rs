@@ -1,0 +1,107 @@
+//! Stop replies: turning a process stop event into gdbstub's stop reason (for
+//! the reply to a resume) or into a whole reply of our own (for `?`, which
+//! gdbstub would answer with a made-up `T05` on the first thread), with the
+//! expedited registers gdb needs to show the stop without another round trip.
+
+use std::num::NonZeroUsize;
+
+use gdbstub::common::Signal;
+use gdbstub::stub::MultiThreadStopReason;
+
+use super::hex;
+use crate::inferior::process::{Process, StopEvent};
+use crate::inferior::regs::native;
+
+/// The stop reason gdbstub writes for `event` (signals in gdb's numbering).
+pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
+    let tid =
+        |t: nix::unistd::Pid| NonZeroUsize::new(t.as_raw() as usize).unwrap_or(NonZeroUsize::MIN);
+    let gdb_signal = |s: i32| Signal(native::SIGNALS.to_gdb(s));
+    match event {
+        StopEvent::Breakpoint { tid: t, .. } => MultiThreadStopReason::SwBreak(tid(t)),
+        StopEvent::Step { tid: t } => MultiThreadStopReason::SignalWithThread {
+            tid: tid(t),
+            signal: Signal::SIGTRAP,
+        },
+        StopEvent::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread {
+            tid: tid(t),
+            signal: gdb_signal(signal),
+        },
+        StopEvent::Exited { code } => MultiThreadStopReason::Exited(code as u8),
+        StopEvent::Killed { signal } => MultiThreadStopReason::Terminated(gdb_signal(signal)),
+    }
+}
+
+/// (regnum, bytes) of the expedited registers of the thread that stopped.
+pub fn expedited_registers(process: &mut Process, event: StopEvent) -> Vec<(usize, Vec<u8>)> {
+    let Some(tid) = event.tid() else {
+        return Vec::new();
+    };
+    let Ok(g) = process.read_registers(tid) else {
+        return Vec::new();
+    };
+    native::EXPEDITED_REGS
+        .iter()
+        .filter_map(|&regnum| {
+            let info = native::LAYOUT.by_regnum(regnum)?;
+            Some((
+                regnum,
+                g.get(info.offset..info.offset + info.size)?.to_vec(),
+            ))
+        })
+        .collect()
+}
+
+/// The whole reply to `?` for the last stop (the initial stop counts as a SIGTRAP).
+pub fn question_mark_reply(
+    process: Option<&mut Process>,
+    last: Option<StopEvent>,
+    multiprocess: bool,
+) -> Vec<u8> {
+    let Some(process) = process else {
+        return b"W00".to_vec();
+    };
+    let event = match (process.exit_event(), last) {
+        (Some(exit), _) => exit,
+        (None, Some(event)) if event.tid().is_some_and(|t| process.has_thread(t)) => event,
+        _ => match process.thread_ids().next() {
+            Some(tid) => StopEvent::Signal {
+                tid,
+                signal: libc::SIGTRAP,
+            },
+            None => return b"W00".to_vec(),
+        },
+    };
+    let mut out = Vec::new();
+    match event {
+        StopEvent::Exited { code } => {
+            out.extend_from_slice(format!("W{:02x}", code as u8).as_bytes())
+        }
+        StopEvent::Killed { signal } => {
+            out.extend_from_slice(format!("X{:02x}", native::SIGNALS.to_gdb(signal)).as_bytes())
+        }
+        _ => {
+            let signal = match event {
+                StopEvent::Signal { signal, .. } => native::SIGNALS.to_gdb(signal),
+                _ => native::SIGNALS.to_gdb(libc::SIGTRAP),
+            };
+            out.extend_from_slice(format!("T{signal:02x}").as_bytes());
+            for (regnum, bytes) in expedited_registers(process, event) {
+                out.extend_from_slice(format!("{regnum:02x}:").as_bytes());
+                hex::encode_into(&bytes, &mut out);
+                out.push(b';');
+            }
+            let tid = event.tid().map(|t| t.as_raw()).unwrap_or(0);
+            let pid = process.pid().as_raw();
+            if multiprocess {
+                out.extend_from_slice(format!("thread:p{pid:x}.{tid:x};").as_bytes());
+            } else {
+                out.extend_from_slice(format!("thread:{tid:x};").as_bytes());
+            }
+            if matches!(event, StopEvent::Breakpoint { .. }) {
+                out.extend_from_slice(b"swbreak:;");
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,218 @@
+//! The server's life: set up signal handling, create or attach the process,
+//! listen, run sessions, and leave the target safe however it ends — a
+//! launched process killed, an attached one detached and running, no
+//! breakpoint left behind.
+
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::unistd::Pid;
+
+use crate::cli::{Cli, OnDisconnect};
+use crate::inferior::launch::LaunchSpec;
+use crate::inferior::process::{Origin, Process, ProcessError, StopEvent};
+use crate::session::{Session, SessionEnd, SessionError};
+use crate::target::{DebugTarget, TargetConfig};
+use crate::transport::{Comm, Listener, TransportError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("signal setup failed: {0}")]
+    Signals(nix::Error),
+}
+
+/// Block the signals the event loop takes through a signalfd: SIGCHLD for
+/// the inferior, and the ones that ask us to end (cleanly).
+fn setup_signals() -> Result<SignalFd, ServerError> {
+    let mut mask = SigSet::empty();
+    for sig in [
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+    ] {
+        mask.add(sig);
+    }
+    signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(ServerError::Signals)?;
+    // SAFETY: setting SIG_IGN installs no handler code.
+    unsafe {
+        signal::signal(Signal::SIGPIPE, SigHandler::SigIgn).map_err(ServerError::Signals)?;
+    }
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(ServerError::Signals)
+}
+
+fn describe_exit(event: StopEvent) -> String {
+    match event {
+        StopEvent::Killed { signal } => format!("Child terminated with signal = {signal}"),
+        StopEvent::Exited { code } => format!("Child exited with status {code}"),
+        _ => String::new(),
+    }
+}
+
+/// Run the server as the command line says; returns the exit code.
+pub fn run(cli: &Cli) -> Result<u8, ServerError> {
+    let mut signals = setup_signals()?;
+    let comm = Comm::parse(&cli.comm)?;
+    let stdio = comm == Comm::Stdio;
+    let launch_template = LaunchSpec {
+        program: String::new(),
+        args: Vec::new(),
+        startup_with_shell: cli.startup_with_shell(),
+        disable_randomization: cli.disable_randomization(),
+        stdio_is_protocol: stdio,
+    };
+
+    let process = if cli.attach {
+        let [pid] = cli.program.as_slice() else {
+            return Err(ServerError::Usage(
+                "--attach needs exactly one PID after COMM".into(),
+            ));
+        };
+        let pid: i32 = pid
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| ServerError::Usage(format!("Bad process id '{pid}'")))?;
+        let process = Process::attach(Pid::from_raw(pid))?;
+        eprintln!("Attached; pid = {pid}");
+        Some(process)
+    } else if let Some((program, args)) = cli.program.split_first() {
+        let spec = LaunchSpec {
+            program: program.clone(),
+            args: args.to_vec(),
+            ..launch_template.clone()
+        };
+        let process = Process::launch(&spec)?;
+        eprintln!("Process {program} created; pid = {}", process.pid());
+        Some(process)
+    } else if cli.multi {
+        None
+    } else {
+        return Err(ServerError::Usage(
+            "missing PROG (or --attach PID, or --multi); see --help".into(),
+        ));
+    };
+
+    let config = TargetConfig {
+        memory_map: cli.memory_map,
+        launch: Some(LaunchSpec {
+            program: cli.program.first().cloned().unwrap_or_default(),
+            ..launch_template
+        }),
+        multi: cli.multi,
+    };
+    let mut target = DebugTarget::new(process, config);
+    // Any error from here on drops `target`, whose process cleans itself up.
+    let mut listener = Listener::open(&comm)?;
+    let mut last_stop = None;
+
+    loop {
+        if !listener.is_stdio() && !wait_for_client(&listener, &mut signals)? {
+            release(&mut target);
+            return Ok(1);
+        }
+        let conn = listener.accept()?;
+        let mut session = Session::new(conn, &mut signals, last_stop);
+        let end = session.run(&mut target);
+        last_stop = session.last_stop();
+        let end = match end {
+            Ok(end) => end,
+            Err(e) => {
+                release(&mut target);
+                return Err(e.into());
+            }
+        };
+        log::debug!("session ended: {end:?}");
+        match end {
+            SessionEnd::ProcessExited(event) => {
+                eprintln!("\n{}", describe_exit(event));
+                target.process = None;
+            }
+            SessionEnd::Detached | SessionEnd::Killed => target.process = None,
+            SessionEnd::ExitRequested => {
+                release(&mut target);
+                return Ok(0);
+            }
+            SessionEnd::Terminated(sig) => {
+                eprintln!("Terminated by signal {sig}; cleaning up.");
+                release(&mut target);
+                return Ok(1);
+            }
+            SessionEnd::ConnectionLost => {
+                eprintln!(
+                    "Remote side has terminated connection.  GDBserver will reopen the connection."
+                );
+                lost_connection(&mut target, cli);
+            }
+        }
+        let nothing_left = target.process.is_none() && !cli.multi;
+        if cli.once || nothing_left || listener.is_stdio() {
+            release(&mut target);
+            return Ok(0);
+        }
+    }
+}
+
+/// The connection dropped: make the target safe, as the options say.
+fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
+    let Some(process) = target.process.as_mut() else {
+        return;
+    };
+    if let Err(e) = process.remove_all_breakpoints() {
+        log::warn!("removing breakpoints: {e}");
+    }
+    let keep = cli.on_disconnect == OnDisconnect::Stay
+        || (!cli.once && process.origin() == Origin::Launched);
+    if !keep {
+        release(target);
+    }
+}
+
+fn release(target: &mut DebugTarget) {
+    if let Some(mut process) = target.process.take() {
+        process.release();
+    }
+}
+
+/// Wait for a client or a termination signal; false means a signal came.
+fn wait_for_client(listener: &Listener, signals: &mut SignalFd) -> Result<bool, ServerError> {
+    let Listener::Tcp(tcp) = listener else {
+        return Ok(true);
+    };
+    loop {
+        let (client, signal) = {
+            let mut fds = [
+                PollFd::new(tcp.as_fd(), PollFlags::POLLIN),
+                PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(SessionError::Poll(e).into()),
+            }
+            let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
+            (ready(&fds[0]), ready(&fds[1]))
+        };
+        if signal {
+            while let Ok(Some(info)) = signals.read_signal() {
+                if info.ssi_signo as i32 != libc::SIGCHLD {
+                    eprintln!("Terminated by signal {}; cleaning up.", info.ssi_signo);
+                    return Ok(false);
+                }
+            }
+        }
+        if client {
+            return Ok(true);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! gdbstub's view of the native architecture: a register file kept as raw
+//! bytes in gdb's `g` order (the layout and conversions live in the
+//! `rgdbserver-arch` crate), register numbers as gdb sends them, and 64-bit
+//! addresses.
+
+use std::num::NonZeroUsize;
+
+use gdbstub::arch::{Arch, RegId, Registers};
+
+use crate::inferior::regs::native;
+
+pub enum NativeArch {}
+
+impl Arch for NativeArch {
+    type Usize = u64;
+    type Registers = RegisterFile;
+    type BreakpointKind = usize;
+    type RegId = RegNum;
+
+    // Served through TargetDescriptionXmlOverride, which knows whether this
+    // CPU has AVX.
+    fn target_description_xml() -> Option<&'static str> {
+        None
+    }
+}
+
+/// The `g` packet payload, as gdb sends and receives it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RegisterFile {
+    pub bytes: Vec<u8>,
+}
+
+impl Registers for RegisterFile {
+    type ProgramCounter = u64;
+
+    fn pc(&self) -> u64 {
+        native::LAYOUT
+            .regs
+            .iter()
+            .find(|r| r.regnum == native::PC_REGNUM)
+            .and_then(|r| self.bytes.get(r.offset..r.offset + 8))
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+            .unwrap_or(0)
+    }
+
+    fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {
+        for &b in &self.bytes {
+            write_byte(Some(b));
+        }
+    }
+
+    // The size is checked when the registers are written, where a wrong size
+    // becomes an error reply instead of gdbstub's fatal "target mismatch".
+    fn gdb_deserialize(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        self.bytes = bytes.to_vec();
+        Ok(())
+    }
+}
+
+/// A gdb register number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegNum(pub usize);
+
+impl RegId for RegNum {
+    fn from_raw_id(id: usize) -> Option<(Self, Option<NonZeroUsize>)> {
+        native::LAYOUT
+            .by_regnum(id)
+            .map(|r| (RegNum(id), NonZeroUsize::new(r.size)))
+    }
+
+    fn to_raw_id(&self) -> Option<usize> {
+        Some(self.0)
+    }
+}

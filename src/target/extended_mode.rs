@@ -1,0 +1,79 @@
+//! Extended-remote process management (`run`, `attach`, `kill`), and the
+//! current process id that makes gdbstub send real `pPID.TID` thread ids.
+
+use std::num::NonZeroUsize;
+
+use gdbstub::common::Pid as GdbPid;
+use gdbstub::target::ext::extended_mode::{
+    Args, AttachKind, CurrentActivePid, CurrentActivePidOps, ExtendedMode, ShouldTerminate,
+};
+use gdbstub::target::{TargetError, TargetResult};
+use nix::unistd::Pid;
+
+use super::{errno_reply, DebugTarget};
+use crate::inferior::process::{Origin, Process};
+
+impl ExtendedMode for DebugTarget {
+    fn run(&mut self, filename: Option<&[u8]>, args: Args<'_, '_>) -> TargetResult<GdbPid, Self> {
+        let mut spec = self
+            .config
+            .launch
+            .clone()
+            .ok_or(TargetError::Errno(libc::EINVAL as u8))?;
+        if let Some(name) = filename.filter(|f| !f.is_empty()) {
+            spec.program = String::from_utf8_lossy(name).into_owned();
+        }
+        spec.args = args
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if let Some(mut old) = self.process.take() {
+            old.release();
+        }
+        let process = Process::launch(&spec).map_err(errno_reply)?;
+        let pid = process.pid();
+        self.process = Some(process);
+        NonZeroUsize::new(pid.as_raw() as usize).ok_or(TargetError::Errno(libc::ESRCH as u8))
+    }
+
+    fn attach(&mut self, pid: GdbPid) -> TargetResult<(), Self> {
+        if let Some(mut old) = self.process.take() {
+            old.release();
+        }
+        let process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(errno_reply)?;
+        self.process = Some(process);
+        Ok(())
+    }
+
+    fn query_if_attached(&mut self, _pid: GdbPid) -> TargetResult<AttachKind, Self> {
+        Ok(match self.process()?.origin() {
+            Origin::Attached => AttachKind::Attach,
+            Origin::Launched => AttachKind::Run,
+        })
+    }
+
+    fn kill(&mut self, _pid: Option<GdbPid>) -> TargetResult<ShouldTerminate, Self> {
+        if let Some(process) = self.process.as_mut() {
+            process.kill().map_err(errno_reply)?;
+        }
+        Ok(if self.config.multi {
+            ShouldTerminate::No
+        } else {
+            ShouldTerminate::Yes
+        })
+    }
+
+    fn restart(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn support_current_active_pid(&mut self) -> Option<CurrentActivePidOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl CurrentActivePid for DebugTarget {
+    fn current_active_pid(&mut self) -> Result<GdbPid, Self::Error> {
+        let pid = self.process.as_ref().map(|p| p.pid().as_raw()).unwrap_or(1);
+        Ok(NonZeroUsize::new(pid as usize).unwrap_or(NonZeroUsize::MIN))
+    }
+}

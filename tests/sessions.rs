@@ -1,0 +1,347 @@
+//! gdb sessions against the server on real processes: breakpoints and
+//! stepping, registers, memory, shared libraries, threads, signals, exit.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+fn setup(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), name);
+    (dir, prog)
+}
+
+#[test]
+fn backtraces_through_three_functions() {
+    let (_dir, prog) = setup("abc");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &["break a", "continue", "bt", "continue", "bt", "continue"],
+    );
+    let b_first = out.find("in b () at").expect(&out);
+    let c_then = out.find("in c () at").expect(&out);
+    assert!(b_first < c_then, "{out}");
+    assert_eq!(out.matches("in main () at").count(), 2, "{out}");
+    assert_contains(&out, "exited with code 03");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "counter 3");
+}
+
+#[test]
+fn step_next_finish_stepi() {
+    let (_dir, prog) = setup("abc");
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break main",
+            "continue",
+            "step",
+            "bt 1",
+            "finish",
+            "next",
+            "p $pc",
+            "stepi",
+            "p $pc",
+            "info line *$pc",
+        ],
+    );
+    assert_contains(&out, "b () at");
+    assert_contains(&out, "Value returned is $1 = 1");
+    let first = hex_after(&out, "$2 = (void (*)()) ");
+    let second = hex_after(&out, "$3 = (void (*)()) ");
+    assert_ne!(first, second, "{out}");
+}
+
+#[test]
+fn registers_read_and_write() {
+    let (_dir, prog) = setup("regs");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break mark",
+            "continue",
+            "p/x fs_base_seen",
+            "p/x $fs_base",
+            "p $orig_rax",
+            "p/x $ymm0.v8_int32",
+            "info registers rip",
+            "set $rax = 0x1234",
+            "p/x $rax",
+            "p/x $gs_base",
+            "info all-registers",
+            "up",
+            "tbreak skip_me",
+            "continue",
+            "finish",
+            "continue",
+        ],
+    );
+    let seen = hex_after(&out, "$1 = ");
+    let fs_base = hex_after(&out, "$2 = ");
+    assert_eq!(seen, fs_base, "{out}");
+    assert_contains(&out, "$3 = -1");
+    assert_contains(&out, "$4 = {0x11111111, 0x22222222, 0x33333333, 0x44444444, 0x55555555, 0x66666666, 0x77777777, 0x7eadbeef}");
+    assert_contains(&out, "$5 = 0x1234");
+    assert_contains(&out, "ymm15");
+    // gdb keeps orig_rax, fs_base and gs_base out of `info all-registers`
+    // (the system group, as with GNU gdbserver): read them by name.
+    assert_contains(&out, "$6 = 0x0");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}
+
+#[test]
+fn setting_pc_skips_a_call() {
+    let (_dir, prog) = setup("regs");
+    let mut server = Server::launch(&prog, &[]);
+    // Stopped at the call to skip_me (line 17): move the PC to line 18.
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break 17",
+            "continue",
+            "info line 18",
+            "set $pc = $_",
+            "p $orig_rax",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "$1 = -1");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "skipped=0");
+}
+
+#[test]
+fn memory_read_write_and_dump() {
+    let (dir, prog) = setup("memory");
+    let mut server = Server::launch(&prog, &[]);
+    let pid = server.pid.expect("pid");
+    let dump = dir.path().join("big.bin");
+    let dump_cmd = format!("dump binary memory {} big big+8*1024*1024", dump.display());
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break ready",
+            "continue",
+            "p greeting",
+            "x/4xb &global_value",
+            "set var global_value = 42",
+            "p/x big",
+            &dump_cmd,
+            "x/x 0",
+            "x/32xb edge",
+            "p/x edge",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "\"hello, gdb\"");
+    assert_contains(&out, "0x07\t0x00\t0x00\t0x00");
+    assert_contains(&out, "Cannot access memory at address 0x0");
+    // The read crossing into unmapped memory shows the readable 16 bytes, then fails.
+    let edge = hex_after(&out, "$3 = ");
+    assert_contains(
+        &out,
+        &format!("Cannot access memory at address {:#x}", edge + 16),
+    );
+    assert_contains(&out, "0xf0\t0xf1\t0xf2");
+    let dumped = std::fs::read(&dump).unwrap();
+    assert_eq!(dumped.len(), 8 * 1024 * 1024);
+    let mut x: u32 = 12345;
+    let expected: Vec<u8> = (0..dumped.len())
+        .map(|_| {
+            x = x.wrapping_mul(1103515245).wrapping_add(12345);
+            (x >> 16) as u8
+        })
+        .collect();
+    assert!(dumped == expected, "dump differs from the program's buffer");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "global_value=42");
+    assert!(!pid_alive(pid));
+}
+
+#[test]
+fn mappings_shared_libraries_and_libc_backtrace() {
+    let (_dir, prog) = setup("abc");
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break main",
+            "continue",
+            "info proc mappings",
+            "info sharedlibrary",
+            "break printf",
+            "continue",
+            "bt",
+        ],
+    );
+    assert_contains(&out, prog.to_str().unwrap());
+    assert_contains(&out, "[stack]");
+    assert_contains(&out, "libc.so.6");
+    let bt = &out[out.rfind("Breakpoint 2,").expect(&out)..];
+    assert_contains(bt, "printf");
+    assert_contains(bt, "in main () at");
+}
+
+#[test]
+fn eight_named_threads() {
+    let (_dir, prog) = setup("threads");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break all_started",
+            "continue",
+            "info threads",
+            "thread apply all bt",
+            "continue",
+        ],
+    );
+    for i in 0..8 {
+        assert_contains(&out, &format!("\"worker-{i}\""));
+    }
+    assert_eq!(out.matches("in worker (").count(), 8, "{out}");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "joined");
+}
+
+#[test]
+fn segfault_is_reported_at_its_line() {
+    let (_dir, prog) = setup("signals");
+    let server = Server::launch(&prog, &["segv"]);
+    let out = gdb(&prog, server.port, &["continue", "bt 1"]);
+    assert_contains(&out, "Program received signal SIGSEGV, Segmentation fault.");
+    assert_contains(&out, "crash here");
+}
+
+#[test]
+fn handled_signal_is_delivered_on_continue() {
+    let (_dir, prog) = setup("signals");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(&prog, server.port, &["continue", "continue"]);
+    assert_contains(&out, "Program received signal SIGUSR1");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "handled=10");
+}
+
+#[test]
+fn killing_signal_and_kill_command() {
+    let (_dir, prog) = setup("signals");
+    let server = Server::launch(&prog, &["abort"]);
+    let out = gdb(&prog, server.port, &["continue", "continue"]);
+    assert_contains(&out, "Program received signal SIGABRT");
+    assert_contains(&out, "Program terminated with signal SIGABRT");
+
+    let (_dir2, looping) = setup("loop");
+    let mut server = Server::launch(&looping, &[]);
+    let pid = server.pid.unwrap();
+    let out = gdb(&looping, server.port, &["break tick", "continue", "kill"]);
+    assert_contains(&out, "Breakpoint 1, tick");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(!pid_alive(pid), "process {pid} survived kill");
+}
+
+#[test]
+fn attach_break_detach_leaves_process_running_unchanged() {
+    let (_dir, prog) = setup("loop");
+    let mut child = std::process::Command::new(&prog)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    std::thread::sleep(Duration::from_millis(200));
+    let mut server = Server::attach(child.id());
+    let out = gdb(
+        &prog,
+        server.port,
+        &["break tick", "continue", "p &tick", "p &ticks", "detach"],
+    );
+    assert_contains(&out, "Breakpoint 1, tick");
+    assert_contains(&out, "detached]");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(proc_status(pid, "TracerPid").as_deref(), Some("0"));
+    let state = proc_status(pid, "State").unwrap();
+    assert!(
+        !state.starts_with('t') && !state.starts_with('T'),
+        "state {state}"
+    );
+    // Code at the breakpoint is the program's own again.
+    let tick = hex_after(&out, "(void (*)(void)) ");
+    let bytes = read_proc_mem(pid, tick, 16);
+    let on_disk = {
+        let exe = std::fs::read(&prog).unwrap();
+        let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+        let base = text
+            .lines()
+            .find(|l| l.contains(prog.to_str().unwrap()))
+            .and_then(|l| u64::from_str_radix(l.split('-').next().unwrap(), 16).ok())
+            .unwrap();
+        let off = (tick - base) as usize;
+        exe[off..off + 16].to_vec()
+    };
+    assert_eq!(bytes, on_disk);
+    // And it still makes progress.
+    let ticks = hex_after(&out, "(volatile unsigned long *) ");
+    let before = u64::from_le_bytes(read_proc_mem(pid, ticks, 8).try_into().unwrap());
+    std::thread::sleep(Duration::from_millis(200));
+    let after = u64::from_le_bytes(read_proc_mem(pid, ticks, 8).try_into().unwrap());
+    assert!(after > before, "ticks stuck at {before}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn ctrl_c_interrupts_a_running_target() {
+    let (_dir, prog) = setup("loop");
+    let server = Server::launch(&prog, &[]);
+    let mut command = std::process::Command::new("gdb");
+    command
+        .args([
+            "-nx",
+            "-q",
+            "-ex",
+            "set confirm off",
+            "-ex",
+            "set pagination off",
+        ])
+        .arg("-ex")
+        .arg(format!("target remote 127.0.0.1:{}", server.port))
+        .arg(&prog)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut gdb = command.spawn().unwrap();
+    let mut stdin = gdb.stdin.take().unwrap();
+    use std::io::Write;
+    writeln!(stdin, "continue").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(gdb.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    writeln!(stdin, "bt").unwrap();
+    writeln!(stdin, "kill").unwrap();
+    writeln!(stdin, "quit").unwrap();
+    drop(stdin);
+    let output = gdb.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_contains(&text, "Program received signal SIGINT");
+    assert_contains(&text, "in main () at");
+}

@@ -169,7 +169,12 @@ fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
     let Some(process) = target.process.as_mut() else {
         return;
     };
-    if let Err(e) = process.remove_all_breakpoints() {
+    // Stop every thread first: taking breakpoints out under running threads
+    // could catch one between the trap and our look at it.
+    if let Err(e) = process
+        .stop()
+        .and_then(|()| process.remove_all_breakpoints())
+    {
         log::warn!("removing breakpoints: {e}");
     }
     let keep = cli.on_disconnect == OnDisconnect::Stay

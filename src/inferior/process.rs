@@ -267,6 +267,14 @@ impl Process {
         Ok(())
     }
 
+    /// Stop every thread (all-stop), keeping whatever they report pending.
+    pub fn stop(&mut self) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Ok(());
+        }
+        self.stop_all()
+    }
+
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             self.breakpoints.forget_all();

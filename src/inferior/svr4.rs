@@ -265,6 +265,9 @@ mod tests {
         let w = fmt.size as u64;
         let (entsize, vaddr_at) = if w == 8 { (56, 16) } else { (32, 8) };
         let phdr = 0x1000_0040;
+        for i in 0..2 * entsize {
+            m.bytes.insert(phdr + i, 0);
+        }
         m.half(phdr, PT_PHDR as u32);
         m.word(phdr + vaddr_at, 0x40);
         m.half(phdr + entsize, PT_DYNAMIC as u32);

@@ -108,6 +108,19 @@ impl Target for DebugTarget {
         false
     }
 
+    // Fork and exec events are not reported yet: gdb must not expect them.
+    fn use_fork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vfork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vforkdone_stop_reason(&self) -> bool {
+        false
+    }
+
     // Software breakpoints are ours to plant; never implied.
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
         true

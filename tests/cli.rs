@@ -94,3 +94,26 @@ fn explicit_all_interfaces() {
         "{tcp}"
     );
 }
+
+#[test]
+fn debug_flags_log_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "abc");
+    let mut server = Server::start(
+        &rgdbserver_binary(),
+        &[
+            "--once",
+            "--debug",
+            "--remote-debug",
+            "127.0.0.1:0",
+            prog.to_str().unwrap(),
+        ],
+    );
+    let out = gdb(&prog, server.port, &["info registers rip", "kill"]);
+    assert_contains(&out, "rip");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    let log = server.stderr();
+    assert_contains(&log, "getpkt (\"qSupported:");
+    assert_contains(&log, "putpkt (\"PacketSize=100000;");
+    assert_contains(&log, "session ended: Killed");
+}

@@ -67,19 +67,6 @@ fn plant_breakpoint(
     (gdb, hex_after(&text, "(void (*)(void)) "))
 }
 
-/// The program's own code bytes at `addr`, read from the executable file.
-fn bytes_in_file(pid: i32, prog: &std::path::Path, addr: u64, len: usize) -> Vec<u8> {
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
-    let line = maps
-        .lines()
-        .find(|l| l.contains(prog.to_str().unwrap()))
-        .unwrap();
-    let base = u64::from_str_radix(line.split('-').next().unwrap(), 16).unwrap();
-    let exe = std::fs::read(prog).unwrap();
-    let offset = (addr - base) as usize;
-    exe[offset..offset + len].to_vec()
-}
-
 fn assert_running_untraced_unchanged(pid: i32, addr: u64, original: &[u8]) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while proc_status(pid, "TracerPid").as_deref() != Some("0") {
@@ -94,63 +81,79 @@ fn assert_running_untraced_unchanged(pid: i32, addr: u64, original: &[u8]) {
     assert_eq!(read_proc_mem(pid, addr, original.len()), original);
 }
 
+/// A looping program, rgdbserver attached to it, and gdb connected with a
+/// breakpoint planted in memory while the program runs.
+struct AttachedWithBreakpoint {
+    _dir: tempfile::TempDir,
+    prog: std::path::PathBuf,
+    child: std::process::Child,
+    pid: i32,
+    server: Server,
+    gdb: std::process::Child,
+    breakpoint: u64,
+}
+
+impl AttachedWithBreakpoint {
+    fn start() -> AttachedWithBreakpoint {
+        let dir = tempfile::tempdir().unwrap();
+        let prog = compile(dir.path(), "loop");
+        let child = spawn_loop(&prog);
+        let pid = child.id() as i32;
+        let server = Server::start(
+            &rgdbserver_binary(),
+            &["--once", "--attach", "127.0.0.1:0", &pid.to_string()],
+        );
+        let (gdb, breakpoint) = plant_breakpoint(&prog, server.port, &[]);
+        assert_eq!(
+            read_proc_mem(pid, breakpoint, 1),
+            [0xcc],
+            "breakpoint planted"
+        );
+        AttachedWithBreakpoint {
+            _dir: dir,
+            prog,
+            child,
+            pid,
+            server,
+            gdb,
+            breakpoint,
+        }
+    }
+
+    /// The server has exited; the program must run on as if never debugged.
+    fn assert_target_released(&mut self) {
+        assert!(
+            self.server.wait_exit(Duration::from_secs(10)).is_some(),
+            "server lingers"
+        );
+        let original = code_bytes_in_file(self.pid, &self.prog, self.breakpoint, 8);
+        assert_running_untraced_unchanged(self.pid, self.breakpoint, &original);
+    }
+}
+
+impl Drop for AttachedWithBreakpoint {
+    fn drop(&mut self) {
+        let _ = self.gdb.kill();
+        let _ = self.gdb.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn sigterm_to_server_detaches_attached_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
-    let mut child = spawn_loop(&prog);
-    let pid = child.id() as i32;
-    let mut server = Server::start(
-        &rgdbserver_binary(),
-        &["--once", "--attach", "127.0.0.1:0", &pid.to_string()],
-    );
-    let (mut gdb, tick) = plant_breakpoint(&prog, server.port, &[]);
-    let original = bytes_in_file(pid, &prog, tick, 8);
-    assert_eq!(read_proc_mem(pid, tick, 1), [0xcc], "breakpoint planted");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server_pid(&server)),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
-    assert_running_untraced_unchanged(pid, tick, &original);
-    let _ = gdb.kill();
-    let _ = gdb.wait();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut session = AttachedWithBreakpoint::start();
+    let server_pid = nix::unistd::Pid::from_raw(session.server.process_id() as i32);
+    nix::sys::signal::kill(server_pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    session.assert_target_released();
 }
 
 #[test]
 fn killed_gdb_leaves_attached_process_running() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
-    let mut child = spawn_loop(&prog);
-    let pid = child.id() as i32;
-    let mut server = Server::start(
-        &rgdbserver_binary(),
-        &["--once", "--attach", "127.0.0.1:0", &pid.to_string()],
-    );
-    let (mut gdb, tick) = plant_breakpoint(&prog, server.port, &[]);
-    assert_eq!(read_proc_mem(pid, tick, 1), [0xcc]);
-    gdb.kill().unwrap();
-    gdb.wait().unwrap();
-    assert!(
-        server.wait_exit(Duration::from_secs(10)).is_some(),
-        "server lingers"
-    );
-    std::thread::sleep(Duration::from_millis(100));
-    assert_ne!(
-        read_proc_mem(pid, tick, 1),
-        [0xcc],
-        "breakpoint byte left behind"
-    );
-    assert_running_untraced_unchanged(pid, tick, &bytes_in_file(pid, &prog, tick, 8));
-    child.kill().unwrap();
-    child.wait().unwrap();
-}
-
-fn server_pid(server: &Server) -> i32 {
-    server.process_id() as i32
+    let mut session = AttachedWithBreakpoint::start();
+    session.gdb.kill().unwrap();
+    session.gdb.wait().unwrap();
+    session.assert_target_released();
 }
 
 #[test]

@@ -282,17 +282,7 @@ fn attach_break_detach_leaves_process_running_unchanged() {
     // Code at the breakpoint is the program's own again.
     let tick = hex_after(&out, "(void (*)(void)) ");
     let bytes = read_proc_mem(pid, tick, 16);
-    let on_disk = {
-        let exe = std::fs::read(&prog).unwrap();
-        let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
-        let base = text
-            .lines()
-            .find(|l| l.contains(prog.to_str().unwrap()))
-            .and_then(|l| u64::from_str_radix(l.split('-').next().unwrap(), 16).ok())
-            .unwrap();
-        let off = (tick - base) as usize;
-        exe[off..off + 16].to_vec()
-    };
+    let on_disk = code_bytes_in_file(pid, &prog, tick, 16);
     assert_eq!(bytes, on_disk);
     // And it still makes progress.
     let ticks = hex_after(&out, "(volatile unsigned long *) ");

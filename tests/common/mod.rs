@@ -243,3 +243,17 @@ pub fn pid_alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && proc_status(pid, "State").is_some_and(|s| !s.starts_with('Z'))
 }
+
+/// The program's own code bytes at `addr` in process `pid`, read from the
+/// executable file (what memory holds with no breakpoint planted).
+pub fn code_bytes_in_file(pid: i32, prog: &Path, addr: u64, len: usize) -> Vec<u8> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let line = maps
+        .lines()
+        .find(|l| l.contains(prog.to_str().unwrap()))
+        .unwrap();
+    let base = u64::from_str_radix(line.split('-').next().unwrap(), 16).unwrap();
+    let exe = std::fs::read(prog).unwrap();
+    let offset = (addr - base) as usize;
+    exe[offset..offset + len].to_vec()
+}

@@ -205,3 +205,24 @@ fn memory_map_when_asked() {
     let out = gdb(&prog, server.port, &["info mem"]);
     assert_contains(&out, "There are no memory regions defined.");
 }
+
+#[test]
+fn file_transfer_through_host_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "abc");
+    let local = dir.path().join("local.txt");
+    let content: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(&local, &content).unwrap();
+    let remote = dir.path().join("remote.txt");
+    let back = dir.path().join("back.txt");
+    let server = Server::launch(&prog, &[]);
+    let put = format!("remote put {} {}", local.display(), remote.display());
+    let get = format!("remote get {} {}", remote.display(), back.display());
+    let out = gdb(&prog, server.port, &[&put, &get]);
+    assert_eq!(std::fs::read_to_string(&remote).unwrap(), content, "{out}");
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), content, "{out}");
+    let server = Server::launch(&prog, &[]);
+    let delete = format!("remote delete {}", remote.display());
+    let out = gdb(&prog, server.port, &[&delete]);
+    assert!(!remote.exists(), "{out}");
+}

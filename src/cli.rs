@@ -97,6 +97,11 @@ pub struct Cli {
     #[arg(value_name = "COMM")]
     pub comm: String,
 
+    /// Run PROG through this wrapper (`--wrapper env FOO=1 --`): taken out of
+    /// the arguments before parsing, as gdbserver does, up to a `--`.
+    #[arg(skip)]
+    pub wrapper: Vec<String>,
+
     /// The program and its arguments, or with --attach the PID.
     #[arg(
         value_name = "PROG",
@@ -106,7 +111,41 @@ pub struct Cli {
     pub program: Vec<String>,
 }
 
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("--wrapper needs a command followed by `--`")]
+pub struct WrapperError;
+
+/// Take `--wrapper WORDS... --` out of the arguments: its words are free-form,
+/// so clap must not see them.
+pub fn split_wrapper(args: Vec<String>) -> Result<(Vec<String>, Vec<String>), WrapperError> {
+    let Some(start) = args.iter().position(|a| a == "--wrapper") else {
+        return Ok((args, Vec::new()));
+    };
+    let end = args[start + 1..]
+        .iter()
+        .position(|a| a == "--")
+        .map(|i| start + 1 + i)
+        .ok_or(WrapperError)?;
+    let wrapper = args[start + 1..end].to_vec();
+    if wrapper.is_empty() {
+        return Err(WrapperError);
+    }
+    let mut rest = args[..start].to_vec();
+    rest.extend_from_slice(&args[end + 1..]);
+    Ok((rest, wrapper))
+}
+
 impl Cli {
+    /// Parse a command line (program name first), `--wrapper` included.
+    pub fn parse_from_args(args: Vec<String>) -> Result<Cli, clap::Error> {
+        let (rest, wrapper) = split_wrapper(args).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e}\n"))
+        })?;
+        let mut cli = Cli::try_parse_from(rest)?;
+        cli.wrapper = wrapper;
+        Ok(cli)
+    }
+
     pub fn startup_with_shell(&self) -> bool {
         !self.no_startup_with_shell
     }
@@ -141,6 +180,29 @@ mod tests {
             assert_eq!(cli.comm, ":1234");
             assert_eq!(cli.program, ["42"]);
         }
+    }
+
+    #[test]
+    fn wrapper_words_end_at_double_dash() {
+        let args = [
+            "rgdbserver",
+            "--once",
+            "--wrapper",
+            "env",
+            "A=1",
+            "--",
+            ":0",
+            "prog",
+            "--",
+            "x",
+        ];
+        let cli = Cli::parse_from_args(args.iter().map(|s| s.to_string()).collect()).unwrap();
+        assert_eq!(cli.wrapper, ["env", "A=1"]);
+        assert_eq!(cli.comm, ":0");
+        assert_eq!(cli.program, ["prog", "--", "x"]);
+        assert!(cli.once);
+        let missing = ["rgdbserver", "--wrapper", "env", ":0", "prog"];
+        assert!(Cli::parse_from_args(missing.iter().map(|s| s.to_string()).collect()).is_err());
     }
 
     #[test]

@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use rgdbserver::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from_args(std::env::args().collect()).unwrap_or_else(|e| e.exit());
     if let Err(e) =
         rgdbserver::logging::init(cli.debug, cli.remote_debug, cli.debug_file.as_deref())
     {

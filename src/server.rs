@@ -12,8 +12,8 @@ use nix::unistd::Pid;
 
 use crate::cli::{Cli, OnDisconnect};
 use crate::inferior::launch::LaunchSpec;
-use crate::inferior::process::{Origin, Process, ProcessError, StopEvent};
-use crate::session::{Session, SessionEnd, SessionError};
+use crate::inferior::process::{Origin, Process, ProcessError};
+use crate::session::{describe_exit, Session, SessionEnd, SessionError};
 use crate::target::{DebugTarget, TargetConfig};
 use crate::transport::{Comm, Listener, TransportError};
 
@@ -52,14 +52,6 @@ fn setup_signals() -> Result<SignalFd, ServerError> {
         .map_err(ServerError::Signals)
 }
 
-fn describe_exit(event: StopEvent) -> String {
-    match event {
-        StopEvent::Killed { signal } => format!("Child terminated with signal = {signal}"),
-        StopEvent::Exited { code } => format!("Child exited with status {code}"),
-        _ => String::new(),
-    }
-}
-
 /// Run the server as the command line says; returns the exit code.
 pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     let mut signals = setup_signals()?;
@@ -71,6 +63,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         startup_with_shell: cli.startup_with_shell(),
         disable_randomization: cli.disable_randomization(),
         stdio_is_protocol: stdio,
+        wrapper: cli.wrapper.clone(),
+        ..LaunchSpec::default()
     };
 
     let process = if cli.attach {

@@ -15,7 +15,6 @@ use nix::sys::signalfd::SignalFd;
 use crate::inferior::process::StopEvent;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::{memory_read, qxfer_reply, stop_reply, threads_xfer, PACKET_SIZE};
-use crate::target::arch::RegNum;
 use crate::target::DebugTarget;
 use crate::transport::Connection;
 
@@ -137,6 +136,8 @@ impl<'s> Session<'s> {
 
     /// Run the session until it ends.
     pub fn run(&mut self, target: &mut DebugTarget) -> Result<SessionEnd, SessionError> {
+        // Extended mode is per connection: gdb asks again with `!`.
+        target.extended = false;
         let mut machine = self.new_machine(target)?;
         loop {
             machine = match machine {
@@ -156,15 +157,16 @@ impl<'s> Session<'s> {
                         Err(end) => return Ok(end),
                     };
                     self.last_stop = Some(event);
-                    let reason = stop_reply::to_gdbstub(event);
-                    let regs = match target.process.as_mut() {
-                        Some(process) => stop_reply::expedited_registers(process, event),
-                        None => Vec::new(),
+                    let reply = match target.process.as_mut() {
+                        Some(process) => stop_reply::reply(process, event, self.multiprocess),
+                        None => b"W00".to_vec(),
                     };
-                    let mut regs_iter = regs.iter().map(|(n, b)| (RegNum(*n), b.as_slice()));
-                    let result = inner.report_stop_with_regs(target, reason, &mut regs_iter);
-                    let mut next = result.map_err(|e| SessionError::Stub(e.to_string()))?;
-                    self.send_output(&mut next, None)?;
+                    // gdbstub only moves its state on; the reply is ours.
+                    let mut next = inner
+                        .report_stop(target, stop_reply::to_gdbstub(event))
+                        .map_err(|e| SessionError::Stub(e.to_string()))?;
+                    take_output(&mut next);
+                    self.send_packet(&reply)?;
                     next
                 }
                 GdbStubStateMachine::CtrlCInterrupt(inner) => {
@@ -176,9 +178,9 @@ impl<'s> Session<'s> {
                         .map_err(|e| SessionError::Stub(e.to_string()))?
                 }
                 GdbStubStateMachine::Disconnected(inner) => {
-                    return Ok(match inner.get_reason() {
+                    let end = match inner.get_reason() {
                         DisconnectReason::Disconnect => {
-                            if let Some(process) = target.process.as_mut() {
+                            if let Some(mut process) = target.process.take() {
                                 eprintln!("Detaching from process {}", process.pid());
                                 process.detach()?;
                             }
@@ -186,13 +188,31 @@ impl<'s> Session<'s> {
                         }
                         DisconnectReason::Kill => SessionEnd::Killed,
                         DisconnectReason::TargetExited(_)
-                        | DisconnectReason::TargetTerminated(_) => SessionEnd::ProcessExited(
-                            self.last_stop.unwrap_or(StopEvent::Exited { code: 0 }),
-                        ),
-                    });
+                        | DisconnectReason::TargetTerminated(_) => {
+                            let event = self.last_stop.unwrap_or(StopEvent::Exited { code: 0 });
+                            SessionEnd::ProcessExited(event)
+                        }
+                    };
+                    if !target.extended {
+                        return Ok(end);
+                    }
+                    // Extended remote: the connection stays for the next
+                    // `run` or `attach`; only the process is gone.
+                    if let SessionEnd::ProcessExited(event) = end {
+                        eprintln!("\n{}", describe_exit(event));
+                    }
+                    target.process = None;
+                    self.forget_threads();
+                    self.new_machine(target)?
                 }
             }
         }
+    }
+
+    /// The process is gone: its thread ids must not be replayed into gdbstub.
+    fn forget_threads(&mut self) {
+        self.handshake
+            .retain(|p| !p.starts_with(b"Hg") && !p.starts_with(b"Hc"));
     }
 
     /// Handle one frame from gdb while the target is stopped.
@@ -445,6 +465,15 @@ impl<'s> Session<'s> {
             return Ok(Wake::Frames);
         }
         Ok(Wake::Child)
+    }
+}
+
+/// What the server prints when the process ends, as gdbserver does.
+pub fn describe_exit(event: StopEvent) -> String {
+    match event {
+        StopEvent::Killed { signal } => format!("Child terminated with signal = {signal}"),
+        StopEvent::Exited { code } => format!("Child exited with status {code}"),
+        _ => String::new(),
     }
 }
 

@@ -6,9 +6,11 @@
 //! works and the GDB testsuite's expectations hold), with address-space
 //! randomization turned off.
 
+use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 use nix::errno::Errno;
 use nix::sys::ptrace::{self, Options};
@@ -41,7 +43,7 @@ pub fn trace_options() -> Options {
     Options::PTRACE_O_TRACECLONE | Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_TRACESYSGOOD
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LaunchSpec {
     pub program: String,
     pub args: Vec<String>,
@@ -49,6 +51,39 @@ pub struct LaunchSpec {
     pub disable_randomization: bool,
     /// The protocol runs over our stdin/stdout: the program must not touch them.
     pub stdio_is_protocol: bool,
+    /// Changes to the server's environment: `Some` sets, `None` unsets.
+    pub env_changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Directory to start in (the server's own if unset).
+    pub working_dir: Option<PathBuf>,
+    /// Words to run the program through (`--wrapper`); the wrapper must exec it.
+    pub wrapper: Vec<String>,
+}
+
+impl LaunchSpec {
+    /// The program's environment: ours with gdb's changes applied.
+    fn environment(&self) -> Result<Vec<CString>, LaunchError> {
+        let mut env: BTreeMap<Vec<u8>, Vec<u8>> = std::env::vars_os()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        for (key, value) in &self.env_changes {
+            match value {
+                Some(value) => env.insert(key.clone(), value.clone()),
+                None => env.remove(key),
+            };
+        }
+        env.into_iter()
+            .map(|(mut k, v)| {
+                k.push(b'=');
+                k.extend_from_slice(&v);
+                cstring(OsStr::from_bytes(&k))
+            })
+            .collect()
+    }
+
+    /// How many execs happen before the program itself runs (shell, wrapper).
+    fn execs_before_program(&self) -> usize {
+        usize::from(self.startup_with_shell) + usize::from(!self.wrapper.is_empty())
+    }
 }
 
 /// Quote one word for `sh` so that it reaches the program unchanged.
@@ -98,7 +133,12 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
             .ok()
             .filter(|s| s.starts_with('/'))
             .unwrap_or_else(|| "/bin/sh".into());
-        let mut command = String::from("exec ");
+        let mut command = String::from("exec");
+        for word in &spec.wrapper {
+            command.push(' ');
+            command.push_str(word);
+        }
+        command.push(' ');
         command.push_str(&shell_quote(&spec.program));
         for arg in &spec.args {
             command.push(' ');
@@ -107,12 +147,18 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
         let argv = vec![cstring(&shell)?, cstring("-c")?, cstring(&command)?];
         (cstring(&shell)?, argv)
     } else {
-        let mut argv = vec![cstring(&spec.program)?];
-        for arg in &spec.args {
-            argv.push(cstring(arg)?);
+        let mut argv = Vec::new();
+        for word in spec.wrapper.iter().chain([&spec.program]).chain(&spec.args) {
+            argv.push(cstring(word)?);
         }
-        (cstring(&spec.program)?, argv)
+        (argv[0].clone(), argv)
     };
+    let envp = spec.environment()?;
+    let working_dir = spec
+        .working_dir
+        .as_ref()
+        .map(|dir| cstring(dir.as_os_str()))
+        .transpose()?;
     let dev_null = std::fs::File::open("/dev/null").map_err(|e| LaunchError::Sys {
         what: "open /dev/null",
         errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
@@ -125,7 +171,7 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
     // before the fork.
     match unsafe { nix::unistd::fork() }.map_err(sys("fork"))? {
         ForkResult::Child => {
-            let errno = exec_child(spec, &path, &argv, &dev_null);
+            let errno = exec_child(spec, &path, &argv, &envp, working_dir.as_ref(), &dev_null);
             // SAFETY: write/_exit are async-signal-safe; the buffer is ours.
             unsafe {
                 let code = errno as i32;
@@ -144,7 +190,7 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
                     errno: Errno::from_raw(i32::from_ne_bytes(code)),
                 });
             }
-            finish_startup(child, spec.startup_with_shell)
+            finish_startup(child, spec.execs_before_program())
         }
     }
 }
@@ -154,6 +200,8 @@ fn exec_child(
     spec: &LaunchSpec,
     path: &CString,
     argv: &[CString],
+    envp: &[CString],
+    working_dir: Option<&CString>,
     dev_null: &std::fs::File,
 ) -> Errno {
     // SAFETY: plain async-signal-safe syscalls on valid arguments.
@@ -183,23 +231,30 @@ fn exec_child(
                 libc::personality((current | libc::ADDR_NO_RANDOMIZE) as libc::c_ulong);
             }
         }
+        if let Some(dir) = working_dir {
+            if libc::chdir(dir.as_ptr()) == -1 {
+                return Errno::last();
+            }
+        }
         if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
             return Errno::last();
         }
         let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
         ptrs.push(std::ptr::null());
+        let mut env_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
+        env_ptrs.push(std::ptr::null());
         if spec.startup_with_shell {
-            libc::execv(path.as_ptr(), ptrs.as_ptr());
+            libc::execve(path.as_ptr(), ptrs.as_ptr(), env_ptrs.as_ptr());
         } else {
-            libc::execvp(path.as_ptr(), ptrs.as_ptr());
+            libc::execvpe(path.as_ptr(), ptrs.as_ptr(), env_ptrs.as_ptr());
         }
     }
     Errno::last()
 }
 
-/// The child has exec'd the shell or the program and stopped with SIGTRAP;
-/// with a shell, run it until it execs the program.
-fn finish_startup(child: Pid, through_shell: bool) -> Result<Pid, LaunchError> {
+/// The child has exec'd the shell, the wrapper or the program and stopped
+/// with SIGTRAP; run it through `execs_left` more execs to the program.
+fn finish_startup(child: Pid, mut execs_left: usize) -> Result<Pid, LaunchError> {
     let startup_exit = |status: WaitStatus| match status {
         WaitStatus::Exited(code) => Some(LaunchError::ExitedDuringStartup(code)),
         WaitStatus::Signaled(sig) => Some(LaunchError::KilledDuringStartup(sig)),
@@ -222,7 +277,7 @@ fn finish_startup(child: Pid, through_shell: bool) -> Result<Pid, LaunchError> {
     }
     let options = trace_options() | Options::PTRACE_O_EXITKILL;
     ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
-    if !through_shell {
+    if execs_left == 0 {
         return Ok(child);
     }
     pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?;
@@ -234,7 +289,13 @@ fn finish_startup(child: Pid, through_shell: bool) -> Result<Pid, LaunchError> {
             return Err(err);
         }
         match status {
-            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => return Ok(child),
+            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
+                execs_left -= 1;
+                if execs_left == 0 {
+                    return Ok(child);
+                }
+                pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?
+            }
             WaitStatus::Stopped(sig) => pt::cont(child, sig).map_err(sys("ptrace(CONT)"))?,
             // The shell itself forking or cloning is not expected with `exec`;
             // let anything else run on.

@@ -1,7 +1,8 @@
-//! Stop replies: turning a process stop event into gdbstub's stop reason (for
-//! the reply to a resume) or into a whole reply of our own (for `?`, which
-//! gdbstub would answer with a made-up `T05` on the first thread), with the
-//! expedited registers gdb needs to show the stop without another round trip.
+//! Stop replies, written by us for every stop (gdbstub's lack the
+//! expedited registers, fork children's real pids, watchpoint addresses with
+//! our own trap decoding, exec and syscall events, and `;process:PID` on
+//! exits), and the gdbstub stop reason that only moves its state machine
+//! from running back to idle.
 
 use std::num::NonZeroUsize;
 
@@ -12,7 +13,8 @@ use super::hex;
 use crate::inferior::process::{Process, StopEvent};
 use crate::inferior::regs::native;
 
-/// The stop reason gdbstub writes for `event` (signals in gdb's numbering).
+/// The stop reason that moves gdbstub's state machine on for `event`
+/// (its own reply text is discarded).
 pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
     let tid =
         |t: nix::unistd::Pid| NonZeroUsize::new(t.as_raw() as usize).unwrap_or(NonZeroUsize::MIN);
@@ -72,14 +74,27 @@ pub fn question_mark_reply(
             None => return b"W00".to_vec(),
         },
     };
+    reply(process, event, multiprocess)
+}
+
+/// The stop reply for `event`, as GNU gdbserver writes it: `T` with the
+/// expedited registers, the thread, and what kind of stop it was; `W`/`X`
+/// with the process id when gdb speaks multiprocess.
+pub fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec<u8> {
+    let pid = process.pid().as_raw();
+    let process_suffix = if multiprocess {
+        format!(";process:{pid:x}")
+    } else {
+        String::new()
+    };
     let mut out = Vec::new();
     match event {
         StopEvent::Exited { code } => {
-            out.extend_from_slice(format!("W{:02x}", code as u8).as_bytes())
+            out.extend_from_slice(format!("W{:02x}{process_suffix}", code as u8).as_bytes())
         }
-        StopEvent::Killed { signal } => {
-            out.extend_from_slice(format!("X{:02x}", native::SIGNALS.to_gdb(signal)).as_bytes())
-        }
+        StopEvent::Killed { signal } => out.extend_from_slice(
+            format!("X{:02x}{process_suffix}", native::SIGNALS.to_gdb(signal)).as_bytes(),
+        ),
         _ => {
             let signal = match event {
                 StopEvent::Signal { signal, .. } => native::SIGNALS.to_gdb(signal),
@@ -92,7 +107,6 @@ pub fn question_mark_reply(
                 out.push(b';');
             }
             let tid = event.tid().map(|t| t.as_raw()).unwrap_or(0);
-            let pid = process.pid().as_raw();
             if multiprocess {
                 out.extend_from_slice(format!("thread:p{pid:x}.{tid:x};").as_bytes());
             } else {

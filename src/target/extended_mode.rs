@@ -5,7 +5,8 @@ use std::num::NonZeroUsize;
 
 use gdbstub::common::Pid as GdbPid;
 use gdbstub::target::ext::extended_mode::{
-    Args, AttachKind, CurrentActivePid, CurrentActivePidOps, ExtendedMode, ShouldTerminate,
+    Args, AttachKind, ConfigureAslrOps, ConfigureEnvOps, ConfigureStartupShellOps,
+    ConfigureWorkingDirOps, CurrentActivePid, CurrentActivePidOps, ExtendedMode, ShouldTerminate,
 };
 use gdbstub::target::{TargetError, TargetResult};
 use nix::unistd::Pid;
@@ -15,11 +16,7 @@ use crate::inferior::process::{Origin, Process};
 
 impl ExtendedMode for DebugTarget {
     fn run(&mut self, filename: Option<&[u8]>, args: Args<'_, '_>) -> TargetResult<GdbPid, Self> {
-        let mut spec = self
-            .config
-            .launch
-            .clone()
-            .ok_or(TargetError::Errno(libc::EINVAL as u8))?;
+        let mut spec = self.config.launch.clone().unwrap_or_default();
         if let Some(name) = filename.filter(|f| !f.is_empty()) {
             spec.program = String::from_utf8_lossy(name).into_owned();
         }
@@ -29,8 +26,12 @@ impl ExtendedMode for DebugTarget {
         if let Some(mut old) = self.process.take() {
             old.release();
         }
-        let process = Process::launch(&spec).map_err(errno_reply)?;
+        let process = Process::launch(&spec).map_err(|e| {
+            eprintln!("{e}");
+            errno_reply(e)
+        })?;
         let pid = process.pid();
+        eprintln!("Process {} created; pid = {pid}", spec.program);
         self.process = Some(process);
         NonZeroUsize::new(pid.as_raw() as usize).ok_or(TargetError::Errno(libc::ESRCH as u8))
     }
@@ -39,7 +40,11 @@ impl ExtendedMode for DebugTarget {
         if let Some(mut old) = self.process.take() {
             old.release();
         }
-        let process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(errno_reply)?;
+        let process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
+            eprintln!("{e}");
+            errno_reply(e)
+        })?;
+        eprintln!("Attached; pid = {pid}");
         self.process = Some(process);
         Ok(())
     }
@@ -52,14 +57,21 @@ impl ExtendedMode for DebugTarget {
     }
 
     fn kill(&mut self, _pid: Option<GdbPid>) -> TargetResult<ShouldTerminate, Self> {
-        if let Some(process) = self.process.as_mut() {
+        if let Some(mut process) = self.process.take() {
             process.kill().map_err(errno_reply)?;
         }
-        Ok(if self.config.multi {
+        // In extended mode the connection outlives the process: gdb may `run`
+        // or `attach` again.
+        Ok(if self.extended || self.config.multi {
             ShouldTerminate::No
         } else {
             ShouldTerminate::Yes
         })
+    }
+
+    fn on_start(&mut self) -> Result<(), Self::Error> {
+        self.extended = true;
+        Ok(())
     }
 
     fn restart(&mut self) -> Result<(), Self::Error> {
@@ -67,6 +79,22 @@ impl ExtendedMode for DebugTarget {
     }
 
     fn support_current_active_pid(&mut self) -> Option<CurrentActivePidOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_configure_aslr(&mut self) -> Option<ConfigureAslrOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_configure_env(&mut self) -> Option<ConfigureEnvOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_configure_startup_shell(&mut self) -> Option<ConfigureStartupShellOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_configure_working_dir(&mut self) -> Option<ConfigureWorkingDirOps<'_, Self>> {
         Some(self)
     }
 }

@@ -10,6 +10,7 @@ mod breakpoints;
 mod exec_file;
 mod extended_mode;
 mod host_io;
+mod launch_settings;
 mod libraries;
 mod memory_map;
 mod monitor;
@@ -68,6 +69,8 @@ pub struct DebugTarget {
     pub resumed: bool,
     /// Set by `monitor exit`: end the session and the server.
     pub exit_requested: bool,
+    /// gdb sent `!`: the connection outlives processes (run, attach again).
+    pub extended: bool,
 }
 
 impl DebugTarget {
@@ -79,6 +82,7 @@ impl DebugTarget {
             host_files: HostFiles::default(),
             resumed: false,
             exit_requested: false,
+            extended: false,
         }
     }
 

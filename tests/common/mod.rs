@@ -59,7 +59,12 @@ fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
 
 impl Server {
     pub fn start(binary: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(binary)
+        Server::start_command(Command::new(binary), args)
+    }
+
+    /// Start a prepared command (environment set) with `args`.
+    pub fn start_command(mut command: Command, args: &[&str]) -> Server {
+        let mut child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -177,6 +182,24 @@ pub fn run_with_timeout(mut command: Command, timeout: Duration) -> (Option<Exit
 
 /// `gdb -batch -nx` connected to the server, running `commands`.
 pub fn gdb(prog: &Path, port: u16, commands: &[&str]) -> String {
+    gdb_connect(
+        Some(prog),
+        &format!("target remote 127.0.0.1:{port}"),
+        commands,
+    )
+}
+
+/// `gdb -batch -nx` connected with `target extended-remote`.
+pub fn gdb_extended(prog: Option<&Path>, port: u16, commands: &[&str]) -> String {
+    gdb_connect(
+        prog,
+        &format!("target extended-remote 127.0.0.1:{port}"),
+        commands,
+    )
+}
+
+/// `gdb -batch -nx`, connecting with `connect`, then running `commands`.
+pub fn gdb_connect(prog: Option<&Path>, connect: &str, commands: &[&str]) -> String {
     let mut command = Command::new("gdb");
     command.args([
         "-batch",
@@ -186,13 +209,13 @@ pub fn gdb(prog: &Path, port: u16, commands: &[&str]) -> String {
         "-ex",
         "set pagination off",
     ]);
-    command
-        .arg("-ex")
-        .arg(format!("target remote 127.0.0.1:{port}"));
+    if let Some(prog) = prog {
+        command.arg("-ex").arg(format!("file {}", prog.display()));
+    }
+    command.arg("-ex").arg(connect);
     for c in commands {
         command.arg("-ex").arg(c);
     }
-    command.arg(prog);
     let (status, text) = run_with_timeout(command, Duration::from_secs(90));
     assert!(status.is_some(), "gdb timed out:\n{text}");
     text

@@ -1,0 +1,186 @@
+//! Extended remote (`--multi`, `target extended-remote`): run with
+//! arguments, environment, working directory, shell and randomization
+//! settings; run again after an exit; kill; attach and detach; `--wrapper`.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+fn multi_server(extra: &[&str]) -> Server {
+    let mut args = vec!["--once", "--multi"];
+    args.extend_from_slice(extra);
+    args.push("127.0.0.1:0");
+    Server::start(&server_binary(), &args)
+}
+
+#[test]
+fn run_again_after_exit_with_args_env_and_cwd() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "show");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let cwd = format!("set cwd {}", dir.path().display());
+    let mut server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "break main",
+            "run first 'two words'",
+            "p argc",
+            "continue",
+            "set environment FOO=from-gdb",
+            &cwd,
+            "set args",
+            "run",
+            "continue",
+            "unset environment FOO",
+            "run x",
+            "kill",
+            "run x y z",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "$1 = 3");
+    assert_contains(&out, "exited with code 03");
+    assert_contains(&out, "exited with code 01");
+    assert_contains(&out, "exited with code 04");
+    assert_eq!(out.matches("Breakpoint 1, main").count(), 4, "{out}");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    let stdout = server.stdout();
+    assert_contains(&stdout, "arg1=first\narg2=two words\nFOO=(unset)");
+    assert_contains(
+        &stdout,
+        &format!("FOO=from-gdb\ncwd={}\n", dir.path().display()),
+    );
+    assert_contains(&stdout, "arg1=x\narg2=y\narg3=z\nFOO=(unset)");
+    // `kill` stopped the third run before it printed anything.
+    assert_eq!(stdout.matches("arg1=x\n").count(), 1, "{stdout}");
+    assert_contains(&server.stderr(), "Child exited with status 3");
+}
+
+#[test]
+fn randomization_and_startup_shell_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "show");
+    // A shell that leaves a mark, so the test sees whether it was used.
+    let shell = dir.path().join("marking-shell");
+    let mark = dir.path().join("shell-was-used");
+    std::fs::write(
+        &shell,
+        // `-c COMMAND` is evaluated in this very process, so the program is
+        // still the first exec after the shell's own, as with /bin/sh.
+        format!("#!/bin/sh\ntouch {}\neval \"$2\"\n", mark.display()),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&shell)
+        .status()
+        .unwrap();
+
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let args = ["--once", "--multi", "127.0.0.1:0"];
+    let shell_env = shell.to_str().unwrap().to_string();
+    let mut server = {
+        let mut command = Command::new(server_binary());
+        command.env("SHELL", &shell_env);
+        Server::start_command(command, &args)
+    };
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "set startup-with-shell off",
+            "set disable-randomization off",
+            "run",
+        ],
+    );
+    assert_contains(&out, "exited with code 01");
+    assert!(!mark.exists(), "the shell ran with startup-with-shell off");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_contains(&server.stdout(), "norandom=0");
+
+    let mut server = {
+        let mut command = Command::new(server_binary());
+        command.env("SHELL", &shell_env);
+        Server::start_command(command, &args)
+    };
+    let out = gdb_extended(Some(&prog), server.port, &[&exec_file, "run"]);
+    assert_contains(&out, "exited with code 01");
+    assert!(mark.exists(), "the default starts programs through $SHELL");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_contains(&server.stdout(), "norandom=1");
+}
+
+#[test]
+fn attach_detach_and_attach_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let mut target = Command::new(&prog).spawn().unwrap();
+    let pid = target.id() as i32;
+    let attach = format!("attach {pid}");
+    let server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &attach,
+            "break tick",
+            "continue",
+            "bt 1",
+            "detach",
+            &attach,
+            "p $pc != 0",
+            "detach",
+            "info inferiors",
+            "monitor exit",
+        ],
+    );
+    assert_contains(&out, "#0  tick");
+    assert_contains(&out, "$1 = 1");
+    let detached = format!("(process {pid}) detached]");
+    assert_eq!(out.matches(&detached).count(), 2, "{out}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(proc_status(pid, "TracerPid").as_deref(), Some("0"));
+    assert!(pid_alive(pid));
+    let state = proc_status(pid, "State").unwrap();
+    assert!(!state.starts_with('t'), "left stopped: {state}");
+    target.kill().unwrap();
+    target.wait().unwrap();
+}
+
+#[test]
+fn wrapper_runs_the_program_through_another_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "show");
+    let prog_str = prog.to_str().unwrap();
+    for shell in ["--startup-with-shell", "--no-startup-with-shell"] {
+        let mut server = Server::start(
+            &server_binary(),
+            &[
+                shell,
+                "--wrapper",
+                "env",
+                "FOO=wrapped",
+                "--",
+                "--once",
+                "127.0.0.1:0",
+                prog_str,
+                "arg",
+            ],
+        );
+        let out = gdb(
+            &prog,
+            server.port,
+            &["break main", "continue", "bt", "continue"],
+        );
+        assert_contains(&out, "#0  main");
+        assert_contains(&out, "exited with code 02");
+        assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+        assert_contains(&server.stdout(), "arg1=arg\nFOO=wrapped");
+    }
+}

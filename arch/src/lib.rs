@@ -8,6 +8,7 @@
 
 pub mod aarch64;
 pub mod layout;
+pub mod mips;
 pub mod signals;
 pub mod x86_64;
 

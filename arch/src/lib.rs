@@ -6,7 +6,9 @@
 //! Everything here is pure code with no system calls, so it builds and its
 //! unit tests run on every host: arm64 and MIPS logic is tested on x86_64.
 
+pub mod aarch64;
 pub mod layout;
+pub mod mips;
 pub mod signals;
 pub mod x86_64;
 

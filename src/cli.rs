@@ -8,7 +8,8 @@ use clap::{Parser, ValueEnum};
 
 const EXAMPLES: &str = "\
 COMM is HOST:PORT, :PORT (127.0.0.1 only), 0.0.0.0:PORT (all interfaces),
-[::1]:PORT, - or stdio (talk over stdin/stdout), or a serial device.
+[::1]:PORT, - or stdio (talk over stdin/stdout), unix:PATH (a Unix-domain
+socket), or a serial device such as /dev/ttyS1 (see --baud).
 Port 0 picks a free port; `Listening on port N` tells which.
 
 Examples:
@@ -16,6 +17,8 @@ Examples:
   rgdbserver --attach :1234 4242        attach to process 4242
   rgdbserver --multi :1234              extended-remote server; use `run` or `attach` from gdb
   rgdbserver 0.0.0.0:1234 ./prog        accept gdb from other machines
+  rgdbserver /dev/ttyS1 ./prog          talk to gdb over a serial line (see --baud)
+  rgdbserver unix:/tmp/gdb.sock ./prog  gdb then connects with `target remote /tmp/gdb.sock`
   gdb -ex 'target remote | rgdbserver - ./prog' ./prog
 
 Then, in gdb:
@@ -93,7 +96,12 @@ pub struct Cli {
     #[arg(long = "on-disconnect", value_enum, default_value_t = OnDisconnect::Release)]
     pub on_disconnect: OnDisconnect,
 
-    /// Where gdb connects: HOST:PORT, :PORT, - / stdio, or a serial device.
+    /// Serial line speed in bits per second (serial COMM only). By default
+    /// the device keeps its current speed, as with gdbserver.
+    #[arg(long, value_name = "N", value_parser = parse_baud)]
+    pub baud: Option<u32>,
+
+    /// Where gdb connects: HOST:PORT, :PORT, - / stdio, unix:PATH, or a serial device.
     #[arg(value_name = "COMM")]
     pub comm: String,
 
@@ -133,6 +141,13 @@ pub fn split_wrapper(args: Vec<String>) -> Result<(Vec<String>, Vec<String>), Wr
     let mut rest = args[..start].to_vec();
     rest.extend_from_slice(&args[end + 1..]);
     Ok((rest, wrapper))
+}
+
+fn parse_baud(text: &str) -> Result<u32, String> {
+    let n: u32 = text.parse().map_err(|_| format!("not a number: {text}"))?;
+    crate::transport::baud_rate(n)
+        .map(|_| n)
+        .ok_or_else(|| format!("unsupported speed {n} (try 9600, 38400, 115200, ...)"))
 }
 
 impl Cli {
@@ -216,5 +231,14 @@ mod tests {
             "prog",
         ]);
         assert!(!cli.startup_with_shell() && !cli.disable_randomization());
+    }
+
+    #[test]
+    fn baud_is_optional_and_checked() {
+        assert_eq!(parse(&["/dev/ttyS1", "prog"]).baud, None);
+        let cli = parse(&["--baud", "115200", "/dev/ttyS1", "prog"]);
+        assert_eq!(cli.baud, Some(115200));
+        let args = ["rgdbserver", "--baud", "12345", "/dev/ttyS1", "prog"];
+        assert!(Cli::try_parse_from(args).is_err());
     }
 }

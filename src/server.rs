@@ -108,7 +108,7 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     };
     let mut target = DebugTarget::new(process, config);
     // Any error from here on drops `target`, whose process cleans itself up.
-    let mut listener = Listener::open(&comm)?;
+    let mut listener = Listener::open(&comm, cli.baud)?;
     let mut last_stop = None;
 
     loop {
@@ -186,13 +186,13 @@ fn release(target: &mut DebugTarget) {
 
 /// Wait for a client or a termination signal; false means a signal came.
 fn wait_for_client(listener: &Listener, signals: &mut SignalFd) -> Result<bool, ServerError> {
-    let Listener::Tcp(tcp) = listener else {
+    let Some(listening) = listener.accept_fd() else {
         return Ok(true);
     };
     loop {
         let (client, signal) = {
             let mut fds = [
-                PollFd::new(tcp.as_fd(), PollFlags::POLLIN),
+                PollFd::new(listening, PollFlags::POLLIN),
                 PollFd::new(signals.as_fd(), PollFlags::POLLIN),
             ];
             match poll(&mut fds, PollTimeout::NONE) {

@@ -4,6 +4,7 @@
 //! breakpoint left behind.
 
 use std::os::fd::AsFd;
+use std::panic::AssertUnwindSafe;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
@@ -118,13 +119,23 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         }
         let conn = listener.accept()?;
         let mut session = Session::new(conn, &mut signals, last_stop);
-        let end = session.run(&mut target);
+        // A bug must not leave the target stopped or with breakpoints in it:
+        // catch a panic here, at the session boundary, and clean up.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| session.run(&mut target)));
         last_stop = session.last_stop();
-        let end = match end {
-            Ok(end) => end,
-            Err(e) => {
+        let end = match outcome {
+            Ok(Ok(end)) => end,
+            Ok(Err(e)) => {
+                eprintln!("Internal error: {e}; cleaning up.");
+                make_safe(&mut target);
                 release(&mut target);
                 return Err(e.into());
+            }
+            Err(_) => {
+                eprintln!("Internal error (panic, reported above); cleaning up.");
+                make_safe(&mut target);
+                release(&mut target);
+                return Ok(2);
             }
         };
         log::debug!("session ended: {end:?}");
@@ -144,9 +155,13 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
                 return Ok(1);
             }
             SessionEnd::ConnectionLost => {
-                eprintln!(
-                    "Remote side has terminated connection.  GDBserver will reopen the connection."
-                );
+                if cli.once {
+                    eprintln!("Remote side has terminated connection.");
+                } else {
+                    eprintln!(
+                        "Remote side has terminated connection.  GDBserver will reopen the connection."
+                    );
+                }
                 lost_connection(&mut target, cli);
             }
         }
@@ -158,8 +173,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     }
 }
 
-/// The connection dropped: make the target safe, as the options say.
-fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
+/// Stop every thread and take every breakpoint and watchpoint out.
+fn make_safe(target: &mut DebugTarget) {
     let Some(process) = target.process.as_mut() else {
         return;
     };
@@ -171,6 +186,14 @@ fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
     {
         log::warn!("removing breakpoints: {e}");
     }
+}
+
+/// The connection dropped: make the target safe, as the options say.
+fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
+    make_safe(target);
+    let Some(process) = target.process.as_mut() else {
+        return;
+    };
     let keep = cli.on_disconnect == OnDisconnect::Stay
         || (!cli.once && process.origin() == Origin::Launched);
     if !keep {

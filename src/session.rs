@@ -89,7 +89,23 @@ pub struct Session<'s> {
     handshake: Vec<Vec<u8>>,
     multiprocess: bool,
     last_stop: Option<StopEvent>,
+    /// Bytes received since the last well-formed packet.
+    bytes_since_packet: usize,
+    /// Bad-checksum or oversized frames in a row.
+    bad_frames_in_a_row: usize,
+    /// Fault injection for the tests: panic on a packet starting with this.
+    panic_on_packet: Option<Vec<u8>>,
 }
+
+/// A client that sends this much without one valid packet is not gdb: it
+/// is treated as gone. Well above the largest packet we accept.
+const GARBAGE_BYTES_LIMIT: usize = 4 * PACKET_SIZE;
+/// gdb resends a packet a few times on a NAK; this many bad frames in a row
+/// is line noise or an attack, not a protocol peer.
+const BAD_FRAMES_LIMIT: usize = 64;
+/// Environment variable naming a packet prefix that makes the session
+/// panic: lets the tests prove that a bug leaves the target safe.
+pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str = ";qXfer:threads:read+";
 
@@ -109,6 +125,11 @@ impl<'s> Session<'s> {
             handshake: Vec::new(),
             multiprocess: false,
             last_stop,
+            bytes_since_packet: 0,
+            bad_frames_in_a_row: 0,
+            panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.as_encoded_bytes().to_vec()),
         }
     }
 
@@ -255,6 +276,11 @@ impl<'s> Session<'s> {
     ) -> Result<Machine<'a>, SessionError> {
         if crate::logging::remote_debug() {
             log::info!(target: crate::logging::REMOTE, "getpkt (\"{}\");", String::from_utf8_lossy(&body));
+        }
+        if let Some(prefix) = &self.panic_on_packet {
+            if body.starts_with(prefix) {
+                panic!("fault injected by {PANIC_INJECTION_ENV}");
+            }
         }
         if let Some(reply) = self.own_reply(target, &body) {
             self.send_packet(&reply)?;
@@ -450,10 +476,31 @@ impl<'s> Session<'s> {
             match self.conn.read(&mut buf) {
                 Ok(0) => return Ok(Wake::ConnectionLost),
                 Ok(n) => {
+                    self.bytes_since_packet += n;
                     for &b in &buf[..n] {
                         if let Some(frame) = self.reader.push(b) {
+                            match frame {
+                                Frame::Packet(_) => {
+                                    self.bytes_since_packet = 0;
+                                    self.bad_frames_in_a_row = 0;
+                                }
+                                Frame::BadChecksum | Frame::Oversized => {
+                                    self.bad_frames_in_a_row += 1
+                                }
+                                Frame::Ack | Frame::Nack | Frame::Interrupt => {}
+                            }
                             self.frames.push_back(frame);
                         }
+                    }
+                    if self.bytes_since_packet > GARBAGE_BYTES_LIMIT
+                        || self.bad_frames_in_a_row > BAD_FRAMES_LIMIT
+                    {
+                        log::warn!(
+                            "{} bytes and {} bad frames since the last valid packet: dropping the client",
+                            self.bytes_since_packet,
+                            self.bad_frames_in_a_row
+                        );
+                        return Ok(Wake::ConnectionLost);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

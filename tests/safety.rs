@@ -4,7 +4,11 @@
 mod common;
 
 use common::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 fn spawn_loop(prog: &std::path::Path) -> std::process::Child {
@@ -95,15 +99,21 @@ struct AttachedWithBreakpoint {
 
 impl AttachedWithBreakpoint {
     fn start() -> AttachedWithBreakpoint {
+        Self::start_with(Command::new(rgdbserver_binary()), |port| port)
+    }
+
+    /// `server` prepared (environment), and gdb connecting to the port that
+    /// `route` returns for the server's port (a proxy, say).
+    fn start_with(server: Command, route: impl FnOnce(u16) -> u16) -> AttachedWithBreakpoint {
         let dir = tempfile::tempdir().unwrap();
         let prog = compile(dir.path(), "loop");
         let child = spawn_loop(&prog);
         let pid = child.id() as i32;
-        let server = Server::start(
-            &rgdbserver_binary(),
+        let server = Server::start_command(
+            server,
             &["--once", "--attach", "127.0.0.1:0", &pid.to_string()],
         );
-        let (gdb, breakpoint) = plant_breakpoint(&prog, server.port, &[]);
+        let (gdb, breakpoint) = plant_breakpoint(&prog, route(server.port), &[]);
         assert_eq!(
             read_proc_mem(pid, breakpoint, 1),
             [0xcc],
@@ -154,6 +164,95 @@ fn killed_gdb_leaves_attached_process_running() {
     session.gdb.kill().unwrap();
     session.gdb.wait().unwrap();
     session.assert_target_released();
+}
+
+/// A TCP relay between gdb and the server that, once told, stops passing
+/// gdb's bytes on and sends line noise to the server instead.
+fn garbage_proxy(server_port: u16, inject: Arc<AtomicBool>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut from_gdb, _) = listener.accept().unwrap();
+        let mut to_server = TcpStream::connect(("127.0.0.1", server_port)).unwrap();
+        let mut server_reader = to_server.try_clone().unwrap();
+        let mut gdb_writer = from_gdb.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut server_reader, &mut gdb_writer);
+        });
+        from_gdb.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        loop {
+            if inject.load(Ordering::SeqCst) {
+                // Random bytes, but never `$` (a packet start) or Ctrl-C, so
+                // no stray packet can be valid by chance.
+                let noise: Vec<u8> = (0..65536)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        match seed as u8 {
+                            b'$' | 0x03 => b'x',
+                            b => b,
+                        }
+                    })
+                    .collect();
+                if to_server.write_all(&noise).is_err() {
+                    return;
+                }
+                continue;
+            }
+            match from_gdb.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => to_server.write_all(&buf[..n]).unwrap(),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn garbage_from_the_client_leaves_attached_process_running() {
+    let inject = Arc::new(AtomicBool::new(false));
+    let proxy_inject = inject.clone();
+    let mut session =
+        AttachedWithBreakpoint::start_with(Command::new(rgdbserver_binary()), |port| {
+            garbage_proxy(port, proxy_inject)
+        });
+    inject.store(true, Ordering::SeqCst);
+    session.assert_target_released();
+    assert_contains(&session.server.stderr(), "since the last valid packet");
+}
+
+#[test]
+fn panic_in_the_server_leaves_attached_process_running() {
+    let mut server = Command::new(rgdbserver_binary());
+    // The resume after planting the breakpoint makes the session panic.
+    server.env("RGDBSERVER_FAULT_PANIC_ON_PACKET", "vCont;c");
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let mut child = spawn_loop(&prog);
+    let pid = child.id() as i32;
+    let mut server = Server::start_command(
+        server,
+        &["--once", "--attach", "127.0.0.1:0", &pid.to_string()],
+    );
+    let (mut gdb, breakpoint) = plant_breakpoint(&prog, server.port, &[]);
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("server exits");
+    assert_eq!(status.code(), Some(2), "{}", server.stderr());
+    assert_contains(&server.stderr(), "fault injected");
+    let original = code_bytes_in_file(pid, &prog, breakpoint, 8);
+    assert_running_untraced_unchanged(pid, breakpoint, &original);
+    let _ = gdb.kill();
+    let _ = gdb.wait();
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[test]
@@ -225,4 +324,42 @@ fn file_transfer_through_host_io() {
     let delete = format!("remote delete {}", remote.display());
     let out = gdb(&prog, server.port, &[&delete]);
     assert!(!remote.exists(), "{out}");
+}
+
+#[test]
+fn on_disconnect_stay_keeps_attached_process_stopped_for_a_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let mut child = spawn_loop(&prog);
+    let pid = child.id() as i32;
+    let mut server = Server::start(
+        &rgdbserver_binary(),
+        &[
+            "--on-disconnect=stay",
+            "--attach",
+            "127.0.0.1:0",
+            &pid.to_string(),
+        ],
+    );
+    let (mut first_gdb, breakpoint) = plant_breakpoint(&prog, server.port, &[]);
+    first_gdb.kill().unwrap();
+    first_gdb.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // Stopped, still ours, and no breakpoint byte left in its code.
+    let state = proc_status(pid, "State").unwrap();
+    assert!(state.starts_with('t'), "state {state}");
+    assert_ne!(proc_status(pid, "TracerPid").as_deref(), Some("0"));
+    let original = code_bytes_in_file(pid, &prog, breakpoint, 8);
+    assert_eq!(read_proc_mem(pid, breakpoint, 8), original);
+    // A new gdb picks the process up where it was and lets it go.
+    let out = gdb(
+        &prog,
+        server.port,
+        &["p ticks > 0", "detach", "monitor exit"],
+    );
+    assert_contains(&out, "$1 = 1");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_running_untraced_unchanged(pid, breakpoint, &original);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -327,6 +327,14 @@ impl<'s> Session<'s> {
                 self.multiprocess,
             )),
             _ if body.starts_with(b"m") => Some(memory_read::reply(body, target.process.as_ref())),
+            // x86 cannot trap on reads alone. An empty reply (as gdbserver
+            // gives) makes gdb use an access watchpoint and check the value
+            // itself; an error would make `rwatch` fail outright.
+            _ if cfg!(target_arch = "x86_64")
+                && (body.starts_with(b"Z3,") || body.starts_with(b"z3,")) =>
+            {
+                Some(Vec::new())
+            }
             _ if body.starts_with(b"qXfer:threads:read::") => {
                 let window =
                     crate::protocol::parse_offset_length(&body[b"qXfer:threads:read::".len()..]);

@@ -11,5 +11,6 @@ pub mod layout;
 pub mod mips;
 pub mod signals;
 pub mod x86_64;
+pub mod x86_debug_regs;
 
 pub use layout::{RegisterInfo, RegisterLayout};

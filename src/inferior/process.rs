@@ -11,6 +11,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::breakpoints::SoftwareBreakpoints;
+use super::hw_debug::{HwDebug, HwDebugError, HwKind, HwRequest};
 use super::launch::{self, LaunchError, LaunchSpec};
 use super::memory::{Memory, MemoryError};
 use super::ptrace::{self as pt, Tid, WaitStatus};
@@ -20,6 +21,7 @@ use super::{auxv, maps, svr4};
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
 const TRAP_TRACE: i32 = 2;
+const TRAP_HWBKPT: i32 = 4;
 const SI_KERNEL: i32 = 0x80;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,8 @@ pub enum ProcessError {
     Exited,
     #[error("{0}")]
     Proc(String),
+    #[error(transparent)]
+    HwDebug(#[from] HwDebugError),
 }
 
 impl ProcessError {
@@ -50,6 +54,9 @@ impl ProcessError {
             ProcessError::NoSuchThread(_) | ProcessError::Exited => libc::ESRCH as u8,
             ProcessError::Proc(_) => libc::EIO as u8,
             ProcessError::Launch(_) => libc::EIO as u8,
+            ProcessError::HwDebug(HwDebugError::NoSlots) => libc::ENOSPC as u8,
+            ProcessError::HwDebug(HwDebugError::Unsupported) => libc::EOPNOTSUPP as u8,
+            ProcessError::HwDebug(HwDebugError::Ptrace { errno, .. }) => *errno as i32 as u8,
         }
     }
 }
@@ -73,6 +80,16 @@ pub enum StopEvent {
     Step {
         tid: Tid,
     },
+    /// Reached a hardware breakpoint (the PC is at it).
+    HwBreak {
+        tid: Tid,
+    },
+    /// A watchpoint fired on an access to `addr` (the access has happened).
+    Watch {
+        tid: Tid,
+        kind: HwKind,
+        addr: u64,
+    },
     /// Stopped with a signal (which will be delivered if gdb resumes with it).
     Signal {
         tid: Tid,
@@ -91,6 +108,8 @@ impl StopEvent {
         match *self {
             StopEvent::Breakpoint { tid, .. }
             | StopEvent::Step { tid }
+            | StopEvent::HwBreak { tid }
+            | StopEvent::Watch { tid, .. }
             | StopEvent::Signal { tid, .. } => Some(tid),
             StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
         }
@@ -118,6 +137,8 @@ struct Thread {
     stepping: bool,
     /// An event seen while stopping everyone, reported on a later resume.
     pending: Option<StopEvent>,
+    /// Its debug registers do not match the process's table yet.
+    debug_regs_stale: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +157,7 @@ pub struct Process {
     regs: native::RegisterContext,
     regs_cache: HashMap<Tid, Vec<u8>>,
     pub breakpoints: SoftwareBreakpoints,
+    hw: HwDebug,
     /// A pending event chosen on resume, reported without running anything.
     ready: Option<StopEvent>,
     exit: Option<StopEvent>,
@@ -175,6 +197,7 @@ impl Process {
             regs: native::RegisterContext::probe(pid),
             regs_cache: HashMap::new(),
             breakpoints: SoftwareBreakpoints::default(),
+            hw: HwDebug::default(),
             ready: None,
             exit: None,
         })
@@ -267,6 +290,70 @@ impl Process {
         Ok(())
     }
 
+    /// Add a hardware breakpoint or watchpoint to every thread.
+    pub fn insert_hw(&mut self, request: HwRequest) -> Result<(), ProcessError> {
+        if self.exit.is_some() {
+            return Err(ProcessError::Exited);
+        }
+        self.hw.insert(request)?;
+        if let Err(e) = self.apply_hw_everywhere() {
+            self.hw.remove(request);
+            let _ = self.apply_hw_everywhere();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Remove one hardware breakpoint or watchpoint; false if there was none.
+    pub fn remove_hw(&mut self, request: HwRequest) -> Result<bool, ProcessError> {
+        if !self.hw.remove(request) {
+            return Ok(false);
+        }
+        if self.exit.is_none() {
+            self.apply_hw_everywhere()?;
+        }
+        Ok(true)
+    }
+
+    /// Program the debug registers of stopped threads now; running ones
+    /// (there are none in all-stop) get them before they next run.
+    fn apply_hw_everywhere(&mut self) -> Result<(), ProcessError> {
+        for (tid, thread) in self.threads.iter_mut() {
+            if thread.running {
+                thread.debug_regs_stale = true;
+                continue;
+            }
+            match self.hw.apply(*tid) {
+                Ok(()) => thread.debug_regs_stale = false,
+                // A thread on its way out cannot be programmed, nor run.
+                Err(HwDebugError::Ptrace {
+                    errno: Errno::ESRCH,
+                    ..
+                }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Bring a thread's debug registers up to date before it runs.
+    fn refresh_hw(&mut self, tid: Tid) -> Result<(), ProcessError> {
+        let Some(thread) = self.threads.get_mut(&tid) else {
+            return Ok(());
+        };
+        if thread.debug_regs_stale {
+            match self.hw.apply(tid) {
+                Ok(())
+                | Err(HwDebugError::Ptrace {
+                    errno: Errno::ESRCH,
+                    ..
+                }) => thread.debug_regs_stale = false,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Stop every thread (all-stop), keeping whatever they report pending.
     pub fn stop(&mut self) -> Result<(), ProcessError> {
         if self.exit.is_some() {
@@ -275,12 +362,20 @@ impl Process {
         self.stop_all()
     }
 
+    /// Take every software and hardware breakpoint and watchpoint out.
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             self.breakpoints.forget_all();
+            self.hw.clear();
             return Ok(());
         }
-        self.breakpoints.remove_all(&self.memory)?;
+        let software = self.breakpoints.remove_all(&self.memory);
+        let had_hw = !self.hw.is_empty();
+        self.hw.clear();
+        if had_hw {
+            self.apply_hw_everywhere()?;
+        }
+        software?;
         Ok(())
     }
 
@@ -353,10 +448,11 @@ impl Process {
         }
 
         for (tid, action) in plan {
-            let thread = self.threads.get_mut(&tid).expect("planned threads exist");
-            if thread.running {
+            if self.threads.get(&tid).is_some_and(|t| t.running) {
                 continue;
             }
+            self.refresh_hw(tid)?;
+            let thread = self.threads.get_mut(&tid).expect("planned threads exist");
             let result = match action {
                 ResumeAction::Continue { signal } => pt::cont(tid, signal),
                 ResumeAction::Step { signal } => pt::step(tid, signal),
@@ -445,6 +541,8 @@ impl Process {
                 // Every other thread is gone and the address space is new.
                 self.threads.retain(|t, _| *t == tid);
                 self.breakpoints.forget_all();
+                // exec clears the debug registers too.
+                self.hw.clear();
                 self.memory = Memory::open(self.pid)?;
                 self.regs_cache.clear();
                 self.mark_stopped(tid);
@@ -489,6 +587,7 @@ impl Process {
 
     /// Continue a silently stopped thread the way it was going.
     fn restart(&mut self, tid: Tid) -> Result<(), ProcessError> {
+        self.refresh_hw(tid)?;
         let Some(thread) = self.threads.get_mut(&tid) else {
             return Ok(());
         };
@@ -507,9 +606,11 @@ impl Process {
     }
 
     fn add_clone(&mut self, new_tid: Tid, keep_running: bool) -> Result<(), ProcessError> {
+        // A new thread starts without debug registers.
         let mut thread = Thread {
             running: true,
             sigstop_expected: true,
+            debug_regs_stale: !self.hw.is_empty(),
             ..Thread::default()
         };
         if self.early_stops.remove(&new_tid) {
@@ -527,6 +628,18 @@ impl Process {
     /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
     fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
         let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
+        if !self.hw.is_empty() || code == TRAP_HWBKPT {
+            if let Some(hit) = self.hw.take_hit(tid)? {
+                return Ok(match hit.kind {
+                    HwKind::Execute => StopEvent::HwBreak { tid },
+                    kind => StopEvent::Watch {
+                        tid,
+                        kind,
+                        addr: hit.addr,
+                    },
+                });
+            }
+        }
         if code == SI_KERNEL || code == TRAP_BRKPT {
             let pc = native::RegisterContext::read_pc(tid)?;
             let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
@@ -607,6 +720,12 @@ impl Process {
         }
         self.stop_all()?;
         let removal = self.breakpoints.remove_all(&self.memory);
+        if !self.hw.is_empty() {
+            self.hw.clear();
+            if let Err(e) = self.apply_hw_everywhere() {
+                log::warn!("clearing debug registers: {e}");
+            }
+        }
         // A SIGSTOP we sent and the thread has not reported yet would stop the
         // process after we leave: let it arrive first.
         let waiting: Vec<Tid> = self

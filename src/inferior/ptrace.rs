@@ -88,6 +88,45 @@ pub fn set_fpregs(tid: Tid, buf: &[u8; 512]) -> nix::Result<()> {
     request(libc::PTRACE_SETFPREGS, tid, 0, buf.as_ptr() as usize).map(drop)
 }
 
+/// Byte offset of debug register `n` in `struct user`.
+#[cfg(target_arch = "x86_64")]
+fn debugreg_offset(n: usize) -> usize {
+    std::mem::offset_of!(libc::user, u_debugreg) + n * std::mem::size_of::<u64>()
+}
+
+/// PTRACE_PEEKUSER of debug register `n` (0-7).
+#[cfg(target_arch = "x86_64")]
+pub fn get_debugreg(tid: Tid, n: usize) -> nix::Result<u64> {
+    // PEEKUSER returns the word itself, so -1 is only an error with errno set.
+    Errno::clear();
+    // SAFETY: PEEKUSER reads one word of the tracee's user area; no memory of
+    // ours is touched.
+    let ret = unsafe {
+        libc::ptrace(
+            libc::PTRACE_PEEKUSER,
+            tid.as_raw(),
+            debugreg_offset(n) as *mut libc::c_void,
+            std::ptr::null_mut::<libc::c_void>(),
+        )
+    };
+    if ret == -1 && Errno::last_raw() != 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret as u64)
+}
+
+/// PTRACE_POKEUSER of debug register `n` (0-7).
+#[cfg(target_arch = "x86_64")]
+pub fn set_debugreg(tid: Tid, n: usize, value: u64) -> nix::Result<()> {
+    request(
+        libc::PTRACE_POKEUSER,
+        tid,
+        debugreg_offset(n),
+        value as usize,
+    )
+    .map(drop)
+}
+
 /// Send `sig` to one thread.
 pub fn tgkill(pid: Pid, tid: Tid, sig: i32) -> nix::Result<()> {
     // SAFETY: a plain syscall with integer arguments.

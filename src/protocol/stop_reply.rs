@@ -10,6 +10,7 @@ use gdbstub::common::Signal;
 use gdbstub::stub::MultiThreadStopReason;
 
 use super::hex;
+use crate::inferior::hw_debug::HwKind;
 use crate::inferior::process::{Process, StopEvent};
 use crate::inferior::regs::native;
 
@@ -21,7 +22,9 @@ pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
     let gdb_signal = |s: i32| Signal(native::SIGNALS.to_gdb(s));
     match event {
         StopEvent::Breakpoint { tid: t, .. } => MultiThreadStopReason::SwBreak(tid(t)),
-        StopEvent::Step { tid: t } => MultiThreadStopReason::SignalWithThread {
+        StopEvent::Step { tid: t }
+        | StopEvent::HwBreak { tid: t }
+        | StopEvent::Watch { tid: t, .. } => MultiThreadStopReason::SignalWithThread {
             tid: tid(t),
             signal: Signal::SIGTRAP,
         },
@@ -112,8 +115,18 @@ pub fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec
             } else {
                 out.extend_from_slice(format!("thread:{tid:x};").as_bytes());
             }
-            if matches!(event, StopEvent::Breakpoint { .. }) {
-                out.extend_from_slice(b"swbreak:;");
+            match event {
+                StopEvent::Breakpoint { .. } => out.extend_from_slice(b"swbreak:;"),
+                StopEvent::HwBreak { .. } => out.extend_from_slice(b"hwbreak:;"),
+                StopEvent::Watch { kind, addr, .. } => {
+                    let name = match kind {
+                        HwKind::Read => "rwatch",
+                        HwKind::Access => "awatch",
+                        HwKind::Write | HwKind::Execute => "watch",
+                    };
+                    out.extend_from_slice(format!("{name}:{addr:x};").as_bytes());
+                }
+                _ => {}
             }
         }
     }

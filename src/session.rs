@@ -13,8 +13,9 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signalfd::SignalFd;
 
 use crate::inferior::process::StopEvent;
+use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
-use crate::protocol::{memory_read, qxfer_reply, stop_reply, threads_xfer, PACKET_SIZE};
+use crate::protocol::{memory_read, qxfer_reply, signals, stop_reply, threads_xfer, PACKET_SIZE};
 use crate::target::DebugTarget;
 use crate::transport::Connection;
 
@@ -95,6 +96,8 @@ pub struct Session<'s> {
     bad_frames_in_a_row: usize,
     /// Fault injection for the tests: panic on a packet starting with this.
     panic_on_packet: Option<Vec<u8>>,
+    /// The thread `Hg` selected, if a specific one (else the last stop's).
+    general_thread: Option<Tid>,
 }
 
 /// A client that sends this much without one valid packet is not gdb: it
@@ -107,7 +110,8 @@ const BAD_FRAMES_LIMIT: usize = 64;
 /// panic: lets the tests prove that a bug leaves the target safe.
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
-const OUR_FEATURES: &str = ";qXfer:threads:read+";
+const OUR_FEATURES: &str =
+    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+";
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -127,6 +131,7 @@ impl<'s> Session<'s> {
             last_stop,
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
+            general_thread: None,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -178,6 +183,8 @@ impl<'s> Session<'s> {
                         Err(end) => return Ok(end),
                     };
                     self.last_stop = Some(event);
+                    // gdbstub makes the stopped thread current; so do we.
+                    self.general_thread = None;
                     let reply = match target.process.as_mut() {
                         Some(process) => stop_reply::reply(process, event, self.multiprocess),
                         None => b"W00".to_vec(),
@@ -294,6 +301,9 @@ impl<'s> Session<'s> {
             self.handshake.retain(|p| !p.starts_with(b"qSupported"));
             self.handshake.push(body.clone());
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+            if body.starts_with(b"Hg") {
+                self.general_thread = parse_thread_id(&body[2..]);
+            }
             let prefix = body[..2].to_vec();
             self.handshake.retain(|p| !p.starts_with(&prefix));
             self.handshake.push(body.clone());
@@ -348,6 +358,54 @@ impl<'s> Session<'s> {
                     (_, None) => b"E01".to_vec(),
                 })
             }
+            _ if body.starts_with(b"QPassSignals:") || body.starts_with(b"QProgramSignals:") => {
+                let pass = body.starts_with(b"QPassSignals:");
+                let list = &body[body.iter().position(|&b| b == b':').unwrap_or(0) + 1..];
+                Some(match signals::parse_signal_list(list) {
+                    Some(set) => {
+                        if pass {
+                            target.signal_policy.pass = set;
+                        } else {
+                            target.signal_policy.program = Some(set);
+                        }
+                        if let Some(process) = target.process.as_mut() {
+                            process.signal_policy = target.signal_policy.clone();
+                        }
+                        b"OK".to_vec()
+                    }
+                    None => b"E01".to_vec(),
+                })
+            }
+            _ if body.starts_with(b"qXfer:siginfo:read::") => {
+                let window =
+                    crate::protocol::parse_offset_length(&body[b"qXfer:siginfo:read::".len()..]);
+                let tid = self.siginfo_thread();
+                Some(match (window, target.process.as_ref(), tid) {
+                    (None, _, _) => b"E00".to_vec(),
+                    (Some((offset, length)), Some(process), Some(tid)) => {
+                        match process.siginfo(tid) {
+                            Ok(info) => qxfer_reply(&info, offset, length),
+                            Err(e) => format!("E{:02x}", e.errno()).into_bytes(),
+                        }
+                    }
+                    _ => b"E01".to_vec(),
+                })
+            }
+            _ if body.starts_with(b"qXfer:siginfo:write::") => {
+                let write = signals::parse_write(&body[b"qXfer:siginfo:write::".len()..]);
+                let tid = self.siginfo_thread();
+                Some(match (write, target.process.as_mut(), tid) {
+                    (None, _, _) => b"E00".to_vec(),
+                    (Some((offset, data)), Some(process), Some(tid)) => {
+                        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+                        match process.write_siginfo(tid, offset, &data) {
+                            Ok(()) => format!("{:x}", data.len()).into_bytes(),
+                            Err(e) => format!("E{:02x}", e.errno()).into_bytes(),
+                        }
+                    }
+                    _ => b"E01".to_vec(),
+                })
+            }
             // gdbstub answers unknown register numbers with an empty reply,
             // which gdb takes for "p not supported".
             _ if body.starts_with(b"p") || body.starts_with(b"P") => {
@@ -363,6 +421,13 @@ impl<'s> Session<'s> {
             }
             _ => None,
         }
+    }
+
+    /// The thread whose `$_siginfo` gdb means: the one `Hg` picked, or the
+    /// one that stopped.
+    fn siginfo_thread(&self) -> Option<Tid> {
+        self.general_thread
+            .or_else(|| self.last_stop.and_then(|e| e.tid()))
     }
 
     /// Send what gdbstub wrote, packet by packet, appending `extra` to the first.
@@ -521,6 +586,20 @@ impl<'s> Session<'s> {
         }
         Ok(Wake::Child)
     }
+}
+
+/// The thread of an `H` packet's thread id (`p<pid>.<tid>` or `<tid>`, in
+/// hex); None for "any" (0) and "all" (-1).
+fn parse_thread_id(text: &[u8]) -> Option<Tid> {
+    let tid = match text.strip_prefix(b"p") {
+        Some(rest) => &rest[rest.iter().position(|&b| b == b'.')? + 1..],
+        None => text,
+    };
+    let tid = crate::protocol::hex::parse_u64(tid)?;
+    i32::try_from(tid)
+        .ok()
+        .filter(|&t| t > 0)
+        .map(Tid::from_raw)
 }
 
 /// What the server prints when the process ends, as gdbserver does.

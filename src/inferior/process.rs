@@ -139,6 +139,19 @@ struct Thread {
     pending: Option<StopEvent>,
     /// Its debug registers do not match the process's table yet.
     debug_regs_stale: bool,
+    /// A pass-through signal that arrived while everyone was being stopped:
+    /// delivered when the thread next runs.
+    deliver: Option<i32>,
+}
+
+/// What gdb said about signals (host numbers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignalPolicy {
+    /// Delivered to the program straight away, without a stop (`QPassSignals`).
+    pub pass: HashSet<i32>,
+    /// If set, only these may reach the program without gdb resuming it
+    /// with them, e.g. signals still pending at detach (`QProgramSignals`).
+    pub program: Option<HashSet<i32>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +171,7 @@ pub struct Process {
     regs_cache: HashMap<Tid, Vec<u8>>,
     pub breakpoints: SoftwareBreakpoints,
     hw: HwDebug,
+    pub signal_policy: SignalPolicy,
     /// A pending event chosen on resume, reported without running anything.
     ready: Option<StopEvent>,
     exit: Option<StopEvent>,
@@ -198,6 +212,7 @@ impl Process {
             regs_cache: HashMap::new(),
             breakpoints: SoftwareBreakpoints::default(),
             hw: HwDebug::default(),
+            signal_policy: SignalPolicy::default(),
             ready: None,
             exit: None,
         })
@@ -288,6 +303,31 @@ impl Process {
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
         self.breakpoints.remove(&self.memory, addr)?;
         Ok(())
+    }
+
+    /// The siginfo of the signal that stopped `tid` (`$_siginfo`).
+    pub fn siginfo(&self, tid: Tid) -> Result<[u8; pt::SIGINFO_SIZE], ProcessError> {
+        self.live_thread(tid)?;
+        pt::get_siginfo_raw(tid).map_err(ptrace_err(tid))
+    }
+
+    /// Overwrite part of that siginfo: what the thread gets if resumed with its signal.
+    pub fn write_siginfo(
+        &mut self,
+        tid: Tid,
+        offset: usize,
+        data: &[u8],
+    ) -> Result<(), ProcessError> {
+        let mut info = self.siginfo(tid)?;
+        let end = offset
+            .checked_add(data.len())
+            .filter(|&end| end <= info.len())
+            .ok_or(ProcessError::Ptrace {
+                tid: tid.as_raw(),
+                errno: Errno::EINVAL,
+            })?;
+        info[offset..end].copy_from_slice(data);
+        pt::set_siginfo_raw(tid, &info).map_err(ptrace_err(tid))
     }
 
     /// Add a hardware breakpoint or watchpoint to every thread.
@@ -438,6 +478,13 @@ impl Process {
                 Some(StopEvent::Breakpoint { addr, .. }) if !self.breakpoints.contains(addr) => {
                     thread.pending = None;
                 }
+                // Stopped by a signal gdb has since said to pass: deliver it.
+                Some(StopEvent::Signal { signal, .. })
+                    if self.signal_policy.pass.contains(&signal) =>
+                {
+                    thread.pending = None;
+                    thread.deliver = Some(signal);
+                }
                 Some(event) => {
                     thread.pending = None;
                     self.ready = Some(event);
@@ -453,9 +500,18 @@ impl Process {
             }
             self.refresh_hw(tid)?;
             let thread = self.threads.get_mut(&tid).expect("planned threads exist");
-            let result = match action {
-                ResumeAction::Continue { signal } => pt::cont(tid, signal),
-                ResumeAction::Step { signal } => pt::step(tid, signal),
+            let (requested, step) = match action {
+                ResumeAction::Continue { signal } => (signal, false),
+                ResumeAction::Step { signal } => (signal, true),
+            };
+            let signal = match requested {
+                0 => thread.deliver.take().unwrap_or(0),
+                signal => signal,
+            };
+            let result = if step {
+                pt::step(tid, signal)
+            } else {
+                pt::cont(tid, signal)
             };
             match result {
                 Ok(()) => {
@@ -572,6 +628,16 @@ impl Process {
                 self.mark_stopped(tid);
                 Ok(Some(self.classify_trap(tid, stepping)?))
             }
+            WaitStatus::Stopped(signal) if self.signal_policy.pass.contains(&signal) => {
+                // gdb said not to stop for it: hand it straight to the thread.
+                self.mark_stopped(tid);
+                if keep_running {
+                    self.restart_with(tid, signal)?;
+                } else if let Some(thread) = self.threads.get_mut(&tid) {
+                    thread.deliver = Some(signal);
+                }
+                Ok(None)
+            }
             WaitStatus::Stopped(signal) => {
                 self.mark_stopped(tid);
                 Ok(Some(StopEvent::Signal { tid, signal }))
@@ -587,14 +653,23 @@ impl Process {
 
     /// Continue a silently stopped thread the way it was going.
     fn restart(&mut self, tid: Tid) -> Result<(), ProcessError> {
+        self.restart_with(tid, 0)
+    }
+
+    /// Continue a silently stopped thread the way it was going, delivering `signal`.
+    fn restart_with(&mut self, tid: Tid, signal: i32) -> Result<(), ProcessError> {
         self.refresh_hw(tid)?;
         let Some(thread) = self.threads.get_mut(&tid) else {
             return Ok(());
         };
+        let signal = match signal {
+            0 => thread.deliver.take().unwrap_or(0),
+            signal => signal,
+        };
         let result = if thread.stepping {
-            pt::step(tid, 0)
+            pt::step(tid, signal)
         } else {
-            pt::cont(tid, 0)
+            pt::cont(tid, signal)
         };
         match result {
             Ok(()) | Err(Errno::ESRCH) => {
@@ -759,15 +834,21 @@ impl Process {
                 }
             }
         }
+        let policy = self.signal_policy.clone();
         for (tid, thread) in std::mem::take(&mut self.threads) {
-            let signal = match thread.pending {
+            // Signals gdb never saw go to the program if gdb allows it
+            // (QProgramSignals; all of them if gdb said nothing).
+            let unreported = match thread.pending {
                 Some(StopEvent::Signal { signal, .. })
                     if signal != libc::SIGTRAP && signal != libc::SIGSTOP =>
                 {
-                    signal
+                    Some(signal)
                 }
-                _ => 0,
+                _ => thread.deliver,
             };
+            let signal = unreported
+                .filter(|s| policy.program.as_ref().is_none_or(|p| p.contains(s)))
+                .unwrap_or(0);
             if let Err(e) = pt::detach(tid, signal) {
                 log::warn!("detaching thread {tid}: {e}");
             }

@@ -19,8 +19,9 @@ fn check(ret: libc::c_long) -> nix::Result<libc::c_long> {
 fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result<libc::c_long> {
     Errno::clear();
     // SAFETY: the requests issued through this helper (CONT, SINGLESTEP, DETACH,
-    // SET/GETREGSET with a valid iovec, GET/SETFPREGS with a buffer of the
-    // kernel's size) only read or write memory we pass and own.
+    // SET/GETREGSET with a valid iovec, GET/SETFPREGS and GET/SETSIGINFO with
+    // a buffer of the kernel's size, POKEUSER) only read or write memory we
+    // pass and own.
     check(unsafe {
         libc::ptrace(
             req,
@@ -190,6 +191,21 @@ pub fn wait(pid: i32, nohang: bool) -> nix::Result<Option<(Tid, WaitStatus)>> {
             }
         }
     }
+}
+
+/// Size of the kernel's `siginfo_t`.
+pub const SIGINFO_SIZE: usize = 128;
+
+/// PTRACE_GETSIGINFO as raw bytes (what gdb's `$_siginfo` reads).
+pub fn get_siginfo_raw(tid: Tid) -> nix::Result<[u8; SIGINFO_SIZE]> {
+    let mut buf = [0u8; SIGINFO_SIZE];
+    request(libc::PTRACE_GETSIGINFO, tid, 0, buf.as_mut_ptr() as usize)?;
+    Ok(buf)
+}
+
+/// PTRACE_SETSIGINFO from raw bytes.
+pub fn set_siginfo_raw(tid: Tid, info: &[u8; SIGINFO_SIZE]) -> nix::Result<()> {
+    request(libc::PTRACE_SETSIGINFO, tid, 0, info.as_ptr() as usize).map(drop)
 }
 
 /// The si_code of the signal that stopped `tid`.

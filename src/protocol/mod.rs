@@ -6,6 +6,7 @@
 pub mod framing;
 pub mod hex;
 pub mod memory_read;
+pub mod signals;
 pub mod stop_reply;
 pub mod threads_xfer;
 

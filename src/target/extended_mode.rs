@@ -26,10 +26,11 @@ impl ExtendedMode for DebugTarget {
         if let Some(mut old) = self.process.take() {
             old.release();
         }
-        let process = Process::launch(&spec).map_err(|e| {
+        let mut process = Process::launch(&spec).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
         })?;
+        process.signal_policy = self.signal_policy.clone();
         let pid = process.pid();
         eprintln!("Process {} created; pid = {pid}", spec.program);
         self.process = Some(process);
@@ -40,10 +41,11 @@ impl ExtendedMode for DebugTarget {
         if let Some(mut old) = self.process.take() {
             old.release();
         }
-        let process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
+        let mut process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
         })?;
+        process.signal_policy = self.signal_policy.clone();
         eprintln!("Attached; pid = {pid}");
         self.process = Some(process);
         Ok(())

@@ -23,7 +23,7 @@ use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::{Target, TargetError};
 
 use crate::inferior::launch::LaunchSpec;
-use crate::inferior::process::{Process, ProcessError, ResumeAction};
+use crate::inferior::process::{Process, ProcessError, ResumeAction, SignalPolicy};
 use crate::inferior::ptrace::Tid;
 
 pub use host_io::HostFiles;
@@ -71,6 +71,8 @@ pub struct DebugTarget {
     pub exit_requested: bool,
     /// gdb sent `!`: the connection outlives processes (run, attach again).
     pub extended: bool,
+    /// QPassSignals / QProgramSignals, given to every process we debug.
+    pub signal_policy: SignalPolicy,
 }
 
 impl DebugTarget {
@@ -83,6 +85,7 @@ impl DebugTarget {
             resumed: false,
             exit_requested: false,
             extended: false,
+            signal_policy: SignalPolicy::default(),
         }
     }
 

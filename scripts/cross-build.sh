@@ -3,6 +3,7 @@
 #
 #   scripts/cross-build.sh TARGET...     TARGET: aarch64 | mipsel | mips | mips64el | all
 #                                        (or the full Rust triple)
+#   scripts/cross-build.sh --install-only TARGET...   only install the packages
 #
 # Uses Debian's Rust toolchain (rustc-web, cargo-web), never rustup's: rustup
 # cannot fetch other targets' std here, and Debian's prebuilt arm64 std only
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -57,9 +58,11 @@ needs_build_std() {
 
 [ "$#" -gt 0 ] || usage
 triples=()
+install_only=""
 for arg in "$@"; do
   case "$arg" in
     -h | --help) usage ;;
+    --install-only) install_only=1 ;;
     all) triples+=(aarch64-unknown-linux-gnu mipsel-unknown-linux-gnu mips-unknown-linux-gnu mips64el-unknown-linux-gnuabi64) ;;
     *) triples+=("$(triple_of "$arg")") ;;
   esac
@@ -101,19 +104,20 @@ install_packages() {
   done
   $SUDO apt-get update -qq
   # The arm64 std must be exactly the version of rustc-web.
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove "${missing[@]}" >/dev/null
   if pkg_installed libstd-rust-web-dev:arm64; then
     local have want_v
     want_v=$(dpkg-query -W -f='${Version}' rustc-web)
     have=$(dpkg-query -W -f='${Version}' libstd-rust-web-dev:arm64)
     if [ "$have" != "$want_v" ]; then
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove \
         "rustc-web=$want_v" "libstd-rust-web-dev:arm64=$want_v" >/dev/null
     fi
   fi
 }
 
 [ -n "${CROSS_BUILD_NO_INSTALL:-}" ] || install_packages
+[ -z "$install_only" ] || exit 0
 
 export RUSTC=/usr/bin/rustc
 CARGO=/usr/bin/cargo

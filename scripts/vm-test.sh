@@ -133,7 +133,7 @@ arch_setup() {
       NIC=virtio-net-pci; CONSOLE=ttyAMA0
       GPR=x9; FP_SET='set var $v0.d.u[0] = 0x1122334455667788'; FP_GET='p/x $v0.d.u[0]'
       FP_WANT="0x1122334455667788"; REG_NAMES=(v31 fpsr fpcr tpidr cpsr)
-      USR1=10 ;;
+      USR1=10; VCONT="vCont;c;C;s;S"; HW_WATCH=1 ;;
     mipsel)
       TRIPLE=mipsel-unknown-linux-gnu; CC=mipsel-linux-gnu-gcc; DEB_ARCH=mipsel
       KERNEL_META=linux-image-4kc-malta; QEMU=qemu-system-mipsel; QEMU_PKG=qemu-system-mips
@@ -142,7 +142,7 @@ arch_setup() {
       NIC=pcnet; CONSOLE=ttyS0
       GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
       REG_NAMES=(f31 fcsr fir restart cause)
-      USR1=16 ;;
+      USR1=16; VCONT="vCont;c;C"; HW_WATCH="" ;;
     mips64el)
       TRIPLE=mips64el-unknown-linux-gnuabi64; CC=mips64el-linux-gnuabi64-gcc; DEB_ARCH=mips64el
       KERNEL_META=linux-image-5kc-malta; QEMU=qemu-system-mips64el; QEMU_PKG=qemu-system-mips
@@ -151,7 +151,7 @@ arch_setup() {
       NIC=pcnet; CONSOLE=ttyS0
       GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
       REG_NAMES=(f31 fcsr fir restart cause)
-      USR1=16 ;;
+      USR1=16; VCONT="vCont;c;C"; HW_WATCH="" ;;
     *) die "unknown architecture $ARCH" ;;
   esac
   W="$RUN/$ARCH"
@@ -281,7 +281,11 @@ stop_vm() {
 gdb_session() {
   local name=$1 prog=$2
   shift 2
-  local args=(-batch -nx -ex "set confirm off" -ex "set pagination off" -ex "set width 0")
+  # An emulated CPU on a loaded host can take longer than gdb's default 2 s
+  # to answer (starting a program, say); a late reply would then be taken
+  # for the answer to the next packet.
+  local args=(-batch -nx -ex "set confirm off" -ex "set pagination off" -ex "set width 0"
+    -ex "set remotetimeout 30")
   [ -n "$prog" ] && args+=(-ex "file $W/progs/$prog")
   args+=(-ex "target extended-remote 127.0.0.1:$PORT")
   [ -n "$prog" ] && args+=(-ex "set remote exec-file /t/$prog")
@@ -335,9 +339,11 @@ run_sessions() {
     "exited with code 03"
   expect_console "counter 3"
 
-  gdb_session stepping abc "break main" "run" "step" "bt 1" "finish" "next" "p \$pc" "stepi" "p \$pc" \
-    "info line *\$pc" "kill"
-  expect stepping "b () at tests/programs/abc.c:4" "Value returned is \$1 = 1"
+  # MIPS kernels refuse PTRACE_SINGLESTEP: the server offers no `s`, and gdb
+  # steps there by planting breakpoints itself.
+  gdb_session stepping abc "maint packet vCont?" "break main" "run" "step" "bt 1" "finish" "next" \
+    "p \$pc" "stepi" "p \$pc" "info line *\$pc" "kill"
+  expect stepping "received: \"$VCONT\"" "b () at tests/programs/abc.c:4" "Value returned is \$1 = 1"
   local pc1 pc2
   pc1=$(hex_after stepping '\$2 = (void (\*)()) ')
   pc2=$(hex_after stepping '\$3 = (void (\*)()) ')
@@ -412,6 +418,21 @@ EOF
     pass "$ARCH/attach: untraced after detach"
   else
     fail "$ARCH/attach: untraced after detach" "$out/attach.log"
+  fi
+
+  # Hardware watchpoints and breakpoints (arm64: NT_ARM_HW_WATCH/BREAK). MIPS
+  # has none yet; gdb's software watchpoints would single-step every instruction.
+  if [ -n "$HW_WATCH" ]; then
+    gdb_session watchpoints watch "break main" "run" "watch counter" "continue" "continue" "delete 2" \
+      "rwatch read_me" "continue" "delete 3" "awatch wide_value" "continue" "delete 4" \
+      "watch block" "continue" "delete 5" "hbreak hw_target" "continue" "bt 1" "delete" "continue" \
+      "break worker" "run" "watch counter" "continue" "bt 1" "delete" "continue"
+    expect watchpoints "Hardware watchpoint 2: counter" "New value = 1" "New value = 2" \
+      "Hardware read watchpoint 3: read_me" "Value = 7" \
+      "Hardware access (read/write) watchpoint 4: wide_value" "New value = 5" \
+      "Hardware watchpoint 5: block" "Hardware assisted breakpoint 6 at" "#0  hw_target ()" \
+      "New value = 100" "#0  worker (" "exited normally"
+    expect_console "done 100"
   fi
 
   gdb_session exitcode show "run a b c" "monitor exit"

@@ -22,7 +22,7 @@ pub const PC_REGNUM: usize = arch::PC;
 pub const HARDWARE_SINGLE_STEP: bool = true;
 
 /// AT_HWCAP bit for address authentication (HWCAP_PACA).
-const HWCAP_PACA: u64 = 1 << 30;
+const HWCAP_PACA: libc::c_ulong = 1 << 30;
 
 /// Which optional register sets this kernel offers for the process.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +65,7 @@ impl RegisterContext {
         let hwcap = unsafe { libc::getauxval(libc::AT_HWCAP) };
         RegisterContext {
             features: arch::Features {
-                pauth: u64::from(hwcap) & HWCAP_PACA != 0,
+                pauth: hwcap & HWCAP_PACA != 0,
                 tls: true,
             },
         }

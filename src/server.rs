@@ -175,16 +175,15 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
 
 /// Stop every thread and take every breakpoint and watchpoint out.
 fn make_safe(target: &mut DebugTarget) {
-    let Some(process) = target.process.as_mut() else {
-        return;
-    };
-    // Stop every thread first: taking breakpoints out under running threads
-    // could catch one between the trap and our look at it.
-    if let Err(e) = process
-        .stop()
-        .and_then(|()| process.remove_all_breakpoints())
-    {
-        log::warn!("removing breakpoints: {e}");
+    for process in target.all_processes_mut() {
+        // Stop every thread first: taking breakpoints out under running
+        // threads could catch one between the trap and our look at it.
+        if let Err(e) = process
+            .stop()
+            .and_then(|()| process.remove_all_breakpoints())
+        {
+            log::warn!("removing breakpoints: {e}");
+        }
     }
 }
 
@@ -202,9 +201,7 @@ fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
 }
 
 fn release(target: &mut DebugTarget) {
-    if let Some(mut process) = target.process.take() {
-        process.release();
-    }
+    target.release_all();
 }
 
 /// Wait for a client or a termination signal; false means a signal came.

@@ -98,6 +98,12 @@ pub struct Session<'s> {
     panic_on_packet: Option<Vec<u8>>,
     /// The thread `Hg` selected, if a specific one (else the last stop's).
     general_thread: Option<Tid>,
+    /// What we add to gdbstub's qSupported reply.
+    extra_features: String,
+    /// Thread ids for qsThreadInfo, after qfThreadInfo sent the first.
+    thread_list: VecDeque<String>,
+    /// `D` for the last process outside extended mode: end after the reply.
+    end_after_reply: Option<SessionEnd>,
 }
 
 /// A client that sends this much without one valid packet is not gdb: it
@@ -111,7 +117,7 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+";
+    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -132,6 +138,9 @@ impl<'s> Session<'s> {
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
             general_thread: None,
+            extra_features: String::from(OUR_FEATURES),
+            thread_list: VecDeque::new(),
+            end_after_reply: None,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -171,6 +180,9 @@ impl<'s> Session<'s> {
                     if target.exit_requested {
                         return Ok(SessionEnd::ExitRequested);
                     }
+                    if let Some(end) = self.end_after_reply.take() {
+                        return Ok(end);
+                    }
                     let frame = match self.next_frame()? {
                         Ok(frame) => frame,
                         Err(end) => return Ok(end),
@@ -185,6 +197,7 @@ impl<'s> Session<'s> {
                     self.last_stop = Some(event);
                     // gdbstub makes the stopped thread current; so do we.
                     self.general_thread = None;
+                    target.adopt_forked();
                     let reply = match target.process.as_mut() {
                         Some(process) => stop_reply::reply(process, event, self.multiprocess),
                         None => b"W00".to_vec(),
@@ -221,7 +234,8 @@ impl<'s> Session<'s> {
                             SessionEnd::ProcessExited(event)
                         }
                     };
-                    if !target.extended {
+                    let others_left = !target.others.is_empty();
+                    if !target.extended && !others_left {
                         return Ok(end);
                     }
                     // Extended remote: the connection stays for the next
@@ -229,7 +243,7 @@ impl<'s> Session<'s> {
                     if let SessionEnd::ProcessExited(event) = end {
                         eprintln!("\n{}", describe_exit(event));
                     }
-                    target.process = None;
+                    target.drop_current();
                     self.forget_threads();
                     self.new_machine(target)?
                 }
@@ -297,20 +311,59 @@ impl<'s> Session<'s> {
             return Ok(machine);
         }
         if body.starts_with(b"qSupported") {
-            self.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
+            let offered = |feature: &[u8]| {
+                body.split(|&b| b == b';' || b == b':')
+                    .any(|f| f == feature)
+            };
+            self.multiprocess = offered(b"multiprocess+");
+            // Fork children are named by pid: without multiprocess ids gdb
+            // could not tell the processes apart.
+            target.report_forks = self.multiprocess && offered(b"fork-events+");
+            target.report_exec = offered(b"exec-events+");
+            target.configure_all();
+            self.extra_features = String::from(OUR_FEATURES);
+            if target.report_forks {
+                self.extra_features.push_str(";fork-events+");
+                if offered(b"vfork-events+") {
+                    self.extra_features.push_str(";vfork-events+");
+                }
+            }
+            if target.report_exec {
+                self.extra_features.push_str(";exec-events+");
+            }
             self.handshake.retain(|p| !p.starts_with(b"qSupported"));
             self.handshake.push(body.clone());
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             if body.starts_with(b"Hg") {
                 self.general_thread = parse_thread_id(&body[2..]);
             }
+            // A thread of another process we follow: make it current.
+            if let Some(pid) = parse_process_id(&body[2..]) {
+                target.select_pid(pid);
+            }
             let prefix = body[..2].to_vec();
             self.handshake.retain(|p| !p.starts_with(&prefix));
             self.handshake.push(body.clone());
         }
+        if body.starts_with(b"vCont;") {
+            // gdbstub drops the pid of `p<pid>.-1`: pick the process here.
+            let pid = body
+                .split(|&b| b == b';')
+                .filter_map(|action| {
+                    action
+                        .iter()
+                        .position(|&b| b == b':')
+                        .map(|i| &action[i + 1..])
+                })
+                .find_map(parse_process_id);
+            if let Some(pid) = pid {
+                target.select_pid(pid);
+            }
+        }
         match feed(machine, target, &body) {
             Ok(mut next) => {
-                let edit = body.starts_with(b"qSupported").then_some(OUR_FEATURES);
+                let features = self.extra_features.clone();
+                let edit = body.starts_with(b"qSupported").then_some(features.as_str());
                 self.send_output(&mut next, edit)?;
                 Ok(next)
             }
@@ -331,6 +384,15 @@ impl<'s> Session<'s> {
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
+            _ if body == b"D" || body.starts_with(b"D;") => Some(self.detach(target, body)),
+            b"qfThreadInfo" => {
+                self.thread_list = all_thread_ids(target, self.multiprocess).into();
+                Some(self.next_thread_ids())
+            }
+            b"qsThreadInfo" => Some(self.next_thread_ids()),
+            _ if body.starts_with(b"QCatchSyscalls:") => {
+                Some(catch_syscalls(target, &body[b"QCatchSyscalls:".len()..]))
+            }
             b"?" => Some(stop_reply::question_mark_reply(
                 target.process.as_mut(),
                 self.last_stop,
@@ -421,6 +483,46 @@ impl<'s> Session<'s> {
             }
             _ => None,
         }
+    }
+
+    /// `D` / `D;pid`: detach one process (gdbstub would end the session
+    /// whatever the pid). The session goes on while processes remain, or in
+    /// extended mode.
+    fn detach(&mut self, target: &mut DebugTarget, body: &[u8]) -> Vec<u8> {
+        let pid = body
+            .strip_prefix(b"D;")
+            .and_then(crate::protocol::hex::parse_u64)
+            .and_then(|p| i32::try_from(p).ok());
+        if let Some(pid) = pid {
+            if !target.select_pid(pid) {
+                return b"E01".to_vec();
+            }
+        }
+        let Some(mut process) = target.process.take() else {
+            return b"E01".to_vec();
+        };
+        eprintln!("Detaching from process {}", process.pid());
+        if let Err(e) = process.detach() {
+            log::warn!("detaching {}: {e}", process.pid());
+        }
+        target.drop_current();
+        self.forget_threads();
+        if target.process.is_none() && !target.extended {
+            self.end_after_reply = Some(SessionEnd::Detached);
+        }
+        b"OK".to_vec()
+    }
+
+    /// qfThreadInfo / qsThreadInfo: a batch of thread ids, or `l` at the end.
+    fn next_thread_ids(&mut self) -> Vec<u8> {
+        if self.thread_list.is_empty() {
+            return b"l".to_vec();
+        }
+        let batch: Vec<String> = self
+            .thread_list
+            .drain(..self.thread_list.len().min(256))
+            .collect();
+        format!("m{}", batch.join(",")).into_bytes()
     }
 
     /// The thread whose `$_siginfo` gdb means: the one `Hg` picked, or the
@@ -586,6 +688,53 @@ impl<'s> Session<'s> {
         }
         Ok(Wake::Child)
     }
+}
+
+/// Every thread of every process we follow, as gdb names them.
+fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
+    let mut ids = Vec::new();
+    for process in target.process.iter().chain(target.others.values()) {
+        let pid = process.pid().as_raw();
+        for tid in process.thread_ids() {
+            let tid = tid.as_raw();
+            ids.push(if multiprocess {
+                format!("p{pid:x}.{tid:x}")
+            } else {
+                format!("{tid:x}")
+            });
+        }
+    }
+    ids
+}
+
+/// `QCatchSyscalls:0` or `QCatchSyscalls:1[;NR]...`: which system calls stop.
+fn catch_syscalls(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
+    let setting = match args {
+        b"0" => None,
+        [b'1', rest @ ..] => {
+            let mut numbers = std::collections::HashSet::new();
+            for item in rest.split(|&b| b == b';').filter(|i| !i.is_empty()) {
+                match crate::protocol::hex::parse_u64(item) {
+                    Some(nr) => numbers.insert(nr),
+                    None => return b"E01".to_vec(),
+                };
+            }
+            Some(numbers)
+        }
+        _ => return b"E01".to_vec(),
+    };
+    for process in target.all_processes_mut() {
+        process.catch_syscalls = setting.clone();
+    }
+    b"OK".to_vec()
+}
+
+/// The process of a `p<pid>.<tid>` thread id, if it names one.
+fn parse_process_id(text: &[u8]) -> Option<i32> {
+    let rest = text.strip_prefix(b"p")?;
+    let end = rest.iter().position(|&b| b == b'.').unwrap_or(rest.len());
+    let pid = crate::protocol::hex::parse_u64(&rest[..end])?;
+    i32::try_from(pid).ok().filter(|&p| p > 0)
 }
 
 /// The thread of an `H` packet's thread id (`p<pid>.<tid>` or `<tid>`, in

@@ -40,7 +40,12 @@ fn sys(what: &'static str) -> impl Fn(Errno) -> LaunchError {
 
 /// Options every traced thread gets.
 pub fn trace_options() -> Options {
-    Options::PTRACE_O_TRACECLONE | Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_TRACESYSGOOD
+    Options::PTRACE_O_TRACECLONE
+        | Options::PTRACE_O_TRACEEXEC
+        | Options::PTRACE_O_TRACESYSGOOD
+        | Options::PTRACE_O_TRACEFORK
+        | Options::PTRACE_O_TRACEVFORK
+        | Options::PTRACE_O_TRACEVFORKDONE
 }
 
 #[derive(Debug, Clone, Default)]
@@ -276,10 +281,14 @@ fn finish_startup(child: Pid, mut execs_left: usize) -> Result<Pid, LaunchError>
         }
     }
     let options = trace_options() | Options::PTRACE_O_EXITKILL;
-    ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
     if execs_left == 0 {
+        ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
         return Ok(child);
     }
+    // The shell or wrapper may fork helpers of its own: follow only its
+    // execs until the program runs.
+    let startup_options = Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_EXITKILL;
+    ptrace::setoptions(child, startup_options).map_err(sys("ptrace(SETOPTIONS)"))?;
     pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?;
     loop {
         let Some((_, status)) = pt::wait(child.as_raw(), false).map_err(sys("waitpid"))? else {
@@ -292,6 +301,7 @@ fn finish_startup(child: Pid, mut execs_left: usize) -> Result<Pid, LaunchError>
             WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
                 execs_left -= 1;
                 if execs_left == 0 {
+                    ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
                     return Ok(child);
                 }
                 pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?

@@ -90,6 +90,26 @@ pub enum StopEvent {
         kind: HwKind,
         addr: u64,
     },
+    /// Forked (or vforked) `child`, which is stopped and waiting for gdb.
+    Fork {
+        tid: Tid,
+        child: Pid,
+        vfork: bool,
+    },
+    /// A vfork child has exec'd or exited: the parent runs on its own memory again.
+    VforkDone {
+        tid: Tid,
+    },
+    /// Exec'd a new program (every other thread is gone).
+    Exec {
+        tid: Tid,
+    },
+    /// Entering (`entry`) or returning from system call `nr`.
+    Syscall {
+        tid: Tid,
+        nr: u64,
+        entry: bool,
+    },
     /// Stopped with a signal (which will be delivered if gdb resumes with it).
     Signal {
         tid: Tid,
@@ -110,6 +130,10 @@ impl StopEvent {
             | StopEvent::Step { tid }
             | StopEvent::HwBreak { tid }
             | StopEvent::Watch { tid, .. }
+            | StopEvent::Fork { tid, .. }
+            | StopEvent::VforkDone { tid }
+            | StopEvent::Exec { tid }
+            | StopEvent::Syscall { tid, .. }
             | StopEvent::Signal { tid, .. } => Some(tid),
             StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
         }
@@ -142,6 +166,8 @@ struct Thread {
     /// A pass-through signal that arrived while everyone was being stopped:
     /// delivered when the thread next runs.
     deliver: Option<i32>,
+    /// The system call it entered, while it is inside one we saw it enter.
+    in_syscall: Option<u64>,
 }
 
 /// What gdb said about signals (host numbers).
@@ -172,6 +198,19 @@ pub struct Process {
     pub breakpoints: SoftwareBreakpoints,
     hw: HwDebug,
     pub signal_policy: SignalPolicy,
+    /// gdb understands fork and vfork events (`fork-events+`); otherwise
+    /// children are cleaned of breakpoints and let go at once.
+    pub report_forks: bool,
+    /// gdb understands exec events (`exec-events+`); otherwise an exec is
+    /// reported as a plain SIGTRAP, as before the protocol had them.
+    pub report_exec: bool,
+    /// System calls to stop at (`QCatchSyscalls`): None for no catching, an
+    /// empty set for all of them.
+    pub catch_syscalls: Option<HashSet<u64>>,
+    /// Children reported in a Fork event, for the caller to take over.
+    forked: Vec<Process>,
+    /// A vfork child shares our memory: its breakpoints are ours.
+    shares_memory_with_parent: bool,
     /// A pending event chosen on resume, reported without running anything.
     ready: Option<StopEvent>,
     exit: Option<StopEvent>,
@@ -213,9 +252,52 @@ impl Process {
             breakpoints: SoftwareBreakpoints::default(),
             hw: HwDebug::default(),
             signal_policy: SignalPolicy::default(),
+            report_forks: false,
+            report_exec: false,
+            catch_syscalls: None,
+            forked: Vec::new(),
+            shares_memory_with_parent: false,
             ready: None,
             exit: None,
         })
+    }
+
+    /// A new child of ours, already stopped at its first instruction after
+    /// fork. It inherits the parent's planted breakpoints: a forked copy of
+    /// the memory holds them, a vforked child shares the parent's (and so
+    /// has none of its own to take out).
+    fn adopt_child(&self, child: Pid, vfork: bool) -> Result<Process, ProcessError> {
+        let mut process = Process::new(child, self.origin)?;
+        process.threads.insert(child, Thread::default());
+        process.signal_policy = self.signal_policy.clone();
+        process.report_forks = self.report_forks;
+        process.report_exec = self.report_exec;
+        process.catch_syscalls = self.catch_syscalls.clone();
+        if vfork {
+            process.shares_memory_with_parent = true;
+        } else {
+            process.breakpoints = self.breakpoints.clone();
+        }
+        Ok(process)
+    }
+
+    /// Children reported by Fork events since the last call.
+    pub fn take_forked(&mut self) -> Vec<Process> {
+        std::mem::take(&mut self.forked)
+    }
+
+    /// Wait for a new child's first stop (it may have come already).
+    fn wait_child_start(&mut self, child: Pid) -> Result<(), ProcessError> {
+        if self.early_stops.remove(&child) {
+            return Ok(());
+        }
+        loop {
+            match pt::wait(child.as_raw(), false).map_err(ptrace_err(child))? {
+                Some((_, WaitStatus::Stopped(_))) => return Ok(()),
+                Some((_, status)) if status.is_exit() => return Err(ProcessError::Exited),
+                _ => {}
+            }
+        }
     }
 
     pub fn pid(&self) -> Pid {
@@ -508,8 +590,11 @@ impl Process {
                 0 => thread.deliver.take().unwrap_or(0),
                 signal => signal,
             };
+            let catching = self.catch_syscalls.is_some();
             let result = if step {
                 pt::step(tid, signal)
+            } else if catching {
+                pt::syscall(tid, signal)
             } else {
                 pt::cont(tid, signal)
             };
@@ -602,10 +687,52 @@ impl Process {
                 self.memory = Memory::open(self.pid)?;
                 self.regs_cache.clear();
                 self.mark_stopped(tid);
-                Ok(Some(StopEvent::Signal {
-                    tid,
-                    signal: libc::SIGTRAP,
+                for thread in self.threads.values_mut() {
+                    thread.in_syscall = None;
+                }
+                Ok(Some(if self.report_exec {
+                    StopEvent::Exec { tid }
+                } else {
+                    StopEvent::Signal {
+                        tid,
+                        signal: libc::SIGTRAP,
+                    }
                 }))
+            }
+            WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
+                let vfork = event == libc::PTRACE_EVENT_VFORK;
+                let child = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
+                self.mark_stopped(tid);
+                self.wait_child_start(child)?;
+                let mut process = self.adopt_child(child, vfork)?;
+                if self.report_forks {
+                    self.forked.push(process);
+                    return Ok(Some(StopEvent::Fork { tid, child, vfork }));
+                }
+                // gdb cannot follow it: take our breakpoints out of its copy
+                // of the memory and let it go.
+                process.origin = Origin::Attached;
+                process.release();
+                if keep_running {
+                    self.restart(tid)?;
+                }
+                Ok(None)
+            }
+            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
+                self.mark_stopped(tid);
+                Ok(Some(StopEvent::VforkDone { tid }))
+            }
+            WaitStatus::Syscall if self.catch_syscalls.is_some() => {
+                self.mark_stopped(tid);
+                match self.syscall_stop(tid)? {
+                    Some(event) => Ok(Some(event)),
+                    None => {
+                        if keep_running {
+                            self.restart(tid)?;
+                        }
+                        Ok(None)
+                    }
+                }
             }
             WaitStatus::Event(_) | WaitStatus::Syscall => {
                 self.mark_stopped(tid);
@@ -668,6 +795,8 @@ impl Process {
         };
         let result = if thread.stepping {
             pt::step(tid, signal)
+        } else if self.catch_syscalls.is_some() {
+            pt::syscall(tid, signal)
         } else {
             pt::cont(tid, signal)
         };
@@ -733,9 +862,35 @@ impl Process {
         })
     }
 
+    /// A system-call stop: which call, entry or return, and whether gdb
+    /// wants to hear of it.
+    fn syscall_stop(&mut self, tid: Tid) -> Result<Option<StopEvent>, ProcessError> {
+        let info = pt::syscall_info(tid).map_err(ptrace_err(tid))?;
+        let thread = self.threads.get_mut(&tid).expect("checked by the caller");
+        let (nr, entry) = match info {
+            pt::SyscallStop::Entry { nr } => {
+                thread.in_syscall = Some(nr);
+                (nr, true)
+            }
+            pt::SyscallStop::Exit => match thread.in_syscall.take() {
+                Some(nr) => (nr, false),
+                // Entered before we watched: the number is not known.
+                None => return Ok(None),
+            },
+            pt::SyscallStop::Other => return Ok(None),
+        };
+        let wanted = self
+            .catch_syscalls
+            .as_ref()
+            .is_some_and(|set| set.is_empty() || set.contains(&nr));
+        Ok(wanted.then_some(StopEvent::Syscall { tid, nr, entry }))
+    }
+
     fn process_gone(&mut self, event: StopEvent) -> StopEvent {
         // Reap whatever else is left of the thread group.
-        while let Ok(Some(_)) = pt::wait(-1, true) {}
+        for tid in self.threads.keys() {
+            while let Ok(Some(_)) = pt::wait(tid.as_raw(), true) {}
+        }
         self.threads.clear();
         self.regs_cache.clear();
         self.breakpoints.forget_all();
@@ -794,7 +949,11 @@ impl Process {
             return Ok(());
         }
         self.stop_all()?;
-        let removal = self.breakpoints.remove_all(&self.memory);
+        let removal = if self.shares_memory_with_parent {
+            Ok(())
+        } else {
+            self.breakpoints.remove_all(&self.memory)
+        };
         if !self.hw.is_empty() {
             self.hw.clear();
             if let Err(e) = self.apply_hw_everywhere() {
@@ -862,13 +1021,29 @@ impl Process {
         if self.exit.is_some() {
             return Ok(());
         }
-        let _ = self.breakpoints.remove_all(&self.memory);
+        if !self.shares_memory_with_parent {
+            let _ = self.breakpoints.remove_all(&self.memory);
+        }
         let _ = kill(self.pid, Signal::SIGKILL);
-        loop {
-            match pt::wait(-1, false) {
-                Ok(Some((tid, status))) if tid == self.pid && status.is_exit() => break,
-                Ok(_) => {}
-                Err(_) => break,
+        // Each thread's death is reported to us, the leader's last (only
+        // after the others are reaped). Wait for ours only: other processes
+        // we trace keep their events.
+        let others: Vec<Tid> = self
+            .threads
+            .keys()
+            .copied()
+            .filter(|t| *t != self.pid)
+            .collect();
+        for tid in others {
+            while let Ok(Some((_, status))) = pt::wait(tid.as_raw(), false) {
+                if status.is_exit() {
+                    break;
+                }
+            }
+        }
+        while let Ok(Some((_, status))) = pt::wait(self.pid.as_raw(), false) {
+            if status.is_exit() {
+                break;
             }
         }
         self.process_gone(StopEvent::Killed {

@@ -30,7 +30,7 @@ impl ExtendedMode for DebugTarget {
             eprintln!("{e}");
             errno_reply(e)
         })?;
-        process.signal_policy = self.signal_policy.clone();
+        self.configure(&mut process);
         let pid = process.pid();
         eprintln!("Process {} created; pid = {pid}", spec.program);
         self.process = Some(process);
@@ -45,7 +45,7 @@ impl ExtendedMode for DebugTarget {
             eprintln!("{e}");
             errno_reply(e)
         })?;
-        process.signal_policy = self.signal_policy.clone();
+        self.configure(&mut process);
         eprintln!("Attached; pid = {pid}");
         self.process = Some(process);
         Ok(())
@@ -58,9 +58,28 @@ impl ExtendedMode for DebugTarget {
         })
     }
 
-    fn kill(&mut self, _pid: Option<GdbPid>) -> TargetResult<ShouldTerminate, Self> {
-        if let Some(mut process) = self.process.take() {
-            process.kill().map_err(errno_reply)?;
+    fn kill(&mut self, pid: Option<GdbPid>) -> TargetResult<ShouldTerminate, Self> {
+        match pid {
+            // vKill;pid: that process only; the others gdb follows remain.
+            Some(pid) => {
+                if !self.select_pid(pid.get() as i32) {
+                    return Err(TargetError::Errno(libc::ESRCH as u8));
+                }
+                if let Some(mut process) = self.process.take() {
+                    process.kill().map_err(errno_reply)?;
+                }
+                self.drop_current();
+            }
+            None => {
+                for process in self.all_processes_mut() {
+                    process.kill().map_err(errno_reply)?;
+                }
+                self.process = None;
+                self.others.clear();
+            }
+        }
+        if self.process.is_some() {
+            return Ok(ShouldTerminate::No);
         }
         // In extended mode the connection outlives the process: gdb may `run`
         // or `attach` again.

@@ -6,6 +6,7 @@
 
 pub mod auxv;
 pub mod breakpoints;
+pub mod dump;
 pub mod launch;
 pub mod maps;
 pub mod memory;

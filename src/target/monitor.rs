@@ -184,7 +184,12 @@ fn dump_maps(process: Option<&Process>, args: &[u8]) -> String {
     let read = |addr: u64, buf: &mut [u8]| process.read_memory(addr, buf).ok();
     let report = match dump::dump_maps(&read, &text, dir) {
         Ok(report) => report,
-        Err(e) => return format!("dump-maps stopped: {e}.\n"),
+        Err(e @ (DumpError::Create { .. } | DumpError::Write { .. } | DumpError::Exists(_))) => {
+            return format!(
+                "dump-maps stopped: {e}. Files already written are complete; no index.txt.\n"
+            )
+        }
+        Err(e) => return format!("dump-maps: {e}.\n"),
     };
     log::debug!("dump-maps {}: {report:?}", dir.display());
     let mut out = format!(
@@ -265,6 +270,17 @@ mod tests {
         assert_eq!(run("dump-memory a b 0x10 16"), NO_PROCESS);
         assert_eq!(run("dump-maps d"), NO_PROCESS);
         assert_eq!(run("dump-memory f \u{ff} 2"), DUMP_MEMORY_USAGE);
+        // Not UTF-8: still answered.
+        let mut target = DebugTarget::new(None, TargetConfig::default());
+        assert_eq!(target.monitor_command(b"\xff\xfe"), run("frob").as_bytes());
+        assert_eq!(
+            target.monitor_command(b"dump-maps \xff"),
+            NO_PROCESS.as_bytes()
+        );
+        assert_eq!(
+            target.monitor_command(b"dump-memory \xff 1 0x2"),
+            NO_PROCESS.as_bytes()
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod auxv;
 pub mod breakpoints;
+pub mod dump;
 pub mod hw_debug;
 pub mod launch;
 pub mod maps;

@@ -360,10 +360,24 @@ impl<'s> Session<'s> {
                 target.select_pid(pid);
             }
         }
+        target.monitor_failed = false;
         match feed(machine, target, &body) {
             Ok(mut next) => {
                 let features = self.extra_features.clone();
                 let edit = body.starts_with(b"qSupported").then_some(features.as_str());
+                if std::mem::take(&mut target.monitor_failed) {
+                    // gdbstub always ends qRcmd with OK; GNU fails an
+                    // unknown command, and scripts rely on that.
+                    let mut packets = framing::split_packets(&take_output(&mut next));
+                    if packets.last().is_some_and(|p| p == b"OK") {
+                        packets.pop();
+                        packets.push(b"E01".to_vec());
+                    }
+                    for packet in packets {
+                        self.send_packet(&packet)?;
+                    }
+                    return Ok(next);
+                }
                 self.send_output(&mut next, edit)?;
                 Ok(next)
             }

@@ -101,6 +101,8 @@ fn unknown_and_malformed_commands() {
         3,
         "{out}"
     );
+    // And the command fails, as with GNU gdbserver.
+    assert_eq!(out.matches("Protocol error with Rcmd").count(), 3, "{out}");
     assert_eq!(
         out.matches("The following monitor commands are supported:\n")
             .count(),

@@ -77,6 +77,8 @@ pub struct DebugTarget {
     pub extended: bool,
     /// QPassSignals / QProgramSignals, given to every process we debug.
     pub signal_policy: SignalPolicy,
+    /// The last monitor command was not understood: its reply is an error.
+    pub monitor_failed: bool,
     /// gdb takes fork/vfork events, and exec events (from its qSupported).
     pub report_forks: bool,
     pub report_exec: bool,
@@ -94,6 +96,7 @@ impl DebugTarget {
             exit_requested: false,
             extended: false,
             signal_policy: SignalPolicy::default(),
+            monitor_failed: false,
             report_forks: false,
             report_exec: false,
         }

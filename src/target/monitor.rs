@@ -117,8 +117,12 @@ impl DebugTarget {
             (b"maps", _) => MAPS_USAGE.to_string(),
             (b"dump-memory", _) => dump_memory(process, rest),
             (b"dump-maps", _) => dump_maps(process, rest),
-            // GNU gdbserver 13's words (it then fails the packet).
-            _ => format!("Unknown monitor command.\n\n{HELP}"),
+            // GNU gdbserver 13's words; the session then fails the packet
+            // with E01, as GNU does.
+            _ => {
+                self.monitor_failed = true;
+                format!("Unknown monitor command.\n\n{HELP}")
+            }
         };
         text.into_bytes()
     }
@@ -243,6 +247,9 @@ mod tests {
         assert!(run("help").starts_with("The following monitor commands are supported:\n"));
         assert!(run(" help ").contains("  exit\n    Quit GDBserver\n  maps\n"));
         assert_eq!(run("frob"), format!("Unknown monitor command.\n\n{HELP}"));
+        let mut target = DebugTarget::new(None, TargetConfig::default());
+        target.monitor_command(b"frob");
+        assert!(target.monitor_failed);
         assert_eq!(run(""), run("frob"));
         assert_eq!(run("set debug maybe"), run("frob"));
         assert_eq!(run("help me"), run("frob"));

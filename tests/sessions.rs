@@ -335,3 +335,18 @@ fn ctrl_c_interrupts_a_running_target() {
     assert_contains(&text, "Program received signal SIGINT");
     assert_contains(&text, "in main () at");
 }
+
+#[test]
+fn calling_a_function_with_float_arguments() {
+    let (_dir, prog) = setup("floats");
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &["break main", "continue", "p/x $mxcsr", "p f(1.5, 2.25)"],
+    );
+    // MXCSR as the CPU has it; a 0 written back would unmask every
+    // floating-point exception and the call would die of SIGFPE.
+    assert_contains(&out, "$1 = 0x1f80");
+    assert_contains(&out, "$2 = 3.75");
+}

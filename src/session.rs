@@ -320,6 +320,9 @@ impl<'s> Session<'s> {
             // could not tell the processes apart.
             target.report_forks = self.multiprocess && offered(b"fork-events+");
             target.report_exec = offered(b"exec-events+");
+            target.target_description = body
+                .split(|&b| b == b';' || b == b':')
+                .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
             target.configure_all();
             self.extra_features = String::from(OUR_FEATURES);
             if target.report_forks {

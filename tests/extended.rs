@@ -132,6 +132,13 @@ fn attach_detach_and_attach_again() {
             "break tick",
             "continue",
             "bt 1",
+            // Already ours: refused from a second inferior, and the first
+            // is unharmed.
+            "add-inferior",
+            "inferior 2",
+            &attach,
+            "inferior 1",
+            "p 2 + 2",
             "detach",
             &attach,
             "p $pc != 0",
@@ -141,7 +148,9 @@ fn attach_detach_and_attach_again() {
         ],
     );
     assert_contains(&out, "#0  tick");
-    assert_contains(&out, "$1 = 1");
+    assert_contains(&out, &format!("Attaching to process {pid} failed"));
+    assert_contains(&out, "$1 = 4");
+    assert_contains(&out, "$2 = 1");
     let detached = format!("(process {pid}) detached]");
     assert_eq!(out.matches(&detached).count(), 2, "{out}");
     std::thread::sleep(Duration::from_millis(200));

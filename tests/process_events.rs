@@ -162,3 +162,43 @@ fn catch_syscall_by_name_and_number() {
     assert!(server.wait_exit(Duration::from_secs(10)).is_some());
     assert_contains(&server.stdout(), "child exited 42");
 }
+
+#[test]
+fn catch_syscall_sees_execve_return_and_calls_entered_before_catching() {
+    let (_dir, prog) = setup();
+    let mut server = launch(&prog, "exec");
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "catch syscall execve",
+            "continue",
+            "continue",
+            "delete",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "(call to syscall execve)");
+    assert_contains(&out, "(returned from syscall execve)");
+    assert_contains(&out, "exited with code 07");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+
+    // Catching starts while the parent is inside fork (glibc calls clone): its return is
+    // still reported, with the number read from the registers.
+    let mut server = launch(&prog, "fork");
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "catch fork",
+            "continue",
+            "catch syscall",
+            "continue",
+            "delete",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "Catchpoint 1 (forked process");
+    assert_contains(&out, "(returned from syscall clone)");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}

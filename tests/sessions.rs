@@ -337,6 +337,40 @@ fn ctrl_c_interrupts_a_running_target() {
 }
 
 #[test]
+fn plain_register_layout_when_gdb_reads_no_target_description() {
+    let (_dir, prog) = setup("floats");
+    let server = Server::start(
+        &server_binary(),
+        &["--once", "127.0.0.1:0", prog.to_str().unwrap()],
+    );
+    let mut command = std::process::Command::new("gdb");
+    command.args([
+        "-batch",
+        "-nx",
+        "-ex",
+        "set remote target-features-packet off",
+    ]);
+    command
+        .arg("-ex")
+        .arg(format!("target remote 127.0.0.1:{}", server.port));
+    for c in [
+        "break main",
+        "continue",
+        "p $xmm0.v4_int32",
+        "p $ymm0",
+        "p $rip == $pc",
+    ] {
+        command.arg("-ex").arg(c);
+    }
+    command.arg(&prog);
+    let (_, out) = run_with_timeout(command, Duration::from_secs(60));
+    assert!(!out.contains("reply is too long"), "{out}");
+    assert_contains(&out, "$1 = {");
+    assert_contains(&out, "$2 = void");
+    assert_contains(&out, "$3 = 1");
+}
+
+#[test]
 fn calling_a_function_with_float_arguments() {
     let (_dir, prog) = setup("floats");
     let server = Server::launch(&prog, &[]);

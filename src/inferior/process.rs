@@ -328,6 +328,14 @@ impl Process {
         &self.regs
     }
 
+    /// gdb does not read target descriptions: use the register layout it
+    /// assumes without one.
+    pub fn use_plain_register_layout(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        self.regs.without_target_description();
+        self.regs_cache.clear();
+    }
+
     fn live_thread(&self, tid: Tid) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
@@ -679,6 +687,12 @@ impl Process {
                 Ok(None)
             }
             WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
+                // The execve returns after this event: keep the record of
+                // its entry, made on the thread that called it.
+                let former = ptrace::getevent(tid)
+                    .map(|t| Pid::from_raw(t as i32))
+                    .unwrap_or(tid);
+                let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
                 // Every other thread is gone and the address space is new.
                 self.threads.retain(|t, _| *t == tid);
                 self.breakpoints.forget_all();
@@ -687,8 +701,8 @@ impl Process {
                 self.memory = Memory::open(self.pid)?;
                 self.regs_cache.clear();
                 self.mark_stopped(tid);
-                for thread in self.threads.values_mut() {
-                    thread.in_syscall = None;
+                if let Some(leader) = self.threads.get_mut(&tid) {
+                    leader.in_syscall = in_execve;
                 }
                 Ok(Some(if self.report_exec {
                     StopEvent::Exec { tid }
@@ -874,8 +888,12 @@ impl Process {
             }
             pt::SyscallStop::Exit => match thread.in_syscall.take() {
                 Some(nr) => (nr, false),
-                // Entered before we watched: the number is not known.
-                None => return Ok(None),
+                // Entered before we watched (catch syscall set mid-call):
+                // the registers still say which call it is.
+                None => match syscall_number_from_registers(tid) {
+                    Some(nr) => (nr, false),
+                    None => return Ok(None),
+                },
             },
             pt::SyscallStop::Other => return Ok(None),
         };
@@ -1062,6 +1080,17 @@ impl Process {
         if let Err(e) = result {
             log::warn!("cleaning up process {}: {e}", self.pid);
         }
+    }
+}
+
+/// The system call a stopped thread is in, where the registers tell.
+fn syscall_number_from_registers(tid: Tid) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return native::RegisterContext::syscall_number(tid).ok();
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = tid;
+        None
     }
 }
 

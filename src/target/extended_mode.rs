@@ -23,9 +23,6 @@ impl ExtendedMode for DebugTarget {
         spec.args = args
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if let Some(mut old) = self.process.take() {
-            old.release();
-        }
         let mut process = Process::launch(&spec).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
@@ -33,13 +30,16 @@ impl ExtendedMode for DebugTarget {
         self.configure(&mut process);
         let pid = process.pid();
         eprintln!("Process {} created; pid = {pid}", spec.program);
-        self.process = Some(process);
+        self.make_current(process);
         NonZeroUsize::new(pid.as_raw() as usize).ok_or(TargetError::Errno(libc::ESRCH as u8))
     }
 
     fn attach(&mut self, pid: GdbPid) -> TargetResult<(), Self> {
-        if let Some(mut old) = self.process.take() {
-            old.release();
+        let raw = pid.get() as i32;
+        let ours = self.process.iter().chain(self.others.values());
+        if ours.into_iter().any(|p| p.pid().as_raw() == raw) {
+            eprintln!("Already attached to process {raw}");
+            return Err(TargetError::Errno(libc::EPERM as u8));
         }
         let mut process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
             eprintln!("{e}");
@@ -47,7 +47,7 @@ impl ExtendedMode for DebugTarget {
         })?;
         self.configure(&mut process);
         eprintln!("Attached; pid = {pid}");
-        self.process = Some(process);
+        self.make_current(process);
         Ok(())
     }
 

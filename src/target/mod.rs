@@ -82,6 +82,8 @@ pub struct DebugTarget {
     /// gdb takes fork/vfork events, and exec events (from its qSupported).
     pub report_forks: bool,
     pub report_exec: bool,
+    /// gdb reads our target description (its qSupported said xmlRegisters).
+    pub target_description: bool,
 }
 
 impl DebugTarget {
@@ -99,6 +101,7 @@ impl DebugTarget {
             monitor_failed: false,
             report_forks: false,
             report_exec: false,
+            target_description: true,
         }
     }
 
@@ -134,6 +137,17 @@ impl DebugTarget {
         owner.is_some_and(|pid| self.select_pid(pid))
     }
 
+    /// A new process (run, attach) becomes current; one already current
+    /// stays with us (gdb may debug several inferiors).
+    pub fn make_current(&mut self, process: Process) {
+        if let Some(previous) = self.process.replace(process) {
+            if previous.has_exited() {
+                return;
+            }
+            self.others.insert(previous.pid().as_raw(), previous);
+        }
+    }
+
     /// The current process is gone (detached, killed, exited): another we
     /// follow becomes current, if any.
     pub fn drop_current(&mut self) {
@@ -150,6 +164,9 @@ impl DebugTarget {
         process.signal_policy = self.signal_policy.clone();
         process.report_forks = self.report_forks;
         process.report_exec = self.report_exec;
+        if !self.target_description {
+            process.use_plain_register_layout();
+        }
     }
 
     /// Apply the session's settings to every process we trace.
@@ -163,6 +180,9 @@ impl DebugTarget {
             process.signal_policy = self.signal_policy.clone();
             process.report_forks = self.report_forks;
             process.report_exec = self.report_exec;
+            if !self.target_description {
+                process.use_plain_register_layout();
+            }
         }
     }
 

@@ -407,6 +407,9 @@ impl<'s> Session<'s> {
                 Some(self.next_thread_ids())
             }
             b"qsThreadInfo" => Some(self.next_thread_ids()),
+            _ if body.starts_with(b"qGetTLSAddr:") => {
+                Some(tls_reply(target, &body[b"qGetTLSAddr:".len()..]))
+            }
             _ if body.starts_with(b"QCatchSyscalls:") => {
                 Some(catch_syscalls(target, &body[b"QCatchSyscalls:".len()..]))
             }
@@ -722,6 +725,34 @@ fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
         }
     }
     ids
+}
+
+/// `qGetTLSAddr:THREAD,OFFSET,LM`: where a thread's `__thread` variable lives.
+fn tls_reply(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
+    let mut parts = args.split(|&b| b == b',');
+    let (Some(thread), Some(offset), Some(lm), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return b"E01".to_vec();
+    };
+    let hex = crate::protocol::hex::parse_u64;
+    let (Some(tid), Some(offset), Some(lm)) = (parse_thread_id(thread), hex(offset), hex(lm))
+    else {
+        return b"E01".to_vec();
+    };
+    if !target.select_tid(tid) {
+        return b"E01".to_vec();
+    }
+    let Some(process) = target.process.as_mut() else {
+        return b"E01".to_vec();
+    };
+    match process.tls_address(tid, offset, lm) {
+        Ok(addr) => format!("{addr:x}").into_bytes(),
+        Err(e) => {
+            log::debug!("qGetTLSAddr: {e}");
+            b"E01".to_vec()
+        }
+    }
 }
 
 /// `QCatchSyscalls:0` or `QCatchSyscalls:1[;NR]...`: which system calls stop.

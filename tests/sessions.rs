@@ -384,3 +384,30 @@ fn calling_a_function_with_float_arguments() {
     assert_contains(&out, "$1 = 0x1f80");
     assert_contains(&out, "$2 = 3.75");
 }
+
+#[test]
+fn thread_local_variables() {
+    let (_dir, prog) = setup("tls");
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break checkpoint",
+            "continue",
+            "p mine",
+            "p tag",
+            "continue",
+            "p mine == who",
+            "p tag[0]",
+            "continue",
+            "p mine == who",
+        ],
+    );
+    assert_contains(&out, "$1 = 7");
+    assert_contains(&out, "$2 = \"main\\000\\000\\000\"");
+    assert_contains(&out, "$3 = 1");
+    assert_contains(&out, "$4 = 119 'w'");
+    assert_contains(&out, "$5 = 1");
+    assert!(!out.contains("Cannot find thread-local"), "{out}");
+}

@@ -16,7 +16,7 @@ use super::launch::{self, LaunchError, LaunchSpec};
 use super::memory::{Memory, MemoryError};
 use super::ptrace::{self as pt, Tid, WaitStatus};
 use super::regs::{native, RegsError};
-use super::{auxv, maps, svr4};
+use super::{auxv, maps, svr4, tls};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -211,6 +211,8 @@ pub struct Process {
     forked: Vec<Process>,
     /// A vfork child shares our memory: its breakpoints are ours.
     shares_memory_with_parent: bool,
+    /// glibc's TLS structure layout, read once per program image.
+    tls_layout: Option<tls::TlsLayout>,
     /// A pending event chosen on resume, reported without running anything.
     ready: Option<StopEvent>,
     exit: Option<StopEvent>,
@@ -257,6 +259,7 @@ impl Process {
             catch_syscalls: None,
             forked: Vec::new(),
             shares_memory_with_parent: false,
+            tls_layout: None,
             ready: None,
             exit: None,
         })
@@ -531,6 +534,38 @@ impl Process {
             .map_err(|e| ProcessError::Proc(e.to_string()))
     }
 
+    /// The address of `offset` in module `link_map`'s thread-local storage
+    /// for thread `tid` (`qGetTLSAddr`).
+    pub fn tls_address(
+        &mut self,
+        tid: Tid,
+        offset: u64,
+        link_map: u64,
+    ) -> Result<u64, ProcessError> {
+        self.live_thread(tid)?;
+        let tls_err = |e: tls::TlsError| ProcessError::Proc(e.to_string());
+        let layout = match self.tls_layout {
+            Some(layout) => layout,
+            None => {
+                let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
+                    .map_err(|e| ProcessError::Proc(e.to_string()))?;
+                let entries =
+                    maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
+                let (path, base) =
+                    tls::find_libc(&entries).ok_or_else(|| tls_err(tls::TlsError::NoLibc))?;
+                let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
+                    .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
+                let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
+                let layout = tls::layout(&file, base, &mut read).map_err(tls_err)?;
+                self.tls_layout = Some(layout);
+                layout
+            }
+        };
+        let tp = thread_pointer(tid).ok_or_else(|| tls_err(tls::TlsError::NoThreadPointer))?;
+        let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
+        tls::address(&layout, tp, link_map, offset, &mut read).map_err(tls_err)
+    }
+
     /// `qXfer:memory-map:read`'s document, from /proc/PID/maps.
     pub fn memory_map_xml(&self) -> Result<String, ProcessError> {
         let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
@@ -698,6 +733,7 @@ impl Process {
                 self.breakpoints.forget_all();
                 // exec clears the debug registers too.
                 self.hw.clear();
+                self.tls_layout = None;
                 self.memory = Memory::open(self.pid)?;
                 self.regs_cache.clear();
                 self.mark_stopped(tid);
@@ -1080,6 +1116,17 @@ impl Process {
         if let Err(e) = result {
             log::warn!("cleaning up process {}: {e}", self.pid);
         }
+    }
+}
+
+/// The thread pointer TLS hangs off, where we know how to read it.
+fn thread_pointer(tid: Tid) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return native::RegisterContext::thread_pointer(tid).ok();
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = tid;
+        None
     }
 }
 

@@ -213,6 +213,11 @@ impl RegisterContext {
         Ok(ptrace::getregs(tid)?.orig_rax)
     }
 
+    /// The thread pointer TLS is found from (fs_base on x86-64).
+    pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
+        Ok(ptrace::getregs(tid)?.fs_base)
+    }
+
     pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
         Ok(ptrace::getregs(tid)?.rip)
     }

@@ -104,6 +104,64 @@ pub struct Session<'s> {
     thread_list: VecDeque<String>,
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
+    disabled: DisabledPackets,
+}
+
+/// Packets the session pretends not to know (`--disable-packet`, a
+/// testing aid from gdbserver that the GDB testsuite uses).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DisabledPackets {
+    pub vcont: bool,
+    /// `T` stop replies: plain `S` instead.
+    pub t: bool,
+    /// The `thread:` part of `T` stop replies.
+    pub tthread: bool,
+    pub qc: bool,
+    pub qfthreadinfo: bool,
+}
+
+impl DisabledPackets {
+    pub fn from_cli(list: &[crate::cli::DisabledPacket]) -> DisabledPackets {
+        use crate::cli::DisabledPacket as P;
+        let mut d = DisabledPackets::default();
+        for packet in list {
+            match packet {
+                P::VCont => d.vcont = true,
+                P::T => d.t = true,
+                P::Tthread => d.tthread = true,
+                P::QC => d.qc = true,
+                P::QfThreadInfo => d.qfthreadinfo = true,
+                P::Threads => {
+                    d.vcont = true;
+                    d.tthread = true;
+                    d.qc = true;
+                    d.qfthreadinfo = true;
+                }
+            }
+        }
+        d
+    }
+
+    /// A stop reply as these settings want it.
+    fn stop_reply(&self, reply: Vec<u8>) -> Vec<u8> {
+        if reply.first() != Some(&b'T') {
+            return reply;
+        }
+        if self.t {
+            let mut plain = b"S".to_vec();
+            plain.extend_from_slice(&reply[1..3.min(reply.len())]);
+            return plain;
+        }
+        if self.tthread {
+            let text = String::from_utf8_lossy(&reply).into_owned();
+            let kept: Vec<&str> = text
+                .split_inclusive(';')
+                .filter(|part| !part.starts_with("thread:"))
+                .collect();
+            return kept.concat().into_bytes();
+        }
+        reply
+    }
 }
 
 /// A client that sends this much without one valid packet is not gdb: it
@@ -124,6 +182,7 @@ impl<'s> Session<'s> {
         conn: Connection,
         signals: &'s mut SignalFd,
         last_stop: Option<StopEvent>,
+        disabled: DisabledPackets,
     ) -> Session<'s> {
         Session {
             conn,
@@ -141,6 +200,7 @@ impl<'s> Session<'s> {
             extra_features: String::from(OUR_FEATURES),
             thread_list: VecDeque::new(),
             end_after_reply: None,
+            disabled,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -207,6 +267,7 @@ impl<'s> Session<'s> {
                         .report_stop(target, stop_reply::to_gdbstub(event))
                         .map_err(|e| SessionError::Stub(e.to_string()))?;
                     take_output(&mut next);
+                    let reply = self.disabled.stop_reply(reply);
                     self.send_packet(&reply)?;
                     next
                 }
@@ -348,6 +409,22 @@ impl<'s> Session<'s> {
             self.handshake.retain(|p| !p.starts_with(&prefix));
             self.handshake.push(body.clone());
         }
+        if body.first() == Some(&b'R') && target.extended {
+            // `R` (gdbstub cannot parse gdb's `R0`): start the last program
+            // again. No reply; point gdbstub's current thread at the new
+            // process, as gdb sends no Hg after it.
+            use gdbstub::target::ext::extended_mode::ExtendedMode;
+            if let Err(e) = target.restart() {
+                log::warn!("restart: {e}");
+            }
+            self.forget_threads();
+            let mut machine = machine;
+            for packet in [&b"Hg0"[..], b"Hc0"] {
+                machine = feed(machine, target, packet).map_err(SessionError::Stub)?;
+                take_output(&mut machine);
+            }
+            return Ok(machine);
+        }
         if body.starts_with(b"vCont;") {
             // gdbstub drops the pid of `p<pid>.-1`: pick the process here.
             let pid = body
@@ -401,6 +478,9 @@ impl<'s> Session<'s> {
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
+            b"vCont?" if self.disabled.vcont => Some(Vec::new()),
+            b"qC" if self.disabled.qc => Some(Vec::new()),
+            b"qfThreadInfo" | b"qsThreadInfo" if self.disabled.qfthreadinfo => Some(Vec::new()),
             _ if body == b"D" || body.starts_with(b"D;") => Some(self.detach(target, body)),
             b"qfThreadInfo" => {
                 self.thread_list = all_thread_ids(target, self.multiprocess).into();
@@ -413,11 +493,12 @@ impl<'s> Session<'s> {
             _ if body.starts_with(b"QCatchSyscalls:") => {
                 Some(catch_syscalls(target, &body[b"QCatchSyscalls:".len()..]))
             }
-            b"?" => Some(stop_reply::question_mark_reply(
+            b"?" => Some(self.disabled.stop_reply(stop_reply::question_mark_reply(
                 target.process.as_mut(),
                 self.last_stop,
                 self.multiprocess,
-            )),
+            ))),
+
             _ if body.starts_with(b"m") => Some(memory_read::reply(body, target.process.as_ref())),
             // x86 cannot trap on reads alone. An empty reply (as gdbserver
             // gives) makes gdb use an access watchpoint and check the value
@@ -740,7 +821,7 @@ fn tls_reply(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
     else {
         return b"E01".to_vec();
     };
-    if !target.select_tid(tid) {
+    if !target.thread_db || !target.select_tid(tid) {
         return b"E01".to_vec();
     }
     let Some(process) = target.process.as_mut() else {

@@ -23,6 +23,7 @@ impl ExtendedMode for DebugTarget {
         spec.args = args
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
+        self.last_run = Some(spec.clone());
         let mut process = Process::launch(&spec).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
@@ -95,7 +96,23 @@ impl ExtendedMode for DebugTarget {
         Ok(())
     }
 
+    /// `R` (gdb's `run` with `set remote run-packet off`): start the last
+    /// program again with the same arguments. `R` has no reply; gdb asks `?`.
     fn restart(&mut self) -> Result<(), Self::Error> {
+        let Some(spec) = self.last_run.clone().or_else(|| self.config.launch.clone()) else {
+            return Ok(());
+        };
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+        }
+        match Process::launch(&spec) {
+            Ok(mut process) => {
+                self.configure(&mut process);
+                eprintln!("Process {} created; pid = {}", spec.program, process.pid());
+                self.make_current(process);
+            }
+            Err(e) => eprintln!("{e}"),
+        }
         Ok(())
     }
 

@@ -209,15 +209,21 @@ impl<'s> Session<'s> {
                 }
                 self.handle_packet(machine, target, body)
             }
+            // Without acknowledgements a stray `-` is noise: resending would
+            // put an extra reply in front of the next one.
             Frame::Nack => {
-                if !self.last_sent.is_empty() {
+                if !self.no_ack && !self.last_sent.is_empty() {
                     let again = self.last_sent.clone();
                     self.write(&again)?;
                 }
                 Ok(machine)
             }
+            // Without acknowledgements gdb waits for a reply to every packet,
+            // mangled or not: an error keeps the two sides in step.
             Frame::BadChecksum | Frame::Oversized => {
-                if !self.no_ack {
+                if self.no_ack {
+                    self.send_packet(b"E01")?;
+                } else {
                     self.write(b"-")?;
                 }
                 Ok(machine)

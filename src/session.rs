@@ -249,17 +249,11 @@ impl<'s> Session<'s> {
             }
             return Ok(machine);
         }
-        if body.starts_with(b"qSupported") {
-            self.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
-            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
-            self.handshake.push(body.clone());
-        } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
-            let prefix = body[..2].to_vec();
-            self.handshake.retain(|p| !p.starts_with(&prefix));
-            self.handshake.push(body.clone());
-        }
         match feed(machine, target, &body) {
             Ok(mut next) => {
+                // Remembered only once gdbstub took it: a packet it rejects
+                // would fail again when replayed, and end the session.
+                self.remember_handshake(&body);
                 let edit = body.starts_with(b"qSupported").then_some(OUR_FEATURES);
                 self.send_output(&mut next, edit)?;
                 Ok(next)
@@ -274,6 +268,19 @@ impl<'s> Session<'s> {
                 self.send_packet(b"E01")?;
                 self.new_machine(target)
             }
+        }
+    }
+
+    /// Keep the packets that set gdbstub state, to replay into a new machine.
+    fn remember_handshake(&mut self, body: &[u8]) {
+        if body.starts_with(b"qSupported") {
+            self.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
+            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
+            self.handshake.push(body.to_vec());
+        } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+            let prefix = body[..2].to_vec();
+            self.handshake.retain(|p| !p.starts_with(&prefix));
+            self.handshake.push(body.to_vec());
         }
     }
 

@@ -14,7 +14,7 @@ use nix::sys::signalfd::SignalFd;
 
 use crate::inferior::process::StopEvent;
 use crate::protocol::framing::{self, Frame, FrameReader};
-use crate::protocol::{memory_read, qxfer_reply, stop_reply, threads_xfer, PACKET_SIZE};
+use crate::protocol::{memory_read, qxfer_reply, stop_reply, threads_xfer, validate, PACKET_SIZE};
 use crate::target::arch::RegNum;
 use crate::target::DebugTarget;
 use crate::transport::Connection;
@@ -286,6 +286,13 @@ impl<'s> Session<'s> {
 
     /// Packets our layer answers instead of gdbstub.
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
+        let threads = target
+            .process
+            .as_ref()
+            .map(|p| p as &dyn validate::ThreadSet);
+        if let Some(refusal) = validate::refuse(body, threads) {
+            return Some(refusal);
+        }
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
             b"?" => Some(stop_reply::question_mark_reply(

@@ -392,26 +392,25 @@ impl<'s> Session<'s> {
             let Some(process) = target.process.as_mut() else {
                 return Ok(Ok(StopEvent::Exited { code: 0 }));
             };
+            // Only Ctrl-C means something while running; packets wait. Look
+            // before blocking: a Ctrl-C read together with the resume packet
+            // is already queued, and no new data may ever wake us for it.
+            let mut keep = VecDeque::new();
+            while let Some(frame) = self.frames.pop_front() {
+                match frame {
+                    Frame::Interrupt => process.interrupt()?,
+                    Frame::Packet(_) | Frame::Nack | Frame::BadChecksum | Frame::Oversized => {
+                        keep.push_back(frame)
+                    }
+                    Frame::Ack => {}
+                }
+            }
+            self.frames = keep;
             if let Some(event) = process.poll_event()? {
                 return Ok(Ok(event));
             }
             match self.wait()? {
-                Wake::Child => {}
-                Wake::Frames => {
-                    // Only Ctrl-C means something while running; packets wait.
-                    let mut keep = VecDeque::new();
-                    while let Some(frame) = self.frames.pop_front() {
-                        match frame {
-                            Frame::Interrupt => process.interrupt()?,
-                            Frame::Packet(_)
-                            | Frame::Nack
-                            | Frame::BadChecksum
-                            | Frame::Oversized => keep.push_back(frame),
-                            Frame::Ack => {}
-                        }
-                    }
-                    self.frames = keep;
-                }
+                Wake::Child | Wake::Frames => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
             }

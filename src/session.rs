@@ -15,7 +15,9 @@ use nix::sys::signalfd::SignalFd;
 use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
-use crate::protocol::{memory_read, qxfer_reply, signals, stop_reply, threads_xfer, PACKET_SIZE};
+use crate::protocol::{
+    memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+};
 use crate::target::DebugTarget;
 use crate::transport::Connection;
 
@@ -332,15 +334,21 @@ impl<'s> Session<'s> {
                 }
                 self.handle_packet(machine, target, body)
             }
+            // Without acknowledgements a stray `-` is noise: resending would
+            // put an extra reply in front of the next one.
             Frame::Nack => {
-                if !self.last_sent.is_empty() {
+                if !self.no_ack && !self.last_sent.is_empty() {
                     let again = self.last_sent.clone();
                     self.write(&again)?;
                 }
                 Ok(machine)
             }
+            // Without acknowledgements gdb waits for a reply to every packet,
+            // mangled or not: an error keeps the two sides in step.
             Frame::BadChecksum | Frame::Oversized => {
-                if !self.no_ack {
+                if self.no_ack {
+                    self.send_packet(b"E01")?;
+                } else {
                     self.write(b"-")?;
                 }
                 Ok(machine)
@@ -395,8 +403,6 @@ impl<'s> Session<'s> {
             if target.report_exec {
                 self.extra_features.push_str(";exec-events+");
             }
-            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
-            self.handshake.push(body.clone());
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             if body.starts_with(b"Hg") {
                 self.general_thread = parse_thread_id(&body[2..]);
@@ -405,9 +411,6 @@ impl<'s> Session<'s> {
             if let Some(pid) = parse_process_id(&body[2..]) {
                 target.select_pid(pid);
             }
-            let prefix = body[..2].to_vec();
-            self.handshake.retain(|p| !p.starts_with(&prefix));
-            self.handshake.push(body.clone());
         }
         if body.first() == Some(&b'R') && target.extended {
             // `R` (gdbstub cannot parse gdb's `R0`): start the last program
@@ -443,6 +446,9 @@ impl<'s> Session<'s> {
         target.monitor_failed = false;
         match feed(machine, target, &body) {
             Ok(mut next) => {
+                // Remembered only once gdbstub took it: a packet it rejects
+                // would fail again when replayed, and end the session.
+                self.remember_handshake(&body);
                 let features = self.extra_features.clone();
                 let edit = body.starts_with(b"qSupported").then_some(features.as_str());
                 if std::mem::take(&mut target.monitor_failed) {
@@ -474,8 +480,26 @@ impl<'s> Session<'s> {
         }
     }
 
+    /// Keep the packets that set gdbstub state, to replay into a new machine.
+    fn remember_handshake(&mut self, body: &[u8]) {
+        if body.starts_with(b"qSupported") {
+            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
+            self.handshake.push(body.to_vec());
+        } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+            let prefix = body[..2].to_vec();
+            self.handshake.retain(|p| !p.starts_with(&prefix));
+            self.handshake.push(body.to_vec());
+        }
+    }
+
     /// Packets our layer answers instead of gdbstub.
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
+        let everyone = Followed(target);
+        let threads = (target.process.is_some() || !target.others.is_empty())
+            .then_some(&everyone as &dyn validate::ThreadSet);
+        if let Some(refusal) = validate::refuse(body, threads) {
+            return Some(refusal);
+        }
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
             b"vCont?" if self.disabled.vcont => Some(Vec::new()),
@@ -694,26 +718,25 @@ impl<'s> Session<'s> {
             let Some(process) = target.process.as_mut() else {
                 return Ok(Ok(StopEvent::Exited { code: 0 }));
             };
+            // Only Ctrl-C means something while running; packets wait. Look
+            // before blocking: a Ctrl-C read together with the resume packet
+            // is already queued, and no new data may ever wake us for it.
+            let mut keep = VecDeque::new();
+            while let Some(frame) = self.frames.pop_front() {
+                match frame {
+                    Frame::Interrupt => process.interrupt()?,
+                    Frame::Packet(_) | Frame::Nack | Frame::BadChecksum | Frame::Oversized => {
+                        keep.push_back(frame)
+                    }
+                    Frame::Ack => {}
+                }
+            }
+            self.frames = keep;
             if let Some(event) = process.poll_event()? {
                 return Ok(Ok(event));
             }
             match self.wait()? {
-                Wake::Child => {}
-                Wake::Frames => {
-                    // Only Ctrl-C means something while running; packets wait.
-                    let mut keep = VecDeque::new();
-                    while let Some(frame) = self.frames.pop_front() {
-                        match frame {
-                            Frame::Interrupt => process.interrupt()?,
-                            Frame::Packet(_)
-                            | Frame::Nack
-                            | Frame::BadChecksum
-                            | Frame::Oversized => keep.push_back(frame),
-                            Frame::Ack => {}
-                        }
-                    }
-                    self.frames = keep;
-                }
+                Wake::Child | Wake::Frames => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
             }
@@ -788,6 +811,32 @@ impl<'s> Session<'s> {
             return Ok(Wake::Frames);
         }
         Ok(Wake::Child)
+    }
+}
+
+/// Every process we follow, for checking the thread ids gdb sends.
+struct Followed<'a>(&'a DebugTarget);
+
+impl validate::ThreadSet for Followed<'_> {
+    fn has_process(&self, pid: u64) -> bool {
+        let target = self.0;
+        target
+            .process
+            .iter()
+            .chain(target.others.values())
+            .any(|p| p.pid().as_raw() as u64 == pid)
+    }
+
+    fn has_thread(&self, tid: u64) -> bool {
+        let Ok(tid) = i32::try_from(tid) else {
+            return false;
+        };
+        let target = self.0;
+        target
+            .process
+            .iter()
+            .chain(target.others.values())
+            .any(|p| p.has_thread(Tid::from_raw(tid)))
     }
 }
 

@@ -21,6 +21,8 @@ Examples:
   rgdbserver unix:/tmp/gdb.sock ./prog  gdb then connects with `target remote /tmp/gdb.sock`
   gdb -ex 'target remote | rgdbserver - ./prog' ./prog
 
+`rgdbserver --selftest` checks the server's own parts on this machine.
+
 Then, in gdb:
   gdb -ex 'target remote :1234' ./prog";
 

@@ -110,6 +110,7 @@ impl DebugTarget {
                 logging::set_remote_debug(enabled);
                 format!("Protocol debug output {}.\n", enabled_word(enabled))
             }
+            (b"set", [b"debug-format", options]) => debug_format(options),
             (b"set", [b"libthread-db-search-path", ..]) => {
                 let path = String::from_utf8_lossy(
                     rest.strip_prefix(b"libthread-db-search-path".as_slice())
@@ -138,6 +139,31 @@ impl DebugTarget {
             }
         };
         text.into_bytes()
+    }
+}
+
+/// `set debug-format OPTION[,OPTION]`: `all`, `none` or `timestamp`, with
+/// gdbserver's replies.
+fn debug_format(options: &[u8]) -> String {
+    let mut timestamps = false;
+    for option in options.split(|&b| b == b',') {
+        match option {
+            b"all" | b"timestamp" => timestamps = true,
+            b"none" => timestamps = false,
+            other => {
+                return format!(
+                    "Unknown debug-format argument: \"{}\"\n",
+                    String::from_utf8_lossy(other)
+                )
+            }
+        }
+    }
+    logging::set_timestamps(timestamps);
+    match options {
+        b"all" => "All extra debug format options enabled.\n".to_string(),
+        b"none" => "All extra debug format options disabled.\n".to_string(),
+        _ if timestamps => "Timestamps will be added to debug output.\n".to_string(),
+        _ => "All extra debug format options disabled.\n".to_string(),
     }
 }
 
@@ -276,6 +302,14 @@ mod tests {
         assert_eq!(
             run("set libthread-db-search-path /nowhere"),
             "libthread-db-search-path set to `/nowhere'\n"
+        );
+        assert_eq!(
+            run("set debug-format all"),
+            "All extra debug format options enabled.\n"
+        );
+        assert_eq!(
+            run("set debug-format none"),
+            "All extra debug format options disabled.\n"
         );
         assert_eq!(run("frob"), format!("Unknown monitor command.\n\n{HELP}"));
         let mut target = DebugTarget::new(None, TargetConfig::default());

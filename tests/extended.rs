@@ -270,3 +270,37 @@ fn disabled_packets_for_testing_like_gdbserver() {
         }
     }
 }
+
+#[test]
+fn two_inferiors_on_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "abc");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let file = format!("file {}", prog.display());
+    let mut server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "break b",
+            "run",
+            "add-inferior",
+            "inferior 2",
+            &file,
+            // No exec-file for this inferior: the program run last.
+            "run",
+            "info threads",
+            "continue",
+            "inferior 1",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "hit Breakpoint 1.2, b ()");
+    assert_contains(&out, "* 2.1  Thread");
+    assert_contains(&out, "[Inferior 2 (process ");
+    assert_contains(&out, "[Inferior 1 (process ");
+    assert_eq!(out.matches("exited with code 03").count(), 2, "{out}");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_eq!(server.stdout().matches("counter 3").count(), 2);
+}

@@ -19,6 +19,10 @@ impl ExtendedMode for DebugTarget {
         let mut spec = self.config.launch.clone().unwrap_or_default();
         if let Some(name) = filename.filter(|f| !f.is_empty()) {
             spec.program = String::from_utf8_lossy(name).into_owned();
+        } else if let Some(last) = self.last_run.as_ref() {
+            // No name from gdb (no `set remote exec-file` for this
+            // inferior): the program run last, as gdbserver does.
+            spec.program = last.program.clone();
         }
         spec.args = args
             .map(|a| String::from_utf8_lossy(a).into_owned())

@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use crate::cli::{Cli, OnDisconnect};
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
-use crate::session::{describe_exit, Session, SessionEnd, SessionError};
+use crate::session::{describe_exit, DisabledPackets, Session, SessionEnd, SessionError};
 use crate::target::{DebugTarget, TargetConfig};
 use crate::transport::{Comm, Listener, TransportError};
 
@@ -58,6 +58,10 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     let mut signals = setup_signals()?;
     let comm = Comm::parse(&cli.comm)?;
     let stdio = comm == Comm::Stdio;
+    if stdio {
+        // gdbserver's words; the GDB testsuite waits for them.
+        eprintln!("stdin/stdout redirected");
+    }
     let launch_template = LaunchSpec {
         program: String::new(),
         args: Vec::new(),
@@ -118,7 +122,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
             return Ok(1);
         }
         let conn = listener.accept()?;
-        let mut session = Session::new(conn, &mut signals, last_stop);
+        let disabled = DisabledPackets::from_cli(&cli.disable_packet);
+        let mut session = Session::new(conn, &mut signals, last_stop, disabled);
         // A bug must not leave the target stopped or with breakpoints in it:
         // catch a panic here, at the session boundary, and clean up.
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| session.run(&mut target)));
@@ -175,16 +180,15 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
 
 /// Stop every thread and take every breakpoint and watchpoint out.
 fn make_safe(target: &mut DebugTarget) {
-    let Some(process) = target.process.as_mut() else {
-        return;
-    };
-    // Stop every thread first: taking breakpoints out under running threads
-    // could catch one between the trap and our look at it.
-    if let Err(e) = process
-        .stop()
-        .and_then(|()| process.remove_all_breakpoints())
-    {
-        log::warn!("removing breakpoints: {e}");
+    for process in target.all_processes_mut() {
+        // Stop every thread first: taking breakpoints out under running
+        // threads could catch one between the trap and our look at it.
+        if let Err(e) = process
+            .stop()
+            .and_then(|()| process.remove_all_breakpoints())
+        {
+            log::warn!("removing breakpoints: {e}");
+        }
     }
 }
 
@@ -202,9 +206,7 @@ fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
 }
 
 fn release(target: &mut DebugTarget) {
-    if let Some(mut process) = target.process.take() {
-        process.release();
-    }
+    target.release_all();
 }
 
 /// Wait for a client or a termination signal; false means a signal came.

@@ -15,7 +15,9 @@ use nix::sys::signalfd::SignalFd;
 use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
-use crate::protocol::{memory_read, qxfer_reply, signals, stop_reply, threads_xfer, PACKET_SIZE};
+use crate::protocol::{
+    memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+};
 use crate::target::DebugTarget;
 use crate::transport::Connection;
 
@@ -98,6 +100,70 @@ pub struct Session<'s> {
     panic_on_packet: Option<Vec<u8>>,
     /// The thread `Hg` selected, if a specific one (else the last stop's).
     general_thread: Option<Tid>,
+    /// What we add to gdbstub's qSupported reply.
+    extra_features: String,
+    /// Thread ids for qsThreadInfo, after qfThreadInfo sent the first.
+    thread_list: VecDeque<String>,
+    /// `D` for the last process outside extended mode: end after the reply.
+    end_after_reply: Option<SessionEnd>,
+    disabled: DisabledPackets,
+}
+
+/// Packets the session pretends not to know (`--disable-packet`, a
+/// testing aid from gdbserver that the GDB testsuite uses).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DisabledPackets {
+    pub vcont: bool,
+    /// `T` stop replies: plain `S` instead.
+    pub t: bool,
+    /// The `thread:` part of `T` stop replies.
+    pub tthread: bool,
+    pub qc: bool,
+    pub qfthreadinfo: bool,
+}
+
+impl DisabledPackets {
+    pub fn from_cli(list: &[crate::cli::DisabledPacket]) -> DisabledPackets {
+        use crate::cli::DisabledPacket as P;
+        let mut d = DisabledPackets::default();
+        for packet in list {
+            match packet {
+                P::VCont => d.vcont = true,
+                P::T => d.t = true,
+                P::Tthread => d.tthread = true,
+                P::QC => d.qc = true,
+                P::QfThreadInfo => d.qfthreadinfo = true,
+                P::Threads => {
+                    d.vcont = true;
+                    d.tthread = true;
+                    d.qc = true;
+                    d.qfthreadinfo = true;
+                }
+            }
+        }
+        d
+    }
+
+    /// A stop reply as these settings want it.
+    fn stop_reply(&self, reply: Vec<u8>) -> Vec<u8> {
+        if reply.first() != Some(&b'T') {
+            return reply;
+        }
+        if self.t {
+            let mut plain = b"S".to_vec();
+            plain.extend_from_slice(&reply[1..3.min(reply.len())]);
+            return plain;
+        }
+        if self.tthread {
+            let text = String::from_utf8_lossy(&reply).into_owned();
+            let kept: Vec<&str> = text
+                .split_inclusive(';')
+                .filter(|part| !part.starts_with("thread:"))
+                .collect();
+            return kept.concat().into_bytes();
+        }
+        reply
+    }
 }
 
 /// A client that sends this much without one valid packet is not gdb: it
@@ -111,13 +177,14 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+";
+    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
 
 impl<'s> Session<'s> {
     pub fn new(
         conn: Connection,
         signals: &'s mut SignalFd,
         last_stop: Option<StopEvent>,
+        disabled: DisabledPackets,
     ) -> Session<'s> {
         Session {
             conn,
@@ -132,6 +199,10 @@ impl<'s> Session<'s> {
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
             general_thread: None,
+            extra_features: String::from(OUR_FEATURES),
+            thread_list: VecDeque::new(),
+            end_after_reply: None,
+            disabled,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -171,6 +242,9 @@ impl<'s> Session<'s> {
                     if target.exit_requested {
                         return Ok(SessionEnd::ExitRequested);
                     }
+                    if let Some(end) = self.end_after_reply.take() {
+                        return Ok(end);
+                    }
                     let frame = match self.next_frame()? {
                         Ok(frame) => frame,
                         Err(end) => return Ok(end),
@@ -185,6 +259,7 @@ impl<'s> Session<'s> {
                     self.last_stop = Some(event);
                     // gdbstub makes the stopped thread current; so do we.
                     self.general_thread = None;
+                    target.adopt_forked();
                     let reply = match target.process.as_mut() {
                         Some(process) => stop_reply::reply(process, event, self.multiprocess),
                         None => b"W00".to_vec(),
@@ -194,6 +269,7 @@ impl<'s> Session<'s> {
                         .report_stop(target, stop_reply::to_gdbstub(event))
                         .map_err(|e| SessionError::Stub(e.to_string()))?;
                     take_output(&mut next);
+                    let reply = self.disabled.stop_reply(reply);
                     self.send_packet(&reply)?;
                     next
                 }
@@ -221,7 +297,8 @@ impl<'s> Session<'s> {
                             SessionEnd::ProcessExited(event)
                         }
                     };
-                    if !target.extended {
+                    let others_left = !target.others.is_empty();
+                    if !target.extended && !others_left {
                         return Ok(end);
                     }
                     // Extended remote: the connection stays for the next
@@ -229,7 +306,7 @@ impl<'s> Session<'s> {
                     if let SessionEnd::ProcessExited(event) = end {
                         eprintln!("\n{}", describe_exit(event));
                     }
-                    target.process = None;
+                    target.drop_current();
                     self.forget_threads();
                     self.new_machine(target)?
                 }
@@ -257,15 +334,21 @@ impl<'s> Session<'s> {
                 }
                 self.handle_packet(machine, target, body)
             }
+            // Without acknowledgements a stray `-` is noise: resending would
+            // put an extra reply in front of the next one.
             Frame::Nack => {
-                if !self.last_sent.is_empty() {
+                if !self.no_ack && !self.last_sent.is_empty() {
                     let again = self.last_sent.clone();
                     self.write(&again)?;
                 }
                 Ok(machine)
             }
+            // Without acknowledgements gdb waits for a reply to every packet,
+            // mangled or not: an error keeps the two sides in step.
             Frame::BadChecksum | Frame::Oversized => {
-                if !self.no_ack {
+                if self.no_ack {
+                    self.send_packet(b"E01")?;
+                } else {
                     self.write(b"-")?;
                 }
                 Ok(machine)
@@ -297,20 +380,90 @@ impl<'s> Session<'s> {
             return Ok(machine);
         }
         if body.starts_with(b"qSupported") {
-            self.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
-            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
-            self.handshake.push(body.clone());
+            let offered = |feature: &[u8]| {
+                body.split(|&b| b == b';' || b == b':')
+                    .any(|f| f == feature)
+            };
+            self.multiprocess = offered(b"multiprocess+");
+            // Fork children are named by pid: without multiprocess ids gdb
+            // could not tell the processes apart.
+            target.report_forks = self.multiprocess && offered(b"fork-events+");
+            target.report_exec = offered(b"exec-events+");
+            target.target_description = body
+                .split(|&b| b == b';' || b == b':')
+                .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
+            target.configure_all();
+            self.extra_features = String::from(OUR_FEATURES);
+            if target.report_forks {
+                self.extra_features.push_str(";fork-events+");
+                if offered(b"vfork-events+") {
+                    self.extra_features.push_str(";vfork-events+");
+                }
+            }
+            if target.report_exec {
+                self.extra_features.push_str(";exec-events+");
+            }
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             if body.starts_with(b"Hg") {
                 self.general_thread = parse_thread_id(&body[2..]);
             }
-            let prefix = body[..2].to_vec();
-            self.handshake.retain(|p| !p.starts_with(&prefix));
-            self.handshake.push(body.clone());
+            // A thread of another process we follow: make it current.
+            if let Some(pid) = parse_process_id(&body[2..]) {
+                target.select_pid(pid);
+            }
         }
+        if body.first() == Some(&b'R') && target.extended {
+            // `R` (gdbstub cannot parse gdb's `R0`): start the last program
+            // again. No reply; point gdbstub's current thread at the new
+            // process, as gdb sends no Hg after it.
+            use gdbstub::target::ext::extended_mode::ExtendedMode;
+            if let Err(e) = target.restart() {
+                log::warn!("restart: {e}");
+            }
+            self.forget_threads();
+            let mut machine = machine;
+            for packet in [&b"Hg0"[..], b"Hc0"] {
+                machine = feed(machine, target, packet).map_err(SessionError::Stub)?;
+                take_output(&mut machine);
+            }
+            return Ok(machine);
+        }
+        if body.starts_with(b"vCont;") {
+            // gdbstub drops the pid of `p<pid>.-1`: pick the process here.
+            let pid = body
+                .split(|&b| b == b';')
+                .filter_map(|action| {
+                    action
+                        .iter()
+                        .position(|&b| b == b':')
+                        .map(|i| &action[i + 1..])
+                })
+                .find_map(parse_process_id);
+            if let Some(pid) = pid {
+                target.select_pid(pid);
+            }
+        }
+        target.monitor_failed = false;
         match feed(machine, target, &body) {
             Ok(mut next) => {
-                let edit = body.starts_with(b"qSupported").then_some(OUR_FEATURES);
+                // Remembered only once gdbstub took it: a packet it rejects
+                // would fail again when replayed, and end the session.
+                self.remember_handshake(&body);
+                let features = self.extra_features.clone();
+                let edit = body.starts_with(b"qSupported").then_some(features.as_str());
+                if std::mem::take(&mut target.monitor_failed) {
+                    // gdbstub always ends qRcmd with OK; GNU fails an
+                    // unknown command, and scripts rely on that.
+                    let mut packets = framing::split_packets(&take_output(&mut next));
+                    if packets.last().is_some_and(|p| p == b"OK") {
+                        packets.pop();
+                        packets.push(b"E01".to_vec());
+                    }
+                    for packet in packets {
+                        self.send_packet(&packet)?;
+                    }
+                    return Ok(next);
+                }
                 self.send_output(&mut next, edit)?;
                 Ok(next)
             }
@@ -327,15 +480,49 @@ impl<'s> Session<'s> {
         }
     }
 
+    /// Keep the packets that set gdbstub state, to replay into a new machine.
+    fn remember_handshake(&mut self, body: &[u8]) {
+        if body.starts_with(b"qSupported") {
+            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
+            self.handshake.push(body.to_vec());
+        } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+            let prefix = body[..2].to_vec();
+            self.handshake.retain(|p| !p.starts_with(&prefix));
+            self.handshake.push(body.to_vec());
+        }
+    }
+
     /// Packets our layer answers instead of gdbstub.
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
+        let everyone = Followed(target);
+        let threads = (target.process.is_some() || !target.others.is_empty())
+            .then_some(&everyone as &dyn validate::ThreadSet);
+        if let Some(refusal) = validate::refuse(body, threads) {
+            return Some(refusal);
+        }
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
-            b"?" => Some(stop_reply::question_mark_reply(
+            b"vCont?" if self.disabled.vcont => Some(Vec::new()),
+            b"qC" if self.disabled.qc => Some(Vec::new()),
+            b"qfThreadInfo" | b"qsThreadInfo" if self.disabled.qfthreadinfo => Some(Vec::new()),
+            _ if body == b"D" || body.starts_with(b"D;") => Some(self.detach(target, body)),
+            b"qfThreadInfo" => {
+                self.thread_list = all_thread_ids(target, self.multiprocess).into();
+                Some(self.next_thread_ids())
+            }
+            b"qsThreadInfo" => Some(self.next_thread_ids()),
+            _ if body.starts_with(b"qGetTLSAddr:") => {
+                Some(tls_reply(target, &body[b"qGetTLSAddr:".len()..]))
+            }
+            _ if body.starts_with(b"QCatchSyscalls:") => {
+                Some(catch_syscalls(target, &body[b"QCatchSyscalls:".len()..]))
+            }
+            b"?" => Some(self.disabled.stop_reply(stop_reply::question_mark_reply(
                 target.process.as_mut(),
                 self.last_stop,
                 self.multiprocess,
-            )),
+            ))),
+
             _ if body.starts_with(b"m") => Some(memory_read::reply(body, target.process.as_ref())),
             // x86 cannot trap on reads alone. An empty reply (as gdbserver
             // gives) makes gdb use an access watchpoint and check the value
@@ -423,6 +610,46 @@ impl<'s> Session<'s> {
         }
     }
 
+    /// `D` / `D;pid`: detach one process (gdbstub would end the session
+    /// whatever the pid). The session goes on while processes remain, or in
+    /// extended mode.
+    fn detach(&mut self, target: &mut DebugTarget, body: &[u8]) -> Vec<u8> {
+        let pid = body
+            .strip_prefix(b"D;")
+            .and_then(crate::protocol::hex::parse_u64)
+            .and_then(|p| i32::try_from(p).ok());
+        if let Some(pid) = pid {
+            if !target.select_pid(pid) {
+                return b"E01".to_vec();
+            }
+        }
+        let Some(mut process) = target.process.take() else {
+            return b"E01".to_vec();
+        };
+        eprintln!("Detaching from process {}", process.pid());
+        if let Err(e) = process.detach() {
+            log::warn!("detaching {}: {e}", process.pid());
+        }
+        target.drop_current();
+        self.forget_threads();
+        if target.process.is_none() && !target.extended {
+            self.end_after_reply = Some(SessionEnd::Detached);
+        }
+        b"OK".to_vec()
+    }
+
+    /// qfThreadInfo / qsThreadInfo: a batch of thread ids, or `l` at the end.
+    fn next_thread_ids(&mut self) -> Vec<u8> {
+        if self.thread_list.is_empty() {
+            return b"l".to_vec();
+        }
+        let batch: Vec<String> = self
+            .thread_list
+            .drain(..self.thread_list.len().min(256))
+            .collect();
+        format!("m{}", batch.join(",")).into_bytes()
+    }
+
     /// The thread whose `$_siginfo` gdb means: the one `Hg` picked, or the
     /// one that stopped.
     fn siginfo_thread(&self) -> Option<Tid> {
@@ -491,26 +718,25 @@ impl<'s> Session<'s> {
             let Some(process) = target.process.as_mut() else {
                 return Ok(Ok(StopEvent::Exited { code: 0 }));
             };
+            // Only Ctrl-C means something while running; packets wait. Look
+            // before blocking: a Ctrl-C read together with the resume packet
+            // is already queued, and no new data may ever wake us for it.
+            let mut keep = VecDeque::new();
+            while let Some(frame) = self.frames.pop_front() {
+                match frame {
+                    Frame::Interrupt => process.interrupt()?,
+                    Frame::Packet(_) | Frame::Nack | Frame::BadChecksum | Frame::Oversized => {
+                        keep.push_back(frame)
+                    }
+                    Frame::Ack => {}
+                }
+            }
+            self.frames = keep;
             if let Some(event) = process.poll_event()? {
                 return Ok(Ok(event));
             }
             match self.wait()? {
-                Wake::Child => {}
-                Wake::Frames => {
-                    // Only Ctrl-C means something while running; packets wait.
-                    let mut keep = VecDeque::new();
-                    while let Some(frame) = self.frames.pop_front() {
-                        match frame {
-                            Frame::Interrupt => process.interrupt()?,
-                            Frame::Packet(_)
-                            | Frame::Nack
-                            | Frame::BadChecksum
-                            | Frame::Oversized => keep.push_back(frame),
-                            Frame::Ack => {}
-                        }
-                    }
-                    self.frames = keep;
-                }
+                Wake::Child | Wake::Frames => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
             }
@@ -586,6 +812,107 @@ impl<'s> Session<'s> {
         }
         Ok(Wake::Child)
     }
+}
+
+/// Every process we follow, for checking the thread ids gdb sends.
+struct Followed<'a>(&'a DebugTarget);
+
+impl validate::ThreadSet for Followed<'_> {
+    fn has_process(&self, pid: u64) -> bool {
+        let target = self.0;
+        target
+            .process
+            .iter()
+            .chain(target.others.values())
+            .any(|p| p.pid().as_raw() as u64 == pid)
+    }
+
+    fn has_thread(&self, tid: u64) -> bool {
+        let Ok(tid) = i32::try_from(tid) else {
+            return false;
+        };
+        let target = self.0;
+        target
+            .process
+            .iter()
+            .chain(target.others.values())
+            .any(|p| p.has_thread(Tid::from_raw(tid)))
+    }
+}
+
+/// Every thread of every process we follow, as gdb names them.
+fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
+    let mut ids = Vec::new();
+    for process in target.process.iter().chain(target.others.values()) {
+        let pid = process.pid().as_raw();
+        for tid in process.thread_ids() {
+            let tid = tid.as_raw();
+            ids.push(if multiprocess {
+                format!("p{pid:x}.{tid:x}")
+            } else {
+                format!("{tid:x}")
+            });
+        }
+    }
+    ids
+}
+
+/// `qGetTLSAddr:THREAD,OFFSET,LM`: where a thread's `__thread` variable lives.
+fn tls_reply(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
+    let mut parts = args.split(|&b| b == b',');
+    let (Some(thread), Some(offset), Some(lm), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return b"E01".to_vec();
+    };
+    let hex = crate::protocol::hex::parse_u64;
+    let (Some(tid), Some(offset), Some(lm)) = (parse_thread_id(thread), hex(offset), hex(lm))
+    else {
+        return b"E01".to_vec();
+    };
+    if !target.thread_db || !target.select_tid(tid) {
+        return b"E01".to_vec();
+    }
+    let Some(process) = target.process.as_mut() else {
+        return b"E01".to_vec();
+    };
+    match process.tls_address(tid, offset, lm) {
+        Ok(addr) => format!("{addr:x}").into_bytes(),
+        Err(e) => {
+            log::debug!("qGetTLSAddr: {e}");
+            b"E01".to_vec()
+        }
+    }
+}
+
+/// `QCatchSyscalls:0` or `QCatchSyscalls:1[;NR]...`: which system calls stop.
+fn catch_syscalls(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
+    let setting = match args {
+        b"0" => None,
+        [b'1', rest @ ..] => {
+            let mut numbers = std::collections::HashSet::new();
+            for item in rest.split(|&b| b == b';').filter(|i| !i.is_empty()) {
+                match crate::protocol::hex::parse_u64(item) {
+                    Some(nr) => numbers.insert(nr),
+                    None => return b"E01".to_vec(),
+                };
+            }
+            Some(numbers)
+        }
+        _ => return b"E01".to_vec(),
+    };
+    for process in target.all_processes_mut() {
+        process.catch_syscalls = setting.clone();
+    }
+    b"OK".to_vec()
+}
+
+/// The process of a `p<pid>.<tid>` thread id, if it names one.
+fn parse_process_id(text: &[u8]) -> Option<i32> {
+    let rest = text.strip_prefix(b"p")?;
+    let end = rest.iter().position(|&b| b == b'.').unwrap_or(rest.len());
+    let pid = crate::protocol::hex::parse_u64(&rest[..end])?;
+    i32::try_from(pid).ok().filter(|&p| p > 0)
 }
 
 /// The thread of an `H` packet's thread id (`p<pid>.<tid>` or `<tid>`, in

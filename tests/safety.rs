@@ -159,6 +159,18 @@ fn sigterm_to_server_detaches_attached_process() {
 }
 
 #[test]
+fn sigint_and_sighup_to_server_detach_attached_process() {
+    use nix::sys::signal::Signal;
+    for signal in [Signal::SIGINT, Signal::SIGHUP] {
+        let mut session = AttachedWithBreakpoint::start();
+        let server_pid = nix::unistd::Pid::from_raw(session.server.process_id() as i32);
+        nix::sys::signal::kill(server_pid, signal).unwrap();
+        session.assert_target_released();
+        assert_contains(&session.server.stderr(), "cleaning up");
+    }
+}
+
+#[test]
 fn killed_gdb_leaves_attached_process_running() {
     let mut session = AttachedWithBreakpoint::start();
     session.gdb.kill().unwrap();
@@ -362,4 +374,41 @@ fn on_disconnect_stay_keeps_attached_process_stopped_for_a_reconnect() {
     assert_running_untraced_unchanged(pid, breakpoint, &original);
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn lost_connection_kills_a_launched_process_with_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let mut server = Server::launch(&prog, &[]);
+    let pid = server.pid.expect("launched pid");
+    let (mut gdb, _) = plant_breakpoint(&prog, server.port, &[]);
+    gdb.kill().unwrap();
+    gdb.wait().unwrap();
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(!pid_alive(pid), "launched process outlived the server");
+}
+
+#[test]
+fn lost_connection_keeps_a_launched_process_for_the_next_gdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let mut server = Server::start(
+        &rgdbserver_binary(),
+        &["127.0.0.1:0", prog.to_str().unwrap()],
+    );
+    let pid = server.pid.expect("launched pid");
+    let (mut first_gdb, breakpoint) = plant_breakpoint(&prog, server.port, &[]);
+    first_gdb.kill().unwrap();
+    first_gdb.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let state = proc_status(pid, "State").unwrap();
+    assert!(state.starts_with('t'), "state {state}");
+    let original = code_bytes_in_file(pid, &prog, breakpoint, 8);
+    assert_eq!(read_proc_mem(pid, breakpoint, 8), original);
+    // (Under load the program may still be in the dynamic loader.)
+    let out = gdb(&prog, server.port, &["p $pc != 0", "kill"]);
+    assert_contains(&out, "$1 = 1");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(!pid_alive(pid));
 }

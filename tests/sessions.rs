@@ -335,3 +335,84 @@ fn ctrl_c_interrupts_a_running_target() {
     assert_contains(&text, "Program received signal SIGINT");
     assert_contains(&text, "in main () at");
 }
+
+#[test]
+fn plain_register_layout_when_gdb_reads_no_target_description() {
+    let (_dir, prog) = setup("floats");
+    let server = Server::start(
+        &server_binary(),
+        &["--once", "127.0.0.1:0", prog.to_str().unwrap()],
+    );
+    let mut command = std::process::Command::new("gdb");
+    command.args([
+        "-batch",
+        "-nx",
+        "-ex",
+        "set remote target-features-packet off",
+    ]);
+    command
+        .arg("-ex")
+        .arg(format!("target remote 127.0.0.1:{}", server.port));
+    for c in [
+        "break main",
+        "continue",
+        "p $xmm0.v4_int32",
+        "p $ymm0",
+        "p $rip == $pc",
+    ] {
+        command.arg("-ex").arg(c);
+    }
+    command.arg(&prog);
+    let (_, out) = run_with_timeout(command, Duration::from_secs(60));
+    assert!(!out.contains("reply is too long"), "{out}");
+    assert_contains(&out, "$1 = {");
+    assert_contains(&out, "$2 = void");
+    assert_contains(&out, "$3 = 1");
+}
+
+#[test]
+fn calling_a_function_with_float_arguments() {
+    let (_dir, prog) = setup("floats");
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &["break main", "continue", "p/x $mxcsr", "p f(1.5, 2.25)"],
+    );
+    // MXCSR as the CPU has it; a 0 written back would unmask every
+    // floating-point exception and the call would die of SIGFPE.
+    assert_contains(&out, "$1 = 0x1f80");
+    assert_contains(&out, "$2 = 3.75");
+}
+
+#[test]
+fn thread_local_variables() {
+    let (_dir, prog) = setup("tls");
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break checkpoint",
+            "continue",
+            "p mine",
+            "p tag",
+            "continue",
+            "p mine == who",
+            "p tag[0]",
+            "continue",
+            "p mine == who",
+            // Told to go without thread_db, as gdbserver can be.
+            "monitor set libthread-db-search-path /nonexistent",
+            "p mine",
+        ],
+    );
+    assert_contains(&out, "libthread-db-search-path set to `/nonexistent'");
+    assert_contains(&out, "Remote target failed to process qGetTLSAddr request");
+    assert_contains(&out, "$1 = 7");
+    assert_contains(&out, "$2 = \"main\\000\\000\\000\"");
+    assert_contains(&out, "$3 = 1");
+    assert_contains(&out, "$4 = 119 'w'");
+    assert_contains(&out, "$5 = 1");
+    assert_eq!(out.matches("Cannot find thread-local").count(), 1, "{out}");
+}

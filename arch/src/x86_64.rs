@@ -250,15 +250,20 @@ pub fn regs_to_gdb(user: &[u64; USER_REGS_WORDS], fpu: &[u8]) -> Vec<u8> {
     legacy[..n].copy_from_slice(&fpu[..n]);
     if xstate_bv & 1 == 0 {
         // x87 in its initial state: FCW 0x37f, everything else zero and empty.
-        legacy[..32].fill(0);
+        // Bytes 24..32 are MXCSR and its mask, which are not x87 state.
+        legacy[..24].fill(0);
         legacy[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
         legacy[32..160].fill(0);
     }
     if xstate_bv & 2 == 0 {
         legacy[160..416].fill(0);
-        if xstate_bv & 1 == 0 {
-            legacy[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
-        }
+    }
+    // MXCSR belongs to both the SSE and the AVX components: with both in
+    // their initial state the kernel may leave it 0 in the buffer, and a 0
+    // written back would unmask every floating-point exception (gdb's
+    // `call f(1.5)` then dies of SIGFPE). Its initial value is 0x1f80.
+    if xstate_bv & 0b110 == 0 {
+        legacy[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
     }
     let mut st = [[0u8; 10]; 8];
     for (i, reg) in st.iter_mut().enumerate() {
@@ -613,6 +618,13 @@ mod tests {
         assert_eq!(get(&g, MXCSR), &0x1f80u32.to_le_bytes());
         assert_eq!(get(&g, XMM0), &[0u8; 16]);
         assert_eq!(get(&g, YMM0H), &[0u8; 16]);
+        // x87 initial but SSE live (a program at main): MXCSR is SSE state
+        // and must come through, not be reset with the x87 registers.
+        fpu[XSTATE_BV_OFFSET] = 0b10;
+        fpu[24..28].copy_from_slice(&0x1fa0u32.to_le_bytes());
+        let g = regs_to_gdb(&sample_user(), &fpu);
+        assert_eq!(get(&g, MXCSR), &0x1fa0u32.to_le_bytes());
+        assert_eq!(get(&g, FCTRL), &0x37fu32.to_le_bytes());
     }
 
     #[test]

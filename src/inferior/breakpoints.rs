@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::memory::{Memory, MemoryError};
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct SoftwareBreakpoints {
     /// Address -> the original bytes under the breakpoint instruction.
     saved: BTreeMap<u64, Vec<u8>>,

@@ -40,7 +40,12 @@ fn sys(what: &'static str) -> impl Fn(Errno) -> LaunchError {
 
 /// Options every traced thread gets.
 pub fn trace_options() -> Options {
-    Options::PTRACE_O_TRACECLONE | Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_TRACESYSGOOD
+    Options::PTRACE_O_TRACECLONE
+        | Options::PTRACE_O_TRACEEXEC
+        | Options::PTRACE_O_TRACESYSGOOD
+        | Options::PTRACE_O_TRACEFORK
+        | Options::PTRACE_O_TRACEVFORK
+        | Options::PTRACE_O_TRACEVFORKDONE
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,6 +110,19 @@ fn cstring(s: impl AsRef<OsStr>) -> Result<CString, LaunchError> {
     })
 }
 
+/// A bare name that is a file in the current directory means that file, as
+/// with gdbserver (`gdbserver :1234 prog` runs ./prog); other bare names
+/// are looked up in $PATH.
+pub fn resolve_in_cwd(program: &str) -> String {
+    if program.contains('/') || program.is_empty() {
+        return program.to_string();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if cwd.join(program).is_file() => cwd.join(program).to_string_lossy().into_owned(),
+        _ => program.to_string(),
+    }
+}
+
 /// A program named with a slash must exist and be executable; anything else
 /// is looked up by the shell or execvp.
 fn check_program(program: &str) -> Result<(), LaunchError> {
@@ -127,6 +145,11 @@ fn check_program(program: &str) -> Result<(), LaunchError> {
 /// Fork and exec `spec`, returning the pid of a process stopped (under our
 /// ptrace) at the first instruction of the program itself, past the shell.
 pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
+    let resolved = LaunchSpec {
+        program: resolve_in_cwd(&spec.program),
+        ..spec.clone()
+    };
+    let spec = &resolved;
     check_program(&spec.program)?;
     let (path, argv) = if spec.startup_with_shell {
         let shell = std::env::var("SHELL")
@@ -276,10 +299,14 @@ fn finish_startup(child: Pid, mut execs_left: usize) -> Result<Pid, LaunchError>
         }
     }
     let options = trace_options() | Options::PTRACE_O_EXITKILL;
-    ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
     if execs_left == 0 {
+        ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
         return Ok(child);
     }
+    // The shell or wrapper may fork helpers of its own: follow only its
+    // execs until the program runs.
+    let startup_options = Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_EXITKILL;
+    ptrace::setoptions(child, startup_options).map_err(sys("ptrace(SETOPTIONS)"))?;
     pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?;
     loop {
         let Some((_, status)) = pt::wait(child.as_raw(), false).map_err(sys("waitpid"))? else {
@@ -292,6 +319,7 @@ fn finish_startup(child: Pid, mut execs_left: usize) -> Result<Pid, LaunchError>
             WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
                 execs_left -= 1;
                 if execs_left == 0 {
+                    ptrace::setoptions(child, options).map_err(sys("ptrace(SETOPTIONS)"))?;
                     return Ok(child);
                 }
                 pt::cont(child, 0).map_err(sys("ptrace(CONT)"))?

@@ -6,6 +6,8 @@
 
 pub mod auxv;
 pub mod breakpoints;
+pub mod dump;
+pub mod elf_symbols;
 pub mod hw_debug;
 pub mod launch;
 pub mod maps;
@@ -14,3 +16,4 @@ pub mod process;
 pub mod ptrace;
 pub mod regs;
 pub mod svr4;
+pub mod tls;

@@ -16,7 +16,7 @@ use super::launch::{self, LaunchError, LaunchSpec};
 use super::memory::{Memory, MemoryError};
 use super::ptrace::{self as pt, Tid, WaitStatus};
 use super::regs::{native, RegsError};
-use super::{auxv, maps, svr4};
+use super::{auxv, maps, svr4, tls};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -90,6 +90,26 @@ pub enum StopEvent {
         kind: HwKind,
         addr: u64,
     },
+    /// Forked (or vforked) `child`, which is stopped and waiting for gdb.
+    Fork {
+        tid: Tid,
+        child: Pid,
+        vfork: bool,
+    },
+    /// A vfork child has exec'd or exited: the parent runs on its own memory again.
+    VforkDone {
+        tid: Tid,
+    },
+    /// Exec'd a new program (every other thread is gone).
+    Exec {
+        tid: Tid,
+    },
+    /// Entering (`entry`) or returning from system call `nr`.
+    Syscall {
+        tid: Tid,
+        nr: u64,
+        entry: bool,
+    },
     /// Stopped with a signal (which will be delivered if gdb resumes with it).
     Signal {
         tid: Tid,
@@ -110,6 +130,10 @@ impl StopEvent {
             | StopEvent::Step { tid }
             | StopEvent::HwBreak { tid }
             | StopEvent::Watch { tid, .. }
+            | StopEvent::Fork { tid, .. }
+            | StopEvent::VforkDone { tid }
+            | StopEvent::Exec { tid }
+            | StopEvent::Syscall { tid, .. }
             | StopEvent::Signal { tid, .. } => Some(tid),
             StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
         }
@@ -142,6 +166,8 @@ struct Thread {
     /// A pass-through signal that arrived while everyone was being stopped:
     /// delivered when the thread next runs.
     deliver: Option<i32>,
+    /// The system call it entered, while it is inside one we saw it enter.
+    in_syscall: Option<u64>,
 }
 
 /// What gdb said about signals (host numbers).
@@ -172,6 +198,21 @@ pub struct Process {
     pub breakpoints: SoftwareBreakpoints,
     hw: HwDebug,
     pub signal_policy: SignalPolicy,
+    /// gdb understands fork and vfork events (`fork-events+`); otherwise
+    /// children are cleaned of breakpoints and let go at once.
+    pub report_forks: bool,
+    /// gdb understands exec events (`exec-events+`); otherwise an exec is
+    /// reported as a plain SIGTRAP, as before the protocol had them.
+    pub report_exec: bool,
+    /// System calls to stop at (`QCatchSyscalls`): None for no catching, an
+    /// empty set for all of them.
+    pub catch_syscalls: Option<HashSet<u64>>,
+    /// Children reported in a Fork event, for the caller to take over.
+    forked: Vec<Process>,
+    /// A vfork child shares our memory: its breakpoints are ours.
+    shares_memory_with_parent: bool,
+    /// glibc's TLS structure layout, read once per program image.
+    tls_layout: Option<tls::TlsLayout>,
     /// A pending event chosen on resume, reported without running anything.
     ready: Option<StopEvent>,
     exit: Option<StopEvent>,
@@ -213,9 +254,53 @@ impl Process {
             breakpoints: SoftwareBreakpoints::default(),
             hw: HwDebug::default(),
             signal_policy: SignalPolicy::default(),
+            report_forks: false,
+            report_exec: false,
+            catch_syscalls: None,
+            forked: Vec::new(),
+            shares_memory_with_parent: false,
+            tls_layout: None,
             ready: None,
             exit: None,
         })
+    }
+
+    /// A new child of ours, already stopped at its first instruction after
+    /// fork. It inherits the parent's planted breakpoints: a forked copy of
+    /// the memory holds them, a vforked child shares the parent's (and so
+    /// has none of its own to take out).
+    fn adopt_child(&self, child: Pid, vfork: bool) -> Result<Process, ProcessError> {
+        let mut process = Process::new(child, self.origin)?;
+        process.threads.insert(child, Thread::default());
+        process.signal_policy = self.signal_policy.clone();
+        process.report_forks = self.report_forks;
+        process.report_exec = self.report_exec;
+        process.catch_syscalls = self.catch_syscalls.clone();
+        if vfork {
+            process.shares_memory_with_parent = true;
+        } else {
+            process.breakpoints = self.breakpoints.clone();
+        }
+        Ok(process)
+    }
+
+    /// Children reported by Fork events since the last call.
+    pub fn take_forked(&mut self) -> Vec<Process> {
+        std::mem::take(&mut self.forked)
+    }
+
+    /// Wait for a new child's first stop (it may have come already).
+    fn wait_child_start(&mut self, child: Pid) -> Result<(), ProcessError> {
+        if self.early_stops.remove(&child) {
+            return Ok(());
+        }
+        loop {
+            match pt::wait(child.as_raw(), false).map_err(ptrace_err(child))? {
+                Some((_, WaitStatus::Stopped(_))) => return Ok(()),
+                Some((_, status)) if status.is_exit() => return Err(ProcessError::Exited),
+                _ => {}
+            }
+        }
     }
 
     pub fn pid(&self) -> Pid {
@@ -244,6 +329,14 @@ impl Process {
 
     pub fn register_context(&self) -> &native::RegisterContext {
         &self.regs
+    }
+
+    /// gdb does not read target descriptions: use the register layout it
+    /// assumes without one.
+    pub fn use_plain_register_layout(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        self.regs.without_target_description();
+        self.regs_cache.clear();
     }
 
     fn live_thread(&self, tid: Tid) -> Result<(), ProcessError> {
@@ -441,6 +534,38 @@ impl Process {
             .map_err(|e| ProcessError::Proc(e.to_string()))
     }
 
+    /// The address of `offset` in module `link_map`'s thread-local storage
+    /// for thread `tid` (`qGetTLSAddr`).
+    pub fn tls_address(
+        &mut self,
+        tid: Tid,
+        offset: u64,
+        link_map: u64,
+    ) -> Result<u64, ProcessError> {
+        self.live_thread(tid)?;
+        let tls_err = |e: tls::TlsError| ProcessError::Proc(e.to_string());
+        let layout = match self.tls_layout {
+            Some(layout) => layout,
+            None => {
+                let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
+                    .map_err(|e| ProcessError::Proc(e.to_string()))?;
+                let entries =
+                    maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
+                let (path, base) =
+                    tls::find_libc(&entries).ok_or_else(|| tls_err(tls::TlsError::NoLibc))?;
+                let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
+                    .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
+                let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
+                let layout = tls::layout(&file, base, &mut read).map_err(tls_err)?;
+                self.tls_layout = Some(layout);
+                layout
+            }
+        };
+        let tp = thread_pointer(tid).ok_or_else(|| tls_err(tls::TlsError::NoThreadPointer))?;
+        let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
+        tls::address(&layout, tp, link_map, offset, &mut read).map_err(tls_err)
+    }
+
     /// `qXfer:memory-map:read`'s document, from /proc/PID/maps.
     pub fn memory_map_xml(&self) -> Result<String, ProcessError> {
         let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
@@ -508,8 +633,11 @@ impl Process {
                 0 => thread.deliver.take().unwrap_or(0),
                 signal => signal,
             };
+            let catching = self.catch_syscalls.is_some();
             let result = if step {
                 pt::step(tid, signal)
+            } else if catching {
+                pt::syscall(tid, signal)
             } else {
                 pt::cont(tid, signal)
             };
@@ -594,18 +722,67 @@ impl Process {
                 Ok(None)
             }
             WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
+                // The execve returns after this event: keep the record of
+                // its entry, made on the thread that called it.
+                let former = ptrace::getevent(tid)
+                    .map(|t| Pid::from_raw(t as i32))
+                    .unwrap_or(tid);
+                let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
                 // Every other thread is gone and the address space is new.
                 self.threads.retain(|t, _| *t == tid);
                 self.breakpoints.forget_all();
                 // exec clears the debug registers too.
                 self.hw.clear();
+                self.tls_layout = None;
                 self.memory = Memory::open(self.pid)?;
                 self.regs_cache.clear();
                 self.mark_stopped(tid);
-                Ok(Some(StopEvent::Signal {
-                    tid,
-                    signal: libc::SIGTRAP,
+                if let Some(leader) = self.threads.get_mut(&tid) {
+                    leader.in_syscall = in_execve;
+                }
+                Ok(Some(if self.report_exec {
+                    StopEvent::Exec { tid }
+                } else {
+                    StopEvent::Signal {
+                        tid,
+                        signal: libc::SIGTRAP,
+                    }
                 }))
+            }
+            WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
+                let vfork = event == libc::PTRACE_EVENT_VFORK;
+                let child = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
+                self.mark_stopped(tid);
+                self.wait_child_start(child)?;
+                let mut process = self.adopt_child(child, vfork)?;
+                if self.report_forks {
+                    self.forked.push(process);
+                    return Ok(Some(StopEvent::Fork { tid, child, vfork }));
+                }
+                // gdb cannot follow it: take our breakpoints out of its copy
+                // of the memory and let it go.
+                process.origin = Origin::Attached;
+                process.release();
+                if keep_running {
+                    self.restart(tid)?;
+                }
+                Ok(None)
+            }
+            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
+                self.mark_stopped(tid);
+                Ok(Some(StopEvent::VforkDone { tid }))
+            }
+            WaitStatus::Syscall if self.catch_syscalls.is_some() => {
+                self.mark_stopped(tid);
+                match self.syscall_stop(tid)? {
+                    Some(event) => Ok(Some(event)),
+                    None => {
+                        if keep_running {
+                            self.restart(tid)?;
+                        }
+                        Ok(None)
+                    }
+                }
             }
             WaitStatus::Event(_) | WaitStatus::Syscall => {
                 self.mark_stopped(tid);
@@ -628,7 +805,11 @@ impl Process {
                 self.mark_stopped(tid);
                 Ok(Some(self.classify_trap(tid, stepping)?))
             }
-            WaitStatus::Stopped(signal) if self.signal_policy.pass.contains(&signal) => {
+            // Not while stepping: the step would end inside the handler, and
+            // gdb, which knows it is stepping, must decide (as gdbserver).
+            WaitStatus::Stopped(signal)
+                if self.signal_policy.pass.contains(&signal) && !self.threads[&tid].stepping =>
+            {
                 // gdb said not to stop for it: hand it straight to the thread.
                 self.mark_stopped(tid);
                 if keep_running {
@@ -668,6 +849,8 @@ impl Process {
         };
         let result = if thread.stepping {
             pt::step(tid, signal)
+        } else if self.catch_syscalls.is_some() {
+            pt::syscall(tid, signal)
         } else {
             pt::cont(tid, signal)
         };
@@ -733,9 +916,39 @@ impl Process {
         })
     }
 
+    /// A system-call stop: which call, entry or return, and whether gdb
+    /// wants to hear of it.
+    fn syscall_stop(&mut self, tid: Tid) -> Result<Option<StopEvent>, ProcessError> {
+        let info = pt::syscall_info(tid).map_err(ptrace_err(tid))?;
+        let thread = self.threads.get_mut(&tid).expect("checked by the caller");
+        let (nr, entry) = match info {
+            pt::SyscallStop::Entry { nr } => {
+                thread.in_syscall = Some(nr);
+                (nr, true)
+            }
+            pt::SyscallStop::Exit => match thread.in_syscall.take() {
+                Some(nr) => (nr, false),
+                // Entered before we watched (catch syscall set mid-call):
+                // the registers still say which call it is.
+                None => match syscall_number_from_registers(tid) {
+                    Some(nr) => (nr, false),
+                    None => return Ok(None),
+                },
+            },
+            pt::SyscallStop::Other => return Ok(None),
+        };
+        let wanted = self
+            .catch_syscalls
+            .as_ref()
+            .is_some_and(|set| set.is_empty() || set.contains(&nr));
+        Ok(wanted.then_some(StopEvent::Syscall { tid, nr, entry }))
+    }
+
     fn process_gone(&mut self, event: StopEvent) -> StopEvent {
         // Reap whatever else is left of the thread group.
-        while let Ok(Some(_)) = pt::wait(-1, true) {}
+        for tid in self.threads.keys() {
+            while let Ok(Some(_)) = pt::wait(tid.as_raw(), true) {}
+        }
         self.threads.clear();
         self.regs_cache.clear();
         self.breakpoints.forget_all();
@@ -794,7 +1007,11 @@ impl Process {
             return Ok(());
         }
         self.stop_all()?;
-        let removal = self.breakpoints.remove_all(&self.memory);
+        let removal = if self.shares_memory_with_parent {
+            Ok(())
+        } else {
+            self.breakpoints.remove_all(&self.memory)
+        };
         if !self.hw.is_empty() {
             self.hw.clear();
             if let Err(e) = self.apply_hw_everywhere() {
@@ -862,13 +1079,29 @@ impl Process {
         if self.exit.is_some() {
             return Ok(());
         }
-        let _ = self.breakpoints.remove_all(&self.memory);
+        if !self.shares_memory_with_parent {
+            let _ = self.breakpoints.remove_all(&self.memory);
+        }
         let _ = kill(self.pid, Signal::SIGKILL);
-        loop {
-            match pt::wait(-1, false) {
-                Ok(Some((tid, status))) if tid == self.pid && status.is_exit() => break,
-                Ok(_) => {}
-                Err(_) => break,
+        // Each thread's death is reported to us, the leader's last (only
+        // after the others are reaped). Wait for ours only: other processes
+        // we trace keep their events.
+        let others: Vec<Tid> = self
+            .threads
+            .keys()
+            .copied()
+            .filter(|t| *t != self.pid)
+            .collect();
+        for tid in others {
+            while let Ok(Some((_, status))) = pt::wait(tid.as_raw(), false) {
+                if status.is_exit() {
+                    break;
+                }
+            }
+        }
+        while let Ok(Some((_, status))) = pt::wait(self.pid.as_raw(), false) {
+            if status.is_exit() {
+                break;
             }
         }
         self.process_gone(StopEvent::Killed {
@@ -887,6 +1120,28 @@ impl Process {
         if let Err(e) = result {
             log::warn!("cleaning up process {}: {e}", self.pid);
         }
+    }
+}
+
+/// The thread pointer TLS hangs off, where we know how to read it.
+fn thread_pointer(tid: Tid) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return native::RegisterContext::thread_pointer(tid).ok();
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = tid;
+        None
+    }
+}
+
+/// The system call a stopped thread is in, where the registers tell.
+fn syscall_number_from_registers(tid: Tid) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return native::RegisterContext::syscall_number(tid).ok();
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = tid;
+        None
     }
 }
 

@@ -20,9 +20,9 @@ fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result
     Errno::clear();
     // SAFETY: the requests issued through this helper (CONT, SINGLESTEP, DETACH,
     // SET/GETREGSET with a valid iovec, GET/SETFPREGS and GET/SETSIGINFO with
-    // a buffer of the kernel's size, POKEUSER, MIPS GET/SETREGS and
-    // GET/SETFPREGS with buffers of the kernel's size) only read or write
-    // memory we pass and own.
+    // a buffer of the kernel's size, GET_SYSCALL_INFO with the buffer's size,
+    // POKEUSER, MIPS GET/SETREGS and GET/SETFPREGS with buffers of the
+    // kernel's size) only read or write memory we pass and own.
     check(unsafe {
         libc::ptrace(
             req,
@@ -41,6 +41,43 @@ pub fn cont(tid: Tid, sig: i32) -> nix::Result<()> {
 /// PTRACE_SINGLESTEP delivering `sig` (0 for none).
 pub fn step(tid: Tid, sig: i32) -> nix::Result<()> {
     request(libc::PTRACE_SINGLESTEP, tid, 0, sig as usize).map(drop)
+}
+
+/// PTRACE_SYSCALL delivering `sig`: run to the next system-call entry or exit.
+pub fn syscall(tid: Tid, sig: i32) -> nix::Result<()> {
+    request(libc::PTRACE_SYSCALL, tid, 0, sig as usize).map(drop)
+}
+
+/// What a system-call stop is, from PTRACE_GET_SYSCALL_INFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallStop {
+    Entry { nr: u64 },
+    Exit,
+    Other,
+}
+
+/// PTRACE_GET_SYSCALL_INFO (Linux 5.3): entry (with the call number) or exit.
+pub fn syscall_info(tid: Tid) -> nix::Result<SyscallStop> {
+    const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+    const OP_ENTRY: u8 = 1;
+    const OP_EXIT: u8 = 2;
+    // struct ptrace_syscall_info: op, pad[3], arch, instruction_pointer,
+    // stack_pointer, then for an entry the number and six arguments.
+    let mut buf = [0u8; 88];
+    request(
+        PTRACE_GET_SYSCALL_INFO,
+        tid,
+        buf.len(),
+        buf.as_mut_ptr() as usize,
+    )?;
+    Ok(match buf[0] {
+        OP_ENTRY => {
+            let nr = u64::from_ne_bytes(buf[24..32].try_into().expect("8 bytes"));
+            SyscallStop::Entry { nr }
+        }
+        OP_EXIT => SyscallStop::Exit,
+        _ => SyscallStop::Other,
+    })
 }
 
 /// PTRACE_DETACH delivering `sig` (0 for none).

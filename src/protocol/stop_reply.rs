@@ -24,7 +24,11 @@ pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
         StopEvent::Breakpoint { tid: t, .. } => MultiThreadStopReason::SwBreak(tid(t)),
         StopEvent::Step { tid: t }
         | StopEvent::HwBreak { tid: t }
-        | StopEvent::Watch { tid: t, .. } => MultiThreadStopReason::SignalWithThread {
+        | StopEvent::Watch { tid: t, .. }
+        | StopEvent::Fork { tid: t, .. }
+        | StopEvent::VforkDone { tid: t }
+        | StopEvent::Exec { tid: t }
+        | StopEvent::Syscall { tid: t, .. } => MultiThreadStopReason::SignalWithThread {
             tid: tid(t),
             signal: Signal::SIGTRAP,
         },
@@ -125,6 +129,29 @@ pub fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec
                         HwKind::Write | HwKind::Execute => "watch",
                     };
                     out.extend_from_slice(format!("{name}:{addr:x};").as_bytes());
+                }
+                // gdbstub would name the child p<parent>.<child> (its gap 3).
+                StopEvent::Fork { child, vfork, .. } => {
+                    let name = if vfork { "vfork" } else { "fork" };
+                    let child = child.as_raw();
+                    out.extend_from_slice(format!("{name}:p{child:x}.{child:x};").as_bytes());
+                }
+                StopEvent::VforkDone { .. } => out.extend_from_slice(b"vforkdone:;"),
+                StopEvent::Exec { .. } => {
+                    let path = std::fs::read_link(format!("/proc/{pid}/exe"))
+                        .map(|p| p.into_os_string().into_encoded_bytes())
+                        .unwrap_or_default();
+                    out.extend_from_slice(b"exec:");
+                    hex::encode_into(&path, &mut out);
+                    out.push(b';');
+                }
+                StopEvent::Syscall { nr, entry, .. } => {
+                    let name = if entry {
+                        "syscall_entry"
+                    } else {
+                        "syscall_return"
+                    };
+                    out.extend_from_slice(format!("{name}:{nr:x};").as_bytes());
                 }
                 _ => {}
             }

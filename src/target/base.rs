@@ -22,6 +22,7 @@ pub fn to_tid(tid: GdbTid) -> Pid {
 
 impl MultiThreadBase for DebugTarget {
     fn read_registers(&mut self, regs: &mut RegisterFile, tid: GdbTid) -> TargetResult<(), Self> {
+        self.select_tid(to_tid(tid));
         regs.bytes = self
             .process_mut()?
             .read_registers(to_tid(tid))
@@ -30,6 +31,7 @@ impl MultiThreadBase for DebugTarget {
     }
 
     fn write_registers(&mut self, regs: &RegisterFile, tid: GdbTid) -> TargetResult<(), Self> {
+        self.select_tid(to_tid(tid));
         self.process_mut()?
             .write_registers(to_tid(tid), &regs.bytes)
             .map_err(errno_reply)
@@ -45,19 +47,16 @@ impl MultiThreadBase for DebugTarget {
         &mut self,
         start_addr: u64,
         data: &mut [u8],
-        _tid: GdbTid,
+        tid: GdbTid,
     ) -> TargetResult<usize, Self> {
+        self.select_tid(to_tid(tid));
         self.process()?
             .read_memory(start_addr, data)
             .map_err(errno_reply)
     }
 
-    fn write_addrs(
-        &mut self,
-        start_addr: u64,
-        data: &[u8],
-        _tid: GdbTid,
-    ) -> TargetResult<(), Self> {
+    fn write_addrs(&mut self, start_addr: u64, data: &[u8], tid: GdbTid) -> TargetResult<(), Self> {
+        self.select_tid(to_tid(tid));
         self.process_mut()?
             .write_memory(start_addr, data)
             .map_err(errno_reply)
@@ -78,10 +77,12 @@ impl MultiThreadBase for DebugTarget {
     }
 
     fn is_thread_alive(&mut self, tid: GdbTid) -> Result<bool, Self::Error> {
+        let tid = to_tid(tid);
         Ok(self
             .process
-            .as_ref()
-            .is_some_and(|p| p.has_thread(to_tid(tid))))
+            .iter()
+            .chain(self.others.values())
+            .any(|p| p.has_thread(tid)))
     }
 
     fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
@@ -99,6 +100,7 @@ impl SingleRegisterAccess<GdbTid> for DebugTarget {
         let info = native::LAYOUT
             .by_regnum(reg.0)
             .ok_or(gdbstub::target::TargetError::Errno(1))?;
+        self.select_tid(to_tid(tid));
         let g = self
             .process_mut()?
             .read_registers(to_tid(tid))
@@ -117,6 +119,7 @@ impl SingleRegisterAccess<GdbTid> for DebugTarget {
         if val.len() != info.size {
             return Err(gdbstub::target::TargetError::Errno(libc::EINVAL as u8));
         }
+        self.select_tid(to_tid(tid));
         let process = self.process_mut()?;
         let mut g = process.read_registers(to_tid(tid)).map_err(errno_reply)?;
         let slot = g

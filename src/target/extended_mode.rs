@@ -19,35 +19,40 @@ impl ExtendedMode for DebugTarget {
         let mut spec = self.config.launch.clone().unwrap_or_default();
         if let Some(name) = filename.filter(|f| !f.is_empty()) {
             spec.program = String::from_utf8_lossy(name).into_owned();
+        } else if let Some(last) = self.last_run.as_ref() {
+            // No name from gdb (no `set remote exec-file` for this
+            // inferior): the program run last, as gdbserver does.
+            spec.program = last.program.clone();
         }
         spec.args = args
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if let Some(mut old) = self.process.take() {
-            old.release();
-        }
+        self.last_run = Some(spec.clone());
         let mut process = Process::launch(&spec).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
         })?;
-        process.signal_policy = self.signal_policy.clone();
+        self.configure(&mut process);
         let pid = process.pid();
         eprintln!("Process {} created; pid = {pid}", spec.program);
-        self.process = Some(process);
+        self.make_current(process);
         NonZeroUsize::new(pid.as_raw() as usize).ok_or(TargetError::Errno(libc::ESRCH as u8))
     }
 
     fn attach(&mut self, pid: GdbPid) -> TargetResult<(), Self> {
-        if let Some(mut old) = self.process.take() {
-            old.release();
+        let raw = pid.get() as i32;
+        let ours = self.process.iter().chain(self.others.values());
+        if ours.into_iter().any(|p| p.pid().as_raw() == raw) {
+            eprintln!("Already attached to process {raw}");
+            return Err(TargetError::Errno(libc::EPERM as u8));
         }
         let mut process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
         })?;
-        process.signal_policy = self.signal_policy.clone();
+        self.configure(&mut process);
         eprintln!("Attached; pid = {pid}");
-        self.process = Some(process);
+        self.make_current(process);
         Ok(())
     }
 
@@ -58,9 +63,28 @@ impl ExtendedMode for DebugTarget {
         })
     }
 
-    fn kill(&mut self, _pid: Option<GdbPid>) -> TargetResult<ShouldTerminate, Self> {
-        if let Some(mut process) = self.process.take() {
-            process.kill().map_err(errno_reply)?;
+    fn kill(&mut self, pid: Option<GdbPid>) -> TargetResult<ShouldTerminate, Self> {
+        match pid {
+            // vKill;pid: that process only; the others gdb follows remain.
+            Some(pid) => {
+                if !self.select_pid(pid.get() as i32) {
+                    return Err(TargetError::Errno(libc::ESRCH as u8));
+                }
+                if let Some(mut process) = self.process.take() {
+                    process.kill().map_err(errno_reply)?;
+                }
+                self.drop_current();
+            }
+            None => {
+                for process in self.all_processes_mut() {
+                    process.kill().map_err(errno_reply)?;
+                }
+                self.process = None;
+                self.others.clear();
+            }
+        }
+        if self.process.is_some() {
+            return Ok(ShouldTerminate::No);
         }
         // In extended mode the connection outlives the process: gdb may `run`
         // or `attach` again.
@@ -76,7 +100,23 @@ impl ExtendedMode for DebugTarget {
         Ok(())
     }
 
+    /// `R` (gdb's `run` with `set remote run-packet off`): start the last
+    /// program again with the same arguments. `R` has no reply; gdb asks `?`.
     fn restart(&mut self) -> Result<(), Self::Error> {
+        let Some(spec) = self.last_run.clone().or_else(|| self.config.launch.clone()) else {
+            return Ok(());
+        };
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+        }
+        match Process::launch(&spec) {
+            Ok(mut process) => {
+                self.configure(&mut process);
+                eprintln!("Process {} created; pid = {}", spec.program, process.pid());
+                self.make_current(process);
+            }
+            Err(e) => eprintln!("{e}"),
+        }
         Ok(())
     }
 

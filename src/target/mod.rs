@@ -17,7 +17,7 @@ mod monitor;
 mod resume;
 mod target_xml;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::{Target, TargetError};
@@ -61,7 +61,11 @@ struct ResumePlan {
 }
 
 pub struct DebugTarget {
+    /// The process gdb is working on now (the one gdbstub sees).
     pub process: Option<Process>,
+    /// Other processes gdb follows (fork children or parents it kept),
+    /// stopped while another is current.
+    pub others: BTreeMap<i32, Process>,
     pub config: TargetConfig,
     plan: ResumePlan,
     host_files: HostFiles,
@@ -73,12 +77,25 @@ pub struct DebugTarget {
     pub extended: bool,
     /// QPassSignals / QProgramSignals, given to every process we debug.
     pub signal_policy: SignalPolicy,
+    /// The last monitor command was not understood: its reply is an error.
+    pub monitor_failed: bool,
+    /// gdb takes fork/vfork events, and exec events (from its qSupported).
+    pub report_forks: bool,
+    pub report_exec: bool,
+    /// gdb reads our target description (its qSupported said xmlRegisters).
+    pub target_description: bool,
+    /// What the last `run` started, for `R` to start again.
+    pub last_run: Option<LaunchSpec>,
+    /// Thread-local lookups on (off after `monitor set
+    /// libthread-db-search-path` names a path without libthread_db).
+    pub thread_db: bool,
 }
 
 impl DebugTarget {
     pub fn new(process: Option<Process>, config: TargetConfig) -> DebugTarget {
         DebugTarget {
             process,
+            others: BTreeMap::new(),
             config,
             plan: ResumePlan::default(),
             host_files: HostFiles::default(),
@@ -86,6 +103,112 @@ impl DebugTarget {
             exit_requested: false,
             extended: false,
             signal_policy: SignalPolicy::default(),
+            monitor_failed: false,
+            report_forks: false,
+            report_exec: false,
+            target_description: true,
+            last_run: None,
+            thread_db: true,
+        }
+    }
+
+    /// Make process `pid` the current one, if we have it. False if not.
+    pub fn select_pid(&mut self, pid: i32) -> bool {
+        if self
+            .process
+            .as_ref()
+            .is_some_and(|p| p.pid().as_raw() == pid)
+        {
+            return true;
+        }
+        let Some(wanted) = self.others.remove(&pid) else {
+            return false;
+        };
+        if let Some(previous) = self.process.replace(wanted) {
+            self.others.insert(previous.pid().as_raw(), previous);
+        }
+        true
+    }
+
+    /// Make the process owning thread `tid` current (thread ids are unique
+    /// across processes on Linux).
+    pub fn select_tid(&mut self, tid: Tid) -> bool {
+        if self.process.as_ref().is_some_and(|p| p.has_thread(tid)) {
+            return true;
+        }
+        let owner = self
+            .others
+            .iter()
+            .find(|(_, p)| p.has_thread(tid))
+            .map(|(pid, _)| *pid);
+        owner.is_some_and(|pid| self.select_pid(pid))
+    }
+
+    /// A new process (run, attach) becomes current; one already current
+    /// stays with us (gdb may debug several inferiors).
+    pub fn make_current(&mut self, process: Process) {
+        if let Some(previous) = self.process.replace(process) {
+            if previous.has_exited() {
+                return;
+            }
+            self.others.insert(previous.pid().as_raw(), previous);
+        }
+    }
+
+    /// The current process is gone (detached, killed, exited): another we
+    /// follow becomes current, if any.
+    pub fn drop_current(&mut self) {
+        self.process = self.others.pop_first().map(|(_, p)| p);
+    }
+
+    /// Every process we trace, the current one first.
+    pub fn all_processes_mut(&mut self) -> impl Iterator<Item = &mut Process> {
+        self.process.iter_mut().chain(self.others.values_mut())
+    }
+
+    /// Give a process the session's settings (signals, events).
+    pub fn configure(&self, process: &mut Process) {
+        process.signal_policy = self.signal_policy.clone();
+        process.report_forks = self.report_forks;
+        process.report_exec = self.report_exec;
+        if !self.target_description {
+            process.use_plain_register_layout();
+        }
+    }
+
+    /// Apply the session's settings to every process we trace.
+    pub fn configure_all(&mut self) {
+        let mut processes: Vec<&mut Process> = self
+            .process
+            .iter_mut()
+            .chain(self.others.values_mut())
+            .collect();
+        for process in processes.iter_mut() {
+            process.signal_policy = self.signal_policy.clone();
+            process.report_forks = self.report_forks;
+            process.report_exec = self.report_exec;
+            if !self.target_description {
+                process.use_plain_register_layout();
+            }
+        }
+    }
+
+    /// Take over the children the current process reported forking.
+    pub fn adopt_forked(&mut self) {
+        if let Some(process) = self.process.as_mut() {
+            for child in process.take_forked() {
+                self.others.insert(child.pid().as_raw(), child);
+            }
+        }
+    }
+
+    /// Let every process go as its origin says (kill launched, detach attached).
+    pub fn release_all(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.release();
+        }
+        for (_, mut process) in std::mem::take(&mut self.others) {
+            process.release();
         }
     }
 

@@ -98,6 +98,13 @@ impl RegisterContext {
         }
     }
 
+    /// gdb takes no target description (it did not offer `xmlRegisters=i386`
+    /// in qSupported): fall back to the layout gdb knows without one, which
+    /// has no AVX registers, as gdbserver does.
+    pub fn without_target_description(&mut self) {
+        self.avx = false;
+    }
+
     /// What to assume before there is a process to ask (extended mode).
     pub fn assumed() -> RegisterContext {
         let avx = std::arch::is_x86_feature_detected!("avx");
@@ -201,6 +208,16 @@ impl RegisterContext {
         let got = pt::get_regset(tid, NT_X86_XSTATE, &mut buf)?;
         buf.truncate(got);
         Ok(buf)
+    }
+
+    /// The system call a thread stopped in (the kernel keeps it in orig_rax).
+    pub fn syscall_number(tid: Tid) -> Result<u64, RegsError> {
+        Ok(ptrace::getregs(tid)?.orig_rax)
+    }
+
+    /// The thread pointer TLS is found from (fs_base on x86-64).
+    pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
+        Ok(ptrace::getregs(tid)?.fs_base)
     }
 
     pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {

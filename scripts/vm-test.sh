@@ -20,6 +20,9 @@
 # mips-unit: big-endian MIPS has no Debian kernel; the static binary is built
 # and the arch crate's unit tests (register byte order) run under qemu-mips-static.
 #
+# qemu-system comes from Debian's package; where that cannot be installed
+# beside the machine's qemu (or with RGDBSERVER_VM_UNPACK_QEMU=1), its binaries
+# are unpacked into the cache instead.
 # Caches (downloads, extracted kernels, cross builds) live under
 # $RGDBSERVER_VM_CACHE (default ~/.cache/rgdbserver-vm); cross builds go to
 # $RGDBSERVER_VM_CACHE/target unless CARGO_TARGET_DIR is set.
@@ -94,7 +97,9 @@ add_arch() {
 QEMU_DIR=""
 qemu_bin() {
   local name=$1 pkg=$2
-  if command -v "$name" >/dev/null 2>&1; then
+  # RGDBSERVER_VM_UNPACK_QEMU=1 always uses the unpacked copy.
+  local unpack="${RGDBSERVER_VM_UNPACK_QEMU:-}"
+  if [ -z "$unpack" ] && command -v "$name" >/dev/null 2>&1; then
     command -v "$name"
     return
   fi
@@ -103,7 +108,7 @@ qemu_bin() {
     return
   fi
   # --no-remove: never take out what the machine has (such as that qemu-utils).
-  if DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove "$pkg" >/dev/null 2>&1 &&
+  if [ -z "$unpack" ] && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove "$pkg" >/dev/null 2>&1 &&
     command -v "$name" >/dev/null; then
     command -v "$name"
     return

@@ -76,11 +76,13 @@ done
 
 SERVER=${CARGO_TARGET_DIR:-$REPO/target}/release/rgdbserver
 if [ $# -gt 0 ]; then
-  case "$1" in
-    gnu) SERVER=/usr/bin/gdbserver; shift ;;
-    *.exp|*.txt) ;;
-    */*) SERVER=$1; shift ;;
-  esac
+  if [ "$1" = gnu ]; then
+    SERVER=/usr/bin/gdbserver; shift
+  elif [[ "$1" != *.exp && "$1" != *.txt ]] && [ -f "$1" ] && [ -x "$1" ]; then
+    SERVER=$1; shift
+  elif [[ "$1" == */* && "$1" != *.exp && "$1" != *.txt ]] && [ ! -e "$1" ]; then
+    die "no such server binary '$1' (cargo build --release?)"
+  fi
 fi
 case "$SERVER" in
   /*) ;;

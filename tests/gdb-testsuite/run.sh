@@ -379,7 +379,8 @@ done > "$RESULTS/results.tsv"
 
 if [ "$BASELINE" != none ] && [ -f "$BASELINE" ]; then
   echo
-  "$HERE/compare.sh" "$BASELINE" "$RESULTS/summary.txt" | tee "$RESULTS/compare.txt"
+  "$HERE/compare.sh" --areas "$HERE/lists/default.txt" "$BASELINE" "$RESULTS/summary.txt" |
+    tee "$RESULTS/compare.txt"
 fi
 
 [ "$CI" = 1 ] || exit 0

@@ -21,6 +21,8 @@ Examples:
   rgdbserver unix:/tmp/gdb.sock ./prog  gdb then connects with `target remote /tmp/gdb.sock`
   gdb -ex 'target remote | rgdbserver - ./prog' ./prog
 
+`rgdbserver --selftest` checks the server's own parts on this machine.
+
 Then, in gdb:
   gdb -ex 'target remote :1234' ./prog";
 
@@ -101,6 +103,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = parse_baud)]
     pub baud: Option<u32>,
 
+    /// Testing aid, as in gdbserver: pretend not to support these packets
+    /// (comma-separated: vCont, T, Tthread, qC, qfThreadInfo, threads).
+    #[arg(long = "disable-packet", value_name = "LIST", value_delimiter = ',', value_parser = parse_disabled_packet)]
+    pub disable_packet: Vec<DisabledPacket>,
+
     /// Where gdb connects: HOST:PORT, :PORT, - / stdio, unix:PATH, or a serial device.
     #[arg(value_name = "COMM")]
     pub comm: String,
@@ -141,6 +148,34 @@ pub fn split_wrapper(args: Vec<String>) -> Result<(Vec<String>, Vec<String>), Wr
     let mut rest = args[..start].to_vec();
     rest.extend_from_slice(&args[end + 1..]);
     Ok((rest, wrapper))
+}
+
+/// Packets `--disable-packet` can turn off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisabledPacket {
+    VCont,
+    T,
+    Tthread,
+    QC,
+    QfThreadInfo,
+    /// vCont, Tthread, qC and qfThreadInfo.
+    Threads,
+}
+
+fn parse_disabled_packet(text: &str) -> Result<DisabledPacket, String> {
+    Ok(match text {
+        "vCont" => DisabledPacket::VCont,
+        "T" => DisabledPacket::T,
+        "Tthread" => DisabledPacket::Tthread,
+        "qC" => DisabledPacket::QC,
+        "qfThreadInfo" => DisabledPacket::QfThreadInfo,
+        "threads" => DisabledPacket::Threads,
+        other => {
+            return Err(format!(
+                "unknown packet {other:?} (vCont, T, Tthread, qC, qfThreadInfo, threads)"
+            ))
+        }
+    })
 }
 
 fn parse_baud(text: &str) -> Result<u32, String> {
@@ -195,6 +230,25 @@ mod tests {
             assert_eq!(cli.comm, ":1234");
             assert_eq!(cli.program, ["42"]);
         }
+    }
+
+    #[test]
+    fn disable_packet_lists() {
+        let cli = parse(&[
+            "--disable-packet=T,qC",
+            "--disable-packet=threads",
+            ":0",
+            "p",
+        ]);
+        assert_eq!(
+            cli.disable_packet,
+            [
+                DisabledPacket::T,
+                DisabledPacket::QC,
+                DisabledPacket::Threads
+            ]
+        );
+        assert!(Cli::try_parse_from(["rgdbserver", "--disable-packet=bogus", ":0", "p"]).is_err());
     }
 
     #[test]

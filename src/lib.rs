@@ -10,6 +10,7 @@ pub mod cli;
 pub mod inferior;
 pub mod logging;
 pub mod protocol;
+pub mod selftest;
 pub mod server;
 pub mod session;
 pub mod target;

@@ -8,6 +8,7 @@ use log::LevelFilter;
 
 static DEBUG: AtomicBool = AtomicBool::new(false);
 static REMOTE_DEBUG: AtomicBool = AtomicBool::new(false);
+static TIMESTAMPS: AtomicBool = AtomicBool::new(false);
 static BASE_LEVEL: std::sync::OnceLock<LevelFilter> = std::sync::OnceLock::new();
 
 /// Log target for packet traces.
@@ -29,7 +30,22 @@ pub fn init(
             builder.filter_level(LevelFilter::Trace);
         }
     }
-    builder.format_timestamp(None);
+    builder.format(|buf, record| {
+        use std::io::Write;
+        if TIMESTAMPS.load(Ordering::Relaxed) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            write!(buf, "{}.{:06} ", now.as_secs(), now.subsec_micros())?;
+        }
+        writeln!(
+            buf,
+            "[{} {}] {}",
+            record.level(),
+            record.target(),
+            record.args()
+        )
+    });
     if let Some(path) = debug_file {
         let file = std::fs::File::create(path)?;
         builder.target(env_logger::Target::Pipe(Box::new(file)));
@@ -67,6 +83,11 @@ pub fn set_debug(enabled: bool) {
 pub fn set_remote_debug(enabled: bool) {
     REMOTE_DEBUG.store(enabled, Ordering::Relaxed);
     apply();
+}
+
+/// `monitor set debug-format timestamp`: prefix debug lines with the time.
+pub fn set_timestamps(enabled: bool) {
+    TIMESTAMPS.store(enabled, Ordering::Relaxed);
 }
 
 pub fn remote_debug() -> bool {

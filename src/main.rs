@@ -5,6 +5,14 @@ use std::process::ExitCode;
 use rgdbserver::cli::Cli;
 
 fn main() -> ExitCode {
+    // `--selftest` needs no COMM, as with gdbserver.
+    if std::env::args().skip(1).any(|a| a == "--selftest") {
+        return if rgdbserver::selftest::run() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     let cli = Cli::parse_from_args(std::env::args().collect()).unwrap_or_else(|e| e.exit());
     if let Err(e) =
         rgdbserver::logging::init(cli.debug, cli.remote_debug, cli.debug_file.as_deref())

@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use crate::cli::{Cli, OnDisconnect};
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
-use crate::session::{describe_exit, Session, SessionEnd, SessionError};
+use crate::session::{describe_exit, DisabledPackets, Session, SessionEnd, SessionError};
 use crate::target::{DebugTarget, TargetConfig};
 use crate::transport::{Comm, Listener, TransportError};
 
@@ -58,6 +58,10 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     let mut signals = setup_signals()?;
     let comm = Comm::parse(&cli.comm)?;
     let stdio = comm == Comm::Stdio;
+    if stdio {
+        // gdbserver's words; the GDB testsuite waits for them.
+        eprintln!("stdin/stdout redirected");
+    }
     let launch_template = LaunchSpec {
         program: String::new(),
         args: Vec::new(),
@@ -118,7 +122,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
             return Ok(1);
         }
         let conn = listener.accept()?;
-        let mut session = Session::new(conn, &mut signals, last_stop);
+        let disabled = DisabledPackets::from_cli(&cli.disable_packet);
+        let mut session = Session::new(conn, &mut signals, last_stop, disabled);
         // A bug must not leave the target stopped or with breakpoints in it:
         // catch a panic here, at the session boundary, and clean up.
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| session.run(&mut target)));

@@ -15,7 +15,9 @@ use nix::sys::signalfd::SignalFd;
 use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
-use crate::protocol::{memory_read, qxfer_reply, signals, stop_reply, threads_xfer, PACKET_SIZE};
+use crate::protocol::{
+    memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+};
 use crate::target::DebugTarget;
 use crate::transport::Connection;
 
@@ -104,6 +106,64 @@ pub struct Session<'s> {
     thread_list: VecDeque<String>,
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
+    disabled: DisabledPackets,
+}
+
+/// Packets the session pretends not to know (`--disable-packet`, a
+/// testing aid from gdbserver that the GDB testsuite uses).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DisabledPackets {
+    pub vcont: bool,
+    /// `T` stop replies: plain `S` instead.
+    pub t: bool,
+    /// The `thread:` part of `T` stop replies.
+    pub tthread: bool,
+    pub qc: bool,
+    pub qfthreadinfo: bool,
+}
+
+impl DisabledPackets {
+    pub fn from_cli(list: &[crate::cli::DisabledPacket]) -> DisabledPackets {
+        use crate::cli::DisabledPacket as P;
+        let mut d = DisabledPackets::default();
+        for packet in list {
+            match packet {
+                P::VCont => d.vcont = true,
+                P::T => d.t = true,
+                P::Tthread => d.tthread = true,
+                P::QC => d.qc = true,
+                P::QfThreadInfo => d.qfthreadinfo = true,
+                P::Threads => {
+                    d.vcont = true;
+                    d.tthread = true;
+                    d.qc = true;
+                    d.qfthreadinfo = true;
+                }
+            }
+        }
+        d
+    }
+
+    /// A stop reply as these settings want it.
+    fn stop_reply(&self, reply: Vec<u8>) -> Vec<u8> {
+        if reply.first() != Some(&b'T') {
+            return reply;
+        }
+        if self.t {
+            let mut plain = b"S".to_vec();
+            plain.extend_from_slice(&reply[1..3.min(reply.len())]);
+            return plain;
+        }
+        if self.tthread {
+            let text = String::from_utf8_lossy(&reply).into_owned();
+            let kept: Vec<&str> = text
+                .split_inclusive(';')
+                .filter(|part| !part.starts_with("thread:"))
+                .collect();
+            return kept.concat().into_bytes();
+        }
+        reply
+    }
 }
 
 /// A client that sends this much without one valid packet is not gdb: it
@@ -124,6 +184,7 @@ impl<'s> Session<'s> {
         conn: Connection,
         signals: &'s mut SignalFd,
         last_stop: Option<StopEvent>,
+        disabled: DisabledPackets,
     ) -> Session<'s> {
         Session {
             conn,
@@ -141,6 +202,7 @@ impl<'s> Session<'s> {
             extra_features: String::from(OUR_FEATURES),
             thread_list: VecDeque::new(),
             end_after_reply: None,
+            disabled,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -207,6 +269,7 @@ impl<'s> Session<'s> {
                         .report_stop(target, stop_reply::to_gdbstub(event))
                         .map_err(|e| SessionError::Stub(e.to_string()))?;
                     take_output(&mut next);
+                    let reply = self.disabled.stop_reply(reply);
                     self.send_packet(&reply)?;
                     next
                 }
@@ -271,15 +334,21 @@ impl<'s> Session<'s> {
                 }
                 self.handle_packet(machine, target, body)
             }
+            // Without acknowledgements a stray `-` is noise: resending would
+            // put an extra reply in front of the next one.
             Frame::Nack => {
-                if !self.last_sent.is_empty() {
+                if !self.no_ack && !self.last_sent.is_empty() {
                     let again = self.last_sent.clone();
                     self.write(&again)?;
                 }
                 Ok(machine)
             }
+            // Without acknowledgements gdb waits for a reply to every packet,
+            // mangled or not: an error keeps the two sides in step.
             Frame::BadChecksum | Frame::Oversized => {
-                if !self.no_ack {
+                if self.no_ack {
+                    self.send_packet(b"E01")?;
+                } else {
                     self.write(b"-")?;
                 }
                 Ok(machine)
@@ -334,8 +403,6 @@ impl<'s> Session<'s> {
             if target.report_exec {
                 self.extra_features.push_str(";exec-events+");
             }
-            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
-            self.handshake.push(body.clone());
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             if body.starts_with(b"Hg") {
                 self.general_thread = parse_thread_id(&body[2..]);
@@ -344,9 +411,22 @@ impl<'s> Session<'s> {
             if let Some(pid) = parse_process_id(&body[2..]) {
                 target.select_pid(pid);
             }
-            let prefix = body[..2].to_vec();
-            self.handshake.retain(|p| !p.starts_with(&prefix));
-            self.handshake.push(body.clone());
+        }
+        if body.first() == Some(&b'R') && target.extended {
+            // `R` (gdbstub cannot parse gdb's `R0`): start the last program
+            // again. No reply; point gdbstub's current thread at the new
+            // process, as gdb sends no Hg after it.
+            use gdbstub::target::ext::extended_mode::ExtendedMode;
+            if let Err(e) = target.restart() {
+                log::warn!("restart: {e}");
+            }
+            self.forget_threads();
+            let mut machine = machine;
+            for packet in [&b"Hg0"[..], b"Hc0"] {
+                machine = feed(machine, target, packet).map_err(SessionError::Stub)?;
+                take_output(&mut machine);
+            }
+            return Ok(machine);
         }
         if body.starts_with(b"vCont;") {
             // gdbstub drops the pid of `p<pid>.-1`: pick the process here.
@@ -366,6 +446,9 @@ impl<'s> Session<'s> {
         target.monitor_failed = false;
         match feed(machine, target, &body) {
             Ok(mut next) => {
+                // Remembered only once gdbstub took it: a packet it rejects
+                // would fail again when replayed, and end the session.
+                self.remember_handshake(&body);
                 let features = self.extra_features.clone();
                 let edit = body.starts_with(b"qSupported").then_some(features.as_str());
                 if std::mem::take(&mut target.monitor_failed) {
@@ -397,10 +480,31 @@ impl<'s> Session<'s> {
         }
     }
 
+    /// Keep the packets that set gdbstub state, to replay into a new machine.
+    fn remember_handshake(&mut self, body: &[u8]) {
+        if body.starts_with(b"qSupported") {
+            self.handshake.retain(|p| !p.starts_with(b"qSupported"));
+            self.handshake.push(body.to_vec());
+        } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+            let prefix = body[..2].to_vec();
+            self.handshake.retain(|p| !p.starts_with(&prefix));
+            self.handshake.push(body.to_vec());
+        }
+    }
+
     /// Packets our layer answers instead of gdbstub.
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
+        let everyone = Followed(target);
+        let threads = (target.process.is_some() || !target.others.is_empty())
+            .then_some(&everyone as &dyn validate::ThreadSet);
+        if let Some(refusal) = validate::refuse(body, threads) {
+            return Some(refusal);
+        }
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
+            b"vCont?" if self.disabled.vcont => Some(Vec::new()),
+            b"qC" if self.disabled.qc => Some(Vec::new()),
+            b"qfThreadInfo" | b"qsThreadInfo" if self.disabled.qfthreadinfo => Some(Vec::new()),
             _ if body == b"D" || body.starts_with(b"D;") => Some(self.detach(target, body)),
             b"qfThreadInfo" => {
                 self.thread_list = all_thread_ids(target, self.multiprocess).into();
@@ -413,11 +517,12 @@ impl<'s> Session<'s> {
             _ if body.starts_with(b"QCatchSyscalls:") => {
                 Some(catch_syscalls(target, &body[b"QCatchSyscalls:".len()..]))
             }
-            b"?" => Some(stop_reply::question_mark_reply(
+            b"?" => Some(self.disabled.stop_reply(stop_reply::question_mark_reply(
                 target.process.as_mut(),
                 self.last_stop,
                 self.multiprocess,
-            )),
+            ))),
+
             _ if body.starts_with(b"m") => Some(memory_read::reply(body, target.process.as_ref())),
             // x86 cannot trap on reads alone. An empty reply (as gdbserver
             // gives) makes gdb use an access watchpoint and check the value
@@ -613,26 +718,25 @@ impl<'s> Session<'s> {
             let Some(process) = target.process.as_mut() else {
                 return Ok(Ok(StopEvent::Exited { code: 0 }));
             };
+            // Only Ctrl-C means something while running; packets wait. Look
+            // before blocking: a Ctrl-C read together with the resume packet
+            // is already queued, and no new data may ever wake us for it.
+            let mut keep = VecDeque::new();
+            while let Some(frame) = self.frames.pop_front() {
+                match frame {
+                    Frame::Interrupt => process.interrupt()?,
+                    Frame::Packet(_) | Frame::Nack | Frame::BadChecksum | Frame::Oversized => {
+                        keep.push_back(frame)
+                    }
+                    Frame::Ack => {}
+                }
+            }
+            self.frames = keep;
             if let Some(event) = process.poll_event()? {
                 return Ok(Ok(event));
             }
             match self.wait()? {
-                Wake::Child => {}
-                Wake::Frames => {
-                    // Only Ctrl-C means something while running; packets wait.
-                    let mut keep = VecDeque::new();
-                    while let Some(frame) = self.frames.pop_front() {
-                        match frame {
-                            Frame::Interrupt => process.interrupt()?,
-                            Frame::Packet(_)
-                            | Frame::Nack
-                            | Frame::BadChecksum
-                            | Frame::Oversized => keep.push_back(frame),
-                            Frame::Ack => {}
-                        }
-                    }
-                    self.frames = keep;
-                }
+                Wake::Child | Wake::Frames => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
             }
@@ -710,6 +814,32 @@ impl<'s> Session<'s> {
     }
 }
 
+/// Every process we follow, for checking the thread ids gdb sends.
+struct Followed<'a>(&'a DebugTarget);
+
+impl validate::ThreadSet for Followed<'_> {
+    fn has_process(&self, pid: u64) -> bool {
+        let target = self.0;
+        target
+            .process
+            .iter()
+            .chain(target.others.values())
+            .any(|p| p.pid().as_raw() as u64 == pid)
+    }
+
+    fn has_thread(&self, tid: u64) -> bool {
+        let Ok(tid) = i32::try_from(tid) else {
+            return false;
+        };
+        let target = self.0;
+        target
+            .process
+            .iter()
+            .chain(target.others.values())
+            .any(|p| p.has_thread(Tid::from_raw(tid)))
+    }
+}
+
 /// Every thread of every process we follow, as gdb names them.
 fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
     let mut ids = Vec::new();
@@ -740,7 +870,7 @@ fn tls_reply(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
     else {
         return b"E01".to_vec();
     };
-    if !target.select_tid(tid) {
+    if !target.thread_db || !target.select_tid(tid) {
         return b"E01".to_vec();
     }
     let Some(process) = target.process.as_mut() else {

@@ -117,3 +117,18 @@ fn debug_flags_log_to_stderr() {
     assert_contains(&log, "putpkt (\"PacketSize=100000;");
     assert_contains(&log, "session ended: Killed");
 }
+
+#[test]
+fn selftest_and_stdio_notice() {
+    let (status, out) = rgdbserver(&["--selftest"]);
+    assert!(status.unwrap().success(), "{out}");
+    assert_contains(&out, "unit tests, 0 failed");
+    // gdbserver's words for a program that cannot start over stdio.
+    let (status, out) = rgdbserver(&["stdio", "non-existing-program"]);
+    assert_eq!(status.unwrap().code(), Some(1));
+    assert_contains(&out, "stdin/stdout redirected");
+    assert_contains(
+        &out,
+        "During startup program exited with code 127.\nExiting",
+    );
+}

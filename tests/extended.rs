@@ -193,3 +193,114 @@ fn wrapper_runs_the_program_through_another_command() {
         assert_contains(&server.stdout(), "arg1=arg\nFOO=wrapped");
     }
 }
+
+#[test]
+fn restart_packet_runs_the_program_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "show");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let mut server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "break main",
+            "run one",
+            // gdb then restarts with `R` instead of vRun.
+            "set remote run-packet off",
+            "set remote exec-file",
+            "set args",
+            "run",
+            "p argc",
+            "continue",
+        ],
+    );
+    assert_eq!(out.matches("Breakpoint 1, main").count(), 2, "{out}");
+    assert_contains(&out, "$1 = 2");
+    assert_contains(&out, "exited with code 02");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}
+
+#[test]
+fn bare_program_name_means_the_file_in_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    compile(dir.path(), "show");
+    let mut command = Command::new(server_binary());
+    command.current_dir(dir.path());
+    let mut server = Server::start_command(command, &["--once", "127.0.0.1:0", "show", "x"]);
+    let prog = dir.path().join("show");
+    let out = gdb(&prog, server.port, &["continue"]);
+    assert_contains(&out, "exited with code 02");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_contains(&server.stdout(), "arg1=x");
+}
+
+#[test]
+fn disabled_packets_for_testing_like_gdbserver() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "abc");
+    for disabled in [
+        "--disable-packet=threads",
+        "--disable-packet=T",
+        "--disable-packet=Tthread,qC",
+    ] {
+        let mut server = Server::start(
+            &server_binary(),
+            &[
+                disabled,
+                "--once",
+                "--remote-debug",
+                "127.0.0.1:0",
+                prog.to_str().unwrap(),
+            ],
+        );
+        let out = gdb(
+            &prog,
+            server.port,
+            &["break a", "continue", "bt", "continue", "continue"],
+        );
+        assert_contains(&out, "in b () at");
+        assert_contains(&out, "exited with code 03");
+        assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+        let log = server.stderr();
+        match disabled {
+            "--disable-packet=T" => assert!(log.contains("putpkt (\"S05\")"), "{log}"),
+            _ => assert!(!log.contains(";thread:"), "{disabled}: {log}"),
+        }
+    }
+}
+
+#[test]
+fn two_inferiors_on_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "abc");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let file = format!("file {}", prog.display());
+    let mut server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "break b",
+            "run",
+            "add-inferior",
+            "inferior 2",
+            &file,
+            // No exec-file for this inferior: the program run last.
+            "run",
+            "info threads",
+            "continue",
+            "inferior 1",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "hit Breakpoint 1.2, b ()");
+    assert_contains(&out, "* 2.1  Thread");
+    assert_contains(&out, "[Inferior 2 (process ");
+    assert_contains(&out, "[Inferior 1 (process ");
+    assert_eq!(out.matches("exited with code 03").count(), 2, "{out}");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_eq!(server.stdout().matches("counter 3").count(), 2);
+}

@@ -63,6 +63,9 @@ fn help_lists_gnu_commands_then_ours() {
     Enable remote protocol debugging messages
   exit
     Quit GDBserver
+  set libthread-db-search-path [PATH]
+    Where thread_db support is looked for; one without libthread_db turns
+    thread-local variable lookups (qGetTLSAddr) off
   maps
     Print the target's /proc/PID/maps
   dump-memory FILE START END

@@ -110,6 +110,19 @@ fn cstring(s: impl AsRef<OsStr>) -> Result<CString, LaunchError> {
     })
 }
 
+/// A bare name that is a file in the current directory means that file, as
+/// with gdbserver (`gdbserver :1234 prog` runs ./prog); other bare names
+/// are looked up in $PATH.
+pub fn resolve_in_cwd(program: &str) -> String {
+    if program.contains('/') || program.is_empty() {
+        return program.to_string();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if cwd.join(program).is_file() => cwd.join(program).to_string_lossy().into_owned(),
+        _ => program.to_string(),
+    }
+}
+
 /// A program named with a slash must exist and be executable; anything else
 /// is looked up by the shell or execvp.
 fn check_program(program: &str) -> Result<(), LaunchError> {
@@ -132,6 +145,11 @@ fn check_program(program: &str) -> Result<(), LaunchError> {
 /// Fork and exec `spec`, returning the pid of a process stopped (under our
 /// ptrace) at the first instruction of the program itself, past the shell.
 pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
+    let resolved = LaunchSpec {
+        program: resolve_in_cwd(&spec.program),
+        ..spec.clone()
+    };
+    let spec = &resolved;
     check_program(&spec.program)?;
     let (path, argv) = if spec.startup_with_shell {
         let shell = std::env::var("SHELL")

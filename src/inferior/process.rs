@@ -805,7 +805,11 @@ impl Process {
                 self.mark_stopped(tid);
                 Ok(Some(self.classify_trap(tid, stepping)?))
             }
-            WaitStatus::Stopped(signal) if self.signal_policy.pass.contains(&signal) => {
+            // Not while stepping: the step would end inside the handler, and
+            // gdb, which knows it is stepping, must decide (as gdbserver).
+            WaitStatus::Stopped(signal)
+                if self.signal_policy.pass.contains(&signal) && !self.threads[&tid].stepping =>
+            {
                 // gdb said not to stop for it: hand it straight to the thread.
                 self.mark_stopped(tid);
                 if keep_running {

@@ -61,13 +61,16 @@ impl FrameReader {
 
     /// Feed one byte; returns a frame when one completes.
     pub fn push(&mut self, byte: u8) -> Option<Frame> {
+        // `$` never appears inside a packet (binary data escapes it), so it
+        // always starts a new one: a packet cut off before its checksum is
+        // dropped instead of swallowing the next, good packet.
+        if byte == b'$' {
+            self.body.clear();
+            self.state = State::Body;
+            return None;
+        }
         match self.state {
             State::Idle => match byte {
-                b'$' => {
-                    self.body.clear();
-                    self.state = State::Body;
-                    None
-                }
                 0x03 => Some(Frame::Interrupt),
                 b'+' => Some(Frame::Ack),
                 b'-' => Some(Frame::Nack),
@@ -246,6 +249,21 @@ mod tests {
         assert_eq!(feed(&mut r, b"$g#zz"), vec![Frame::BadChecksum]);
         assert_eq!(
             feed(&mut r, b"noise$g#67"),
+            vec![Frame::Packet(b"g".to_vec())]
+        );
+    }
+
+    #[test]
+    fn cut_off_packets_are_dropped_at_the_next_start() {
+        let mut r = FrameReader::new(100);
+        assert_eq!(
+            feed(&mut r, b"$m12$g#67$m12#$g#67$m12#6$g#67"),
+            vec![Frame::Packet(b"g".to_vec()); 3]
+        );
+        // Also the tail of an oversized packet.
+        let mut r = FrameReader::new(4);
+        assert_eq!(
+            feed(&mut r, b"$0123456789$g#67"),
             vec![Frame::Packet(b"g".to_vec())]
         );
     }

@@ -19,10 +19,15 @@ impl ExtendedMode for DebugTarget {
         let mut spec = self.config.launch.clone().unwrap_or_default();
         if let Some(name) = filename.filter(|f| !f.is_empty()) {
             spec.program = String::from_utf8_lossy(name).into_owned();
+        } else if let Some(last) = self.last_run.as_ref() {
+            // No name from gdb (no `set remote exec-file` for this
+            // inferior): the program run last, as gdbserver does.
+            spec.program = last.program.clone();
         }
         spec.args = args
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
+        self.last_run = Some(spec.clone());
         let mut process = Process::launch(&spec).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
@@ -95,7 +100,23 @@ impl ExtendedMode for DebugTarget {
         Ok(())
     }
 
+    /// `R` (gdb's `run` with `set remote run-packet off`): start the last
+    /// program again with the same arguments. `R` has no reply; gdb asks `?`.
     fn restart(&mut self) -> Result<(), Self::Error> {
+        let Some(spec) = self.last_run.clone().or_else(|| self.config.launch.clone()) else {
+            return Ok(());
+        };
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+        }
+        match Process::launch(&spec) {
+            Ok(mut process) => {
+                self.configure(&mut process);
+                eprintln!("Process {} created; pid = {}", spec.program, process.pid());
+                self.make_current(process);
+            }
+            Err(e) => eprintln!("{e}"),
+        }
         Ok(())
     }
 

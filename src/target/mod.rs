@@ -84,6 +84,11 @@ pub struct DebugTarget {
     pub report_exec: bool,
     /// gdb reads our target description (its qSupported said xmlRegisters).
     pub target_description: bool,
+    /// What the last `run` started, for `R` to start again.
+    pub last_run: Option<LaunchSpec>,
+    /// Thread-local lookups on (off after `monitor set
+    /// libthread-db-search-path` names a path without libthread_db).
+    pub thread_db: bool,
 }
 
 impl DebugTarget {
@@ -102,6 +107,8 @@ impl DebugTarget {
             report_forks: false,
             report_exec: false,
             target_description: true,
+            last_run: None,
+            thread_db: true,
         }
     }
 

@@ -29,6 +29,9 @@ const HELP: &str = "The following monitor commands are supported:
     Enable remote protocol debugging messages
   exit
     Quit GDBserver
+  set libthread-db-search-path [PATH]
+    Where thread_db support is looked for; one without libthread_db turns
+    thread-local variable lookups (qGetTLSAddr) off
   maps
     Print the target's /proc/PID/maps
   dump-memory FILE START END
@@ -107,6 +110,17 @@ impl DebugTarget {
                 logging::set_remote_debug(enabled);
                 format!("Protocol debug output {}.\n", enabled_word(enabled))
             }
+            (b"set", [b"debug-format", options]) => debug_format(options),
+            (b"set", [b"libthread-db-search-path", ..]) => {
+                let path = String::from_utf8_lossy(
+                    rest.strip_prefix(b"libthread-db-search-path".as_slice())
+                        .unwrap_or_default()
+                        .trim_ascii(),
+                )
+                .into_owned();
+                self.thread_db = thread_db_resolvable(&path);
+                format!("libthread-db-search-path set to `{path}'\n")
+            }
             (b"maps", []) => {
                 return match process.map(read_maps) {
                     Some(Ok(text)) => text,
@@ -126,6 +140,43 @@ impl DebugTarget {
         };
         text.into_bytes()
     }
+}
+
+/// `set debug-format OPTION[,OPTION]`: `all`, `none` or `timestamp`, with
+/// gdbserver's replies.
+fn debug_format(options: &[u8]) -> String {
+    let mut timestamps = false;
+    for option in options.split(|&b| b == b',') {
+        match option {
+            b"all" | b"timestamp" => timestamps = true,
+            b"none" => timestamps = false,
+            other => {
+                return format!(
+                    "Unknown debug-format argument: \"{}\"\n",
+                    String::from_utf8_lossy(other)
+                )
+            }
+        }
+    }
+    logging::set_timestamps(timestamps);
+    match options {
+        b"all" => "All extra debug format options enabled.\n".to_string(),
+        b"none" => "All extra debug format options disabled.\n".to_string(),
+        _ if timestamps => "Timestamps will be added to debug output.\n".to_string(),
+        _ => "All extra debug format options disabled.\n".to_string(),
+    }
+}
+
+/// Whether a libthread_db search path finds one, as gdbserver would look
+/// (`$pdir` and `$sdir` mean the system's; an empty path means the default).
+/// We do not load it, but honour the user's choice to go without.
+fn thread_db_resolvable(path: &str) -> bool {
+    path.is_empty()
+        || path.split(':').any(|dir| {
+            dir == "$pdir"
+                || dir == "$sdir"
+                || std::path::Path::new(dir).join("libthread_db.so.1").exists()
+        })
 }
 
 fn enabled_word(enabled: bool) -> &'static str {
@@ -245,7 +296,21 @@ mod tests {
     #[test]
     fn gnu_words() {
         assert!(run("help").starts_with("The following monitor commands are supported:\n"));
-        assert!(run(" help ").contains("  exit\n    Quit GDBserver\n  maps\n"));
+        assert!(
+            run(" help ").contains("  exit\n    Quit GDBserver\n  set libthread-db-search-path")
+        );
+        assert_eq!(
+            run("set libthread-db-search-path /nowhere"),
+            "libthread-db-search-path set to `/nowhere'\n"
+        );
+        assert_eq!(
+            run("set debug-format all"),
+            "All extra debug format options enabled.\n"
+        );
+        assert_eq!(
+            run("set debug-format none"),
+            "All extra debug format options disabled.\n"
+        );
         assert_eq!(run("frob"), format!("Unknown monitor command.\n\n{HELP}"));
         let mut target = DebugTarget::new(None, TargetConfig::default());
         target.monitor_command(b"frob");

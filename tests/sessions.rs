@@ -340,6 +340,17 @@ fn ctrl_c_interrupts_a_running_target() {
     // gdb must have resumed the target before Ctrl-C means anything: on a
     // loaded machine that takes a while, so press it until gdb reports it.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    // Not before the target runs: a Ctrl-C during the connection itself
+    // would abort `target remote`.
+    let pid = server.pid.expect("launched pid");
+    while !proc_status(pid, "State").is_some_and(|s| !s.starts_with('t')) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            text.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     while !text
         .lock()
         .unwrap()

@@ -343,7 +343,7 @@ fn ctrl_c_interrupts_a_running_target() {
     // Not before the target runs: a Ctrl-C during the connection itself
     // would abort `target remote`.
     let pid = server.pid.expect("launched pid");
-    while !proc_status(pid, "State").is_some_and(|s| !s.starts_with('t')) {
+    while proc_status(pid, "State").is_none_or(|s| s.starts_with('t')) {
         assert!(
             std::time::Instant::now() < deadline,
             "{}",

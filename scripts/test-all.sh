@@ -5,6 +5,9 @@
 # tests/gdb-testsuite/) against the release build. Also checks formatting and
 # clippy. SKIP_CONFORMANCE=1 skips the GDB testsuite step; CONFORMANCE_JOBS
 # sets how many .exp files it runs at once (default 2).
+# Then the arm64 and MIPS tests: static cross builds and gdb-multiarch sessions
+# against the server in qemu-system VMs (scripts/vm-test.sh; RGDBSERVER_SKIP_VM=1
+# leaves them out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,5 +39,11 @@ if [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
   JOBS=${CONFORMANCE_JOBS:-2} ./tests/gdb-testsuite/run.sh --ci \
     "${CARGO_TARGET_DIR:-target}/release/rgdbserver" ci || rc=$?
   echo "== conformance (release build + GDB testsuite CI list): $((SECONDS - t0))s, exit $rc"
-  exit "$rc"
+  [ "$rc" -eq 0 ] || exit "$rc"
+fi
+
+if [ -z "${RGDBSERVER_SKIP_VM:-}" ]; then
+  t0=$SECONDS
+  ./scripts/vm-test.sh
+  echo "== arm64/MIPS VM tests: $((SECONDS - t0))s"
 fi

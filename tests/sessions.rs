@@ -316,22 +316,54 @@ fn ctrl_c_interrupts_a_running_target() {
         .stderr(std::process::Stdio::piped());
     let mut gdb = command.spawn().unwrap();
     let mut stdin = gdb.stdin.take().unwrap();
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    for stream in [
+        Box::new(gdb.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(gdb.stderr.take().unwrap()),
+    ] {
+        let text = text.clone();
+        std::thread::spawn(move || {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stream, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                text.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
     use std::io::Write;
     writeln!(stdin, "continue").unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(gdb.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // gdb must have resumed the target before Ctrl-C means anything: on a
+    // loaded machine that takes a while, so press it until gdb reports it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !text
+        .lock()
+        .unwrap()
+        .contains("Program received signal SIGINT")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            text.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(700));
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(gdb.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+    }
     writeln!(stdin, "bt").unwrap();
     writeln!(stdin, "kill").unwrap();
     writeln!(stdin, "quit").unwrap();
     drop(stdin);
-    let output = gdb.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).to_string()
-        + &String::from_utf8_lossy(&output.stderr);
+    gdb.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let text = text.lock().unwrap().clone();
     assert_contains(&text, "Program received signal SIGINT");
     assert_contains(&text, "in main () at");
 }

@@ -156,6 +156,12 @@ static REGS_PAUTH: [RegisterInfo; NUM_BASE_REGS + 3] = build_regs(true);
 /// Core, FP/SIMD and tls: 69 registers.
 static REGS_NO_PAUTH: [RegisterInfo; NUM_BASE_REGS + 1] = build_regs(false);
 
+/// The largest register file (pauth and tls). Registers of a smaller file
+/// have the same number, offset and size here (tpidr without pauth sits
+/// where pauth_dmask does: number 68, offset 788, 8 bytes), so lookups by
+/// register number can use this whatever the features.
+pub const FULL_LAYOUT: RegisterLayout = RegisterLayout { regs: &REGS_PAUTH };
+
 /// Byte offset in `g` where the FP/SIMD registers start (after cpsr).
 const V0_OFFSET: usize = 33 * 8 + 4;
 /// Byte offset in `g` just after fpcr.
@@ -661,6 +667,10 @@ mod tests {
         assert_eq!(layout(true, false).g_size(), 804);
         for f in ALL {
             assert_eq!(f.layout().regs.len(), f.num_regs());
+            for r in f.layout().regs {
+                let full = FULL_LAYOUT.by_regnum(r.regnum).unwrap();
+                assert_eq!((full.offset, full.size), (r.offset, r.size));
+            }
         }
     }
 

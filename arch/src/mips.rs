@@ -234,7 +234,7 @@ impl Mips {
         }
     }
 
-    pub fn layout(&self) -> RegisterLayout {
+    pub const fn layout(&self) -> RegisterLayout {
         RegisterLayout {
             regs: if self.wide { &REGS_64 } else { &REGS_32 },
         }

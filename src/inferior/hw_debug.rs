@@ -3,8 +3,9 @@
 //! registers are per thread and a new thread starts with none, so the
 //! process applies them to each thread before it first runs.
 //!
-//! x86_64 only for now; other architectures report the request unsupported,
-//! and gdb falls back to software watchpoints and breakpoints.
+//! x86_64 here, arm64 in `hw_debug_aarch64.rs`; other architectures report
+//! the request unsupported, and gdb falls back to software watchpoints and
+//! breakpoints.
 
 use super::ptrace::Tid;
 
@@ -148,12 +149,16 @@ mod imp {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+#[path = "hw_debug_aarch64.rs"]
+mod imp;
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod imp {
     use super::*;
 
     #[derive(Debug, Default)]
-    pub struct HwDebug;
+    pub struct HwDebug {}
 
     impl HwDebug {
         pub fn is_empty(&self) -> bool {

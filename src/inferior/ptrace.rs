@@ -21,7 +21,8 @@ fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result
     // SAFETY: the requests issued through this helper (CONT, SINGLESTEP, DETACH,
     // SET/GETREGSET with a valid iovec, GET/SETFPREGS and GET/SETSIGINFO with
     // a buffer of the kernel's size, GET_SYSCALL_INFO with the buffer's size,
-    // POKEUSER) only read or write memory we pass and own.
+    // POKEUSER, MIPS GET/SETREGS and GET/SETFPREGS with buffers of the
+    // kernel's size) only read or write memory we pass and own.
     check(unsafe {
         libc::ptrace(
             req,
@@ -124,6 +125,44 @@ pub fn get_fpregs(tid: Tid, buf: &mut [u8; 512]) -> nix::Result<()> {
 #[cfg(target_arch = "x86_64")]
 pub fn set_fpregs(tid: Tid, buf: &[u8; 512]) -> nix::Result<()> {
     request(libc::PTRACE_SETFPREGS, tid, 0, buf.as_ptr() as usize).map(drop)
+}
+
+/// MIPS PTRACE_GETREGS (nix has no register requests on MIPS): 38 64-bit
+/// words, whatever the ABI.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub fn mips_get_regs(
+    tid: Tid,
+    buf: &mut [u8; rgdbserver_arch::mips::GREGS_SIZE],
+) -> nix::Result<()> {
+    use rgdbserver_arch::mips::PTRACE_GETREGS;
+    request(PTRACE_GETREGS, tid, 0, buf.as_mut_ptr() as usize).map(drop)
+}
+
+/// MIPS PTRACE_SETREGS from 38 64-bit words.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub fn mips_set_regs(tid: Tid, buf: &[u8; rgdbserver_arch::mips::GREGS_SIZE]) -> nix::Result<()> {
+    use rgdbserver_arch::mips::PTRACE_SETREGS;
+    request(PTRACE_SETREGS, tid, 0, buf.as_ptr() as usize).map(drop)
+}
+
+/// MIPS PTRACE_GETFPREGS: 32 64-bit FP registers, fcsr, fir.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub fn mips_get_fpregs(
+    tid: Tid,
+    buf: &mut [u8; rgdbserver_arch::mips::FPREGS_SIZE],
+) -> nix::Result<()> {
+    use rgdbserver_arch::mips::PTRACE_GETFPREGS;
+    request(PTRACE_GETFPREGS, tid, 0, buf.as_mut_ptr() as usize).map(drop)
+}
+
+/// MIPS PTRACE_SETFPREGS.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub fn mips_set_fpregs(
+    tid: Tid,
+    buf: &[u8; rgdbserver_arch::mips::FPREGS_SIZE],
+) -> nix::Result<()> {
+    use rgdbserver_arch::mips::PTRACE_SETFPREGS;
+    request(PTRACE_SETFPREGS, tid, 0, buf.as_ptr() as usize).map(drop)
 }
 
 /// Byte offset of debug register `n` in `struct user`.

@@ -52,7 +52,11 @@ mod tests {
         assert_eq!(parse(b"m1000,10"), Some((0x1000, 0x10)));
         assert_eq!(
             parse(b"mffffffffffffffff,100000000"),
-            Some((u64::MAX, 0x1_0000_0000))
+            // 4 GiB, or as much as a 32-bit usize holds.
+            Some((
+                u64::MAX,
+                usize::try_from(0x1_0000_0000u64).unwrap_or(usize::MAX)
+            ))
         );
         assert_eq!(parse(b"m1000"), None);
         assert_eq!(parse(b"m,10"), None);

@@ -34,13 +34,7 @@ impl Registers for RegisterFile {
     type ProgramCounter = u64;
 
     fn pc(&self) -> u64 {
-        native::LAYOUT
-            .regs
-            .iter()
-            .find(|r| r.regnum == native::PC_REGNUM)
-            .and_then(|r| self.bytes.get(r.offset..r.offset + 8))
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-            .unwrap_or(0)
+        native::pc_from_g(&self.bytes)
     }
 
     fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {

@@ -51,8 +51,9 @@ impl MultiThreadResume for DebugTarget {
         Ok(())
     }
 
+    // Without it (MIPS) vCont? offers no `s` and gdb steps in software.
     fn support_single_step(&mut self) -> Option<MultiThreadSingleStepOps<'_, Self>> {
-        Some(self)
+        native::HARDWARE_SINGLE_STEP.then_some(self)
     }
 
     fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {

@@ -11,6 +11,18 @@ pub mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64 as native;
 
+#[cfg(target_arch = "aarch64")]
+pub mod aarch64;
+
+#[cfg(target_arch = "aarch64")]
+pub use aarch64 as native;
+
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub mod mips;
+
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub use mips as native;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegsError {
     #[error("ptrace register access failed: {0}")]

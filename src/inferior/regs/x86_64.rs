@@ -13,6 +13,8 @@ pub use arch::{BREAKPOINT_INSN, EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
 pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::GENERIC;
 pub const LAYOUT: RegisterLayout = arch::LAYOUT;
 pub const PC_REGNUM: usize = arch::RIP;
+/// PTRACE_SINGLESTEP works: gdb may ask us to step.
+pub const HARDWARE_SINGLE_STEP: bool = true;
 
 const NT_X86_XSTATE: i32 = 0x202;
 /// Large enough for any XSAVE layout the kernel reports today (AMX included).
@@ -228,4 +230,13 @@ impl RegisterContext {
         ptrace::setregs(tid, regs)?;
         Ok(())
     }
+}
+
+/// The program counter in a `g` payload.
+pub fn pc_from_g(g: &[u8]) -> u64 {
+    let info = arch::LAYOUT.regs[arch::RIP];
+    g.get(info.offset..info.offset + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .unwrap_or(0)
 }

@@ -1,0 +1,532 @@
+#!/usr/bin/env bash
+# End-to-end tests of rgdbserver on arm64 and MIPS, in qemu-system VMs.
+#
+#   scripts/vm-test.sh [arm64] [mipsel] [mips64el] [mips-unit]    (default: all four)
+#
+# ptrace does not work under qemu-user, so a foreign-architecture debugger can
+# only be tested end to end under a real kernel. For each VM architecture this:
+#   - builds the static rgdbserver (scripts/cross-build.sh),
+#   - cross-compiles the C test programs in tests/programs statically with gcc,
+#   - downloads Debian's kernel and busybox-static for that architecture
+#     (apt-get download; cached), and packs an initramfs with busybox, the
+#     network driver modules, rgdbserver and the programs,
+#   - boots qemu-system once; the guest runs `rgdbserver --multi` and forwards
+#     its port to 127.0.0.1 on the host (the guest reaches no network),
+#   - runs gdb-multiarch on the host for several extended-remote sessions:
+#     breakpoints and backtraces, step/next/finish/stepi, registers read and
+#     written, memory read and written and an 8 MiB dump compared, threads,
+#     signals, attach and detach, exit codes,
+#   - ends the server with `monitor exit`, which powers the guest off.
+# mips-unit: big-endian MIPS has no Debian kernel; the static binary is built
+# and the arch crate's unit tests (register byte order) run under qemu-mips-static.
+#
+# qemu-system comes from Debian's package; where that cannot be installed
+# beside the machine's qemu (or with RGDBSERVER_VM_UNPACK_QEMU=1), its binaries
+# are unpacked into the cache instead.
+# Caches (downloads, extracted kernels, cross builds) live under
+# $RGDBSERVER_VM_CACHE (default ~/.cache/rgdbserver-vm); cross builds go to
+# $RGDBSERVER_VM_CACHE/target unless CARGO_TARGET_DIR is set.
+# Ends with "vm-test: N passed, M failed"; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+
+CACHE="${RGDBSERVER_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rgdbserver-vm}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+RUN="$CACHE/run"
+mkdir -p "$CACHE" "$RUN"
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || targets=(arm64 mipsel mips64el mips-unit)
+
+passed=0
+failed=0
+failures=()
+
+say() { echo "vm-test: $*"; }
+die() { say "FATAL: $*"; exit 1; }
+
+pass() { passed=$((passed + 1)); echo "  ok    $1"; }
+fail() {
+  failed=$((failed + 1))
+  failures+=("$1")
+  echo "  FAIL  $1"
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then
+    echo "  ---- last lines of $2"
+    tail -n 40 "$2" | sed 's/^/  | /'
+    echo "  ----"
+  fi
+}
+
+# ---------------------------------------------------------------------------
+# Host packages.
+
+pkg_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+apt_updated=""
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    pkg_installed "$p" || missing+=("$p")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  say "installing ${missing[*]}"
+  if [ -z "$apt_updated" ]; then
+    $SUDO apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove "${missing[@]}" >/dev/null
+}
+
+need_update=""
+add_arch() {
+  if ! dpkg --print-foreign-architectures | grep -qx "$1"; then
+    $SUDO dpkg --add-architecture "$1"
+    need_update=1
+  fi
+}
+
+# qemu-system-ARCH: Debian's package if it installs; on machines whose
+# qemu-utils comes from backports (which Breaks bookworm's qemu-system-common),
+# the binaries are unpacked into the cache and run with their libraries.
+QEMU_DIR=""
+qemu_bin() {
+  local name=$1 pkg=$2
+  # RGDBSERVER_VM_UNPACK_QEMU=1 always uses the unpacked copy.
+  local unpack="${RGDBSERVER_VM_UNPACK_QEMU:-}"
+  if [ -z "$unpack" ] && command -v "$name" >/dev/null 2>&1; then
+    command -v "$name"
+    return
+  fi
+  if [ -x "$CACHE/qemu/usr/bin/$name" ]; then
+    echo "$CACHE/qemu/usr/bin/$name"
+    return
+  fi
+  # --no-remove: never take out what the machine has (such as that qemu-utils).
+  if [ -z "$unpack" ] && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove "$pkg" >/dev/null 2>&1 &&
+    command -v "$name" >/dev/null; then
+    command -v "$name"
+    return
+  fi
+  say "unpacking $pkg into the cache (it does not install beside this machine's qemu)" >&2
+  local deps
+  deps=$(apt-cache depends "$pkg" | awk '/^ *Depends:/ {print $2}' | grep -v '^qemu\|^<' | sort -u)
+  # shellcheck disable=SC2086
+  apt_install $deps >&2
+  mkdir -p "$CACHE/debs" "$CACHE/qemu"
+  (cd "$CACHE/debs" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg"
+  dpkg-deb -x "$(ls -t "$CACHE"/debs/"${pkg}"_*.deb | head -n 1)" "$CACHE/qemu"
+  echo "$CACHE/qemu/usr/bin/$name"
+}
+
+# ---------------------------------------------------------------------------
+# Per-architecture facts.
+
+arch_setup() {
+  ARCH=$1
+  case "$ARCH" in
+    arm64)
+      TRIPLE=aarch64-unknown-linux-gnu; CC=aarch64-linux-gnu-gcc; DEB_ARCH=arm64
+      KERNEL_META=linux-image-arm64; QEMU=qemu-system-aarch64; QEMU_PKG=qemu-system-arm
+      MODULES="failover net_failover virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_net"
+      QEMU_ARGS=(-M virt -cpu cortex-a57 -smp 1 -m 512)
+      NIC=virtio-net-pci; CONSOLE=ttyAMA0
+      GPR=x9; FP_SET='set var $v0.d.u[0] = 0x1122334455667788'; FP_GET='p/x $v0.d.u[0]'
+      FP_WANT="0x1122334455667788"; REG_NAMES=(v31 fpsr fpcr tpidr cpsr)
+      USR1=10; VCONT="vCont;c;C;s;S"; HW_WATCH=1 ;;
+    mipsel)
+      TRIPLE=mipsel-unknown-linux-gnu; CC=mipsel-linux-gnu-gcc; DEB_ARCH=mipsel
+      KERNEL_META=linux-image-4kc-malta; QEMU=qemu-system-mipsel; QEMU_PKG=qemu-system-mips
+      MODULES="mii pcnet32"
+      QEMU_ARGS=(-M malta -cpu 24Kf -m 256 -vga none)
+      NIC=pcnet; CONSOLE=ttyS0
+      GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
+      REG_NAMES=(f31 fcsr fir restart cause)
+      USR1=16; VCONT="vCont;c;C"; HW_WATCH="" ;;
+    mips64el)
+      TRIPLE=mips64el-unknown-linux-gnuabi64; CC=mips64el-linux-gnuabi64-gcc; DEB_ARCH=mips64el
+      KERNEL_META=linux-image-5kc-malta; QEMU=qemu-system-mips64el; QEMU_PKG=qemu-system-mips
+      MODULES="mii pcnet32"
+      QEMU_ARGS=(-M malta -cpu 5KEf -m 256 -vga none)
+      NIC=pcnet; CONSOLE=ttyS0
+      GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
+      REG_NAMES=(f31 fcsr fir restart cause)
+      USR1=16; VCONT="vCont;c;C"; HW_WATCH="" ;;
+    *) die "unknown architecture $ARCH" ;;
+  esac
+  W="$RUN/$ARCH"
+  rm -rf "$W"
+  mkdir -p "$W/progs" "$W/root" "$W/out"
+}
+
+# Kernel image and network modules, busybox: unpacked once into the cache.
+fetch_guest() {
+  local dir="$CACHE/guest/$ARCH"
+  local kpkg
+  kpkg=$(apt-cache depends "$KERNEL_META:$DEB_ARCH" 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
+  kpkg=${kpkg%%:*}
+  [ -n "$kpkg" ] || die "cannot resolve $KERNEL_META:$DEB_ARCH (apt-get update after dpkg --add-architecture $DEB_ARCH?)"
+  if [ ! -f "$dir/$kpkg.done" ]; then
+    say "$ARCH: downloading $kpkg and busybox-static"
+    rm -rf "$dir"
+    mkdir -p "$dir/debs" "$dir/kernel" "$dir/busybox"
+    if ! (cd "$dir/debs" && apt-get download "$kpkg:$DEB_ARCH" "busybox-static:$DEB_ARCH" >/dev/null 2>&1); then
+      # Stale package lists name versions the archive no longer has.
+      $SUDO apt-get update -qq
+      (cd "$dir/debs" && apt-get download "$kpkg:$DEB_ARCH" "busybox-static:$DEB_ARCH" >/dev/null 2>&1) ||
+        die "apt-get download $kpkg:$DEB_ARCH busybox-static:$DEB_ARCH"
+    fi
+    local patterns=('./boot/vmlinu*') m
+    for m in $MODULES; do patterns+=("*/$m.ko"); done
+    dpkg-deb --fsys-tarfile "$dir"/debs/linux-image-*.deb | tar -x -C "$dir/kernel" --wildcards "${patterns[@]}"
+    dpkg-deb -x "$dir"/debs/busybox-static_*.deb "$dir/busybox"
+    rm -rf "$dir/debs"
+    touch "$dir/$kpkg.done"
+  fi
+  KERNEL=$(ls "$dir"/kernel/boot/vmlinu* | head -n 1)
+  GUEST="$dir"
+}
+
+compile_programs() {
+  local src name
+  for src in "$REPO"/tests/programs/*.c; do
+    name=$(basename "$src" .c)
+    # regs.c is x86_64 code (AVX, arch_prctl).
+    [ "$name" = regs ] && continue
+    # Relative source names, so that gdb finds them from the repository.
+    (cd "$REPO" && "$CC" -g -O0 -static -pthread -o "$W/progs/$name" "tests/programs/$name.c") ||
+      die "$CC failed on $name.c"
+  done
+}
+
+build_initramfs() {
+  local root="$W/root" m
+  mkdir -p "$root"/{bin,t,proc,sys,dev,tmp,lib/modules}
+  cp "$GUEST/busybox/bin/busybox" "$root/bin/"
+  cp "$SERVER" "$root/bin/rgdbserver"
+  cp "$W"/progs/* "$root/t/"
+  for m in $MODULES; do
+    cp "$(find "$GUEST/kernel" -name "$m.ko" | head -n 1)" "$root/lib/modules/"
+  done
+  echo "$MODULES" > "$root/modules"
+  cat > "$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules); do insmod /lib/modules/$m.ko; done
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0
+ip link set eth0 up
+ip route add default via 10.0.2.2
+cd /t
+/t/loop > /dev/null &
+echo "VM-LOOP-PID $!"
+echo "VM-READY $(uname -m)"
+/bin/rgdbserver --multi 0.0.0.0:1234
+echo "VM-SERVER-EXIT $?"
+poweroff -f
+EOF
+  chmod +x "$root/init"
+  (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$W/initrd.gz")
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+boot_vm() {
+  PORT=$(free_port)
+  local qemu
+  qemu=$(qemu_bin "$QEMU" "$QEMU_PKG")
+  local datadir=()
+  case "$qemu" in "$CACHE"/*) datadir=(-L "$CACHE/qemu/usr/share/qemu") ;; esac
+  : > "$W/console.log"
+  "$qemu" "${QEMU_ARGS[@]}" "${datadir[@]}" -nographic -no-reboot \
+    -kernel "$KERNEL" -initrd "$W/initrd.gz" -append "console=$CONSOLE panic=-1 quiet" \
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:1234" \
+    -device "$NIC,netdev=n0,romfile=" \
+    > "$W/console.log" 2>&1 < /dev/null &
+  QEMU_PID=$!
+  local start=$SECONDS
+  while ! grep -q "VM-READY" "$W/console.log"; do
+    if ! kill -0 "$QEMU_PID" 2>/dev/null || [ $((SECONDS - start)) -gt 180 ]; then
+      fail "$ARCH: boot" "$W/console.log"
+      stop_vm
+      return 1
+    fi
+    sleep 0.5
+  done
+  BOOT_SECONDS=$((SECONDS - start))
+  LOOP_PID=$(grep -o 'VM-LOOP-PID [0-9]*' "$W/console.log" | awk '{print $2}')
+  pass "$ARCH: booted in $BOOT_SECONDS s ($(grep -o 'VM-READY .*' "$W/console.log" | tr -d '\r'))"
+}
+
+stop_vm() {
+  [ -n "${QEMU_PID:-}" ] || return 0
+  local i
+  for i in $(seq 1 40); do
+    kill -0 "$QEMU_PID" 2>/dev/null || break
+    sleep 0.25
+  done
+  if kill -0 "$QEMU_PID" 2>/dev/null; then
+    kill "$QEMU_PID" 2>/dev/null
+  fi
+  wait "$QEMU_PID" 2>/dev/null
+  QEMU_PID=""
+}
+
+# gdb NAME PROGRAM COMMAND...: one extended-remote session; output in $W/out/NAME.log.
+gdb_session() {
+  local name=$1 prog=$2
+  shift 2
+  # An emulated CPU on a loaded host can take longer than gdb's default 2 s
+  # to answer (starting a program, say); a late reply would then be taken
+  # for the answer to the next packet.
+  local args=(-batch -nx -ex "set confirm off" -ex "set pagination off" -ex "set width 0"
+    -ex "set remotetimeout 30")
+  [ -n "$prog" ] && args+=(-ex "file $W/progs/$prog")
+  args+=(-ex "target extended-remote 127.0.0.1:$PORT")
+  [ -n "$prog" ] && args+=(-ex "set remote exec-file /t/$prog")
+  local c
+  for c in "$@"; do args+=(-ex "$c"); done
+  local start=$SECONDS
+  (cd "$REPO" && timeout 300 gdb-multiarch "${args[@]}") > "$W/out/$name.log" 2>&1
+  local rc=$?
+  echo "  ..    $ARCH: session $name took $((SECONDS - start)) s"
+  [ "$rc" -ne 124 ] || fail "$ARCH/$name: gdb timed out" "$W/out/$name.log"
+}
+
+# expect NAME TEXT...: every TEXT appears in the session's output.
+expect() {
+  local name=$1 text
+  shift
+  for text in "$@"; do
+    if grep -qF -- "$text" "$W/out/$name.log"; then
+      pass "$ARCH/$name: $text"
+    else
+      fail "$ARCH/$name: expected \"$text\"" "$W/out/$name.log"
+    fi
+  done
+}
+
+expect_console() {
+  local text
+  for text in "$@"; do
+    if grep -qF -- "$text" "$W/console.log"; then
+      pass "$ARCH/console: $text"
+    else
+      fail "$ARCH/console: expected \"$text\"" "$W/console.log"
+    fi
+  done
+}
+
+# The first hex number after MARKER in a session's output.
+hex_after() {
+  grep -o -- "$2 *0x[0-9a-f]*" "$W/out/$1.log" | head -n 1 | grep -o '0x[0-9a-f]*$'
+}
+
+# ---------------------------------------------------------------------------
+# The sessions.
+
+run_sessions() {
+  local out="$W/out"
+
+  gdb_session breakpoints abc "break a" "run" "bt" "continue" "bt" "continue"
+  expect breakpoints "Breakpoint 1, a (x=1)" "in b () at tests/programs/abc.c:4" \
+    "in main () at tests/programs/abc.c:8" "Breakpoint 1, a (x=2)" "in c () at tests/programs/abc.c:5" \
+    "exited with code 03"
+  expect_console "counter 3"
+
+  # MIPS kernels refuse PTRACE_SINGLESTEP: the server offers no `s`, and gdb
+  # steps there by planting breakpoints itself.
+  gdb_session stepping abc "maint packet vCont?" "break main" "run" "step" "bt 1" "finish" "next" \
+    "p \$pc" "stepi" "p \$pc" "info line *\$pc" "kill"
+  expect stepping "received: \"$VCONT\"" "b () at tests/programs/abc.c:4" "Value returned is \$1 = 1"
+  local pc1 pc2
+  pc1=$(hex_after stepping '\$2 = (void (\*)()) ')
+  pc2=$(hex_after stepping '\$3 = (void (\*)()) ')
+  if [ -n "$pc1" ] && [ -n "$pc2" ] && [ "$pc1" != "$pc2" ]; then
+    pass "$ARCH/stepping: stepi moved the pc ($pc1 -> $pc2)"
+  else
+    fail "$ARCH/stepping: stepi moved the pc ('$pc1' -> '$pc2')" "$out/stepping.log"
+  fi
+
+  # Registers: a general register and an FP/SIMD one written, the cache
+  # flushed, read back from the target; the PC written to skip the call to c().
+  gdb_session registers abc "break a" "run" "info registers" "info all-registers" \
+    "set var \$$GPR = 0x1234" "$FP_SET" "maint flush register-cache" "p/x \$$GPR" "$FP_GET" \
+    "delete" "tbreak 9" "continue" "info line 10" "set var \$pc = \$_" "continue"
+  expect registers "= 0x1234" "$FP_WANT" "${REG_NAMES[@]}" "exited with code 03"
+  expect_console "counter 1"
+
+  local dump="$out/big.bin"
+  gdb_session memory memory "break ready" "run" "p greeting" "x/4xb &global_value" \
+    "set var global_value = 42" "p global_value" "dump binary memory $dump big big+8*1024*1024" \
+    "x/x 0" "x/32xb edge" "continue"
+  expect memory '"hello, gdb"' "0x07	0x00	0x00	0x00" "= 42" "Cannot access memory at address 0x0" \
+    "0xf0	0xf1	0xf2" "exited normally"
+  expect_console "global_value=42"
+  if python3 - "$dump" <<'EOF'
+import sys
+x = 12345
+want = bytearray(8 * 1024 * 1024)
+for i in range(len(want)):
+    x = (x * 1103515245 + 12345) & 0xffffffff
+    want[i] = (x >> 16) & 0xff
+got = open(sys.argv[1], "rb").read()
+sys.exit(0 if got == bytes(want) else 1)
+EOF
+  then
+    pass "$ARCH/memory: 8 MiB dump matches the program's buffer"
+  else
+    fail "$ARCH/memory: 8 MiB dump matches the program's buffer" "$out/memory.log"
+  fi
+
+  gdb_session threads threads "break all_started" "run" "info threads" "thread apply all bt" "continue"
+  expect threads '"worker-0"' '"worker-7"' "Thread 9" "exited normally"
+  local workers
+  workers=$(grep -c "in worker (" "$out/threads.log")
+  if [ "$workers" -eq 8 ]; then
+    pass "$ARCH/threads: 8 backtraces through worker"
+  else
+    fail "$ARCH/threads: 8 backtraces through worker (saw $workers)" "$out/threads.log"
+  fi
+  expect_console "joined"
+
+  # Signals: host numbers differ on MIPS (SIGUSR1 is 16, not 10).
+  gdb_session signals signals "run" "continue" "run segv" "bt 1" "kill" "run abort" "continue"
+  expect signals "Program received signal SIGUSR1" "exited normally" \
+    "Program received signal SIGSEGV" "crash here" "Program received signal SIGABRT" \
+    "Program terminated with signal SIGABRT"
+  expect_console "handled=$USR1"
+
+  # Attach to the loop the guest started, then detach: it must go on running, untraced.
+  gdb_session attach loop "attach $LOOP_PID" "break tick" "continue" "p ticks" "detach" \
+    "remote get /proc/$LOOP_PID/status $out/status-1" "attach $LOOP_PID" "p ticks" "detach"
+  expect attach "Breakpoint 1, tick ()" "detached]"
+  local t1 t2
+  t1=$(grep -o '^\$1 = [0-9]*' "$out/attach.log" | awk '{print $3}')
+  t2=$(grep -o '^\$2 = [0-9]*' "$out/attach.log" | awk '{print $3}')
+  if [ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ]; then
+    pass "$ARCH/attach: the loop ran on after detaching (ticks $t1 -> $t2)"
+  else
+    fail "$ARCH/attach: the loop ran on after detaching (ticks '$t1' -> '$t2')" "$out/attach.log"
+  fi
+  if grep -q "TracerPid:[[:space:]]*0$" "$out/status-1" 2>/dev/null; then
+    pass "$ARCH/attach: untraced after detach"
+  else
+    fail "$ARCH/attach: untraced after detach" "$out/attach.log"
+  fi
+
+  # Hardware watchpoints and breakpoints (arm64: NT_ARM_HW_WATCH/BREAK). MIPS
+  # has none yet; gdb's software watchpoints would single-step every instruction.
+  if [ -n "$HW_WATCH" ]; then
+    gdb_session watchpoints watch "break main" "run" "watch counter" "continue" "continue" "delete 2" \
+      "rwatch read_me" "continue" "delete 3" "awatch wide_value" "continue" "delete 4" \
+      "watch block" "continue" "delete 5" "hbreak hw_target" "continue" "bt 1" "delete" "continue" \
+      "break worker" "run" "watch counter" "continue" "bt 1" "delete" "continue"
+    expect watchpoints "Hardware watchpoint 2: counter" "New value = 1" "New value = 2" \
+      "Hardware read watchpoint 3: read_me" "Value = 7" \
+      "Hardware access (read/write) watchpoint 4: wide_value" "New value = 5" \
+      "Hardware watchpoint 5: block" "Hardware assisted breakpoint 6 at" "#0  hw_target ()" \
+      "New value = 100" "#0  worker (" "exited normally"
+    expect_console "done 100"
+  fi
+
+  gdb_session exitcode show "run a b c" "monitor exit"
+  expect exitcode "exited with code 04"
+  expect_console "arg3=c"
+}
+
+test_vm() {
+  arch_setup "$1"
+  say "$ARCH: building"
+  local start=$SECONDS
+  CROSS_BUILD_NO_INSTALL=1 "$REPO/scripts/cross-build.sh" "$TRIPLE" > "$W/build.log" 2>&1 ||
+    { fail "$ARCH: cross build" "$W/build.log"; return; }
+  SERVER="$CARGO_TARGET_DIR/$TRIPLE/release/rgdbserver"
+  compile_programs
+  fetch_guest
+  build_initramfs
+  say "$ARCH: prepared in $((SECONDS - start)) s"
+  start=$SECONDS
+  boot_vm || return
+  run_sessions
+  stop_vm
+  if grep -q "VM-SERVER-EXIT 0" "$W/console.log"; then
+    pass "$ARCH: monitor exit ended the server"
+  else
+    fail "$ARCH: monitor exit ended the server" "$W/console.log"
+  fi
+  say "$ARCH: VM and sessions took $((SECONDS - start)) s"
+}
+
+# Big-endian MIPS: no Debian kernel, so build the server and run the arch
+# crate's unit tests (register byte order) under qemu-user.
+test_mips_unit() {
+  ARCH=mips
+  W="$RUN/mips"
+  mkdir -p "$W"
+  say "mips: building"
+  CROSS_BUILD_NO_INSTALL=1 "$REPO/scripts/cross-build.sh" mips > "$W/build.log" 2>&1 &&
+    pass "mips: static big-endian binary built" || fail "mips: static big-endian binary built" "$W/build.log"
+  say "mips: arch unit tests under qemu-mips-static"
+  if RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS="-C target-feature=+crt-static" \
+    CARGO_TARGET_MIPS_UNKNOWN_LINUX_GNU_LINKER=mips-linux-gnu-gcc \
+    CARGO_TARGET_MIPS_UNKNOWN_LINUX_GNU_RUNNER=qemu-mips-static \
+    /usr/bin/cargo test --release --locked -p rgdbserver-arch --lib --target mips-unknown-linux-gnu \
+    -Zbuild-std=std,panic_abort > "$W/unit.log" 2>&1; then
+    pass "mips: $(grep -o 'test result: .*' "$W/unit.log" | tail -n 1 | cut -d';' -f1-2)"
+  else
+    fail "mips: arch unit tests under qemu-mips-static" "$W/unit.log"
+  fi
+}
+
+# ---------------------------------------------------------------------------
+
+host_packages() {
+  local pkgs=(gdb-multiarch cpio python3) t
+  local triples=()
+  for t in "${targets[@]}"; do
+    case "$t" in
+      arm64) add_arch arm64; pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross); triples+=(aarch64) ;;
+      mipsel) add_arch mipsel; pkgs+=(gcc-mipsel-linux-gnu libc6-dev-mipsel-cross); triples+=(mipsel) ;;
+      mips64el) add_arch mips64el; pkgs+=(gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross); triples+=(mips64el) ;;
+      mips-unit) pkgs+=(qemu-user-static); triples+=(mips) ;;
+      *) die "unknown target $t (arm64, mipsel, mips64el, mips-unit)" ;;
+    esac
+  done
+  # After a new foreign architecture, the package lists must know its packages.
+  if [ -n "$need_update" ]; then
+    $SUDO apt-get update -qq
+    apt_updated=1
+  fi
+  apt_install "${pkgs[@]}"
+  # The Rust side: rustc-web, cargo-web, the arm64 std or rust-web-src.
+  "$REPO/scripts/cross-build.sh" --install-only "${triples[@]}"
+}
+
+total_start=$SECONDS
+host_packages
+trap 'stop_vm' EXIT
+for t in "${targets[@]}"; do
+  case "$t" in
+    mips-unit) test_mips_unit ;;
+    *) test_vm "$t" ;;
+  esac
+done
+say "all done in $((SECONDS - total_start)) s"
+if [ "$failed" -gt 0 ]; then
+  say "failures:"
+  printf '  %s\n' "${failures[@]}"
+fi
+echo "vm-test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,155 @@
+//! arm64: there is no PTRACE_GETREGS, so every register set moves through
+//! PTRACE_GETREGSET/SETREGSET: NT_PRSTATUS (x0-x30, sp, pc, pstate),
+//! NT_FPREGSET (v0-v31, fpsr, fpcr), NT_ARM_TLS (tpidr) and, where the CPU
+//! and kernel have pointer authentication, the read-only NT_ARM_PAC_MASK.
+//! Converted to gdb's register file with `rgdbserver_arch::aarch64`.
+
+use rgdbserver_arch::aarch64 as arch;
+use rgdbserver_arch::RegisterLayout;
+
+use super::RegsError;
+use crate::inferior::ptrace::{self as pt, Tid};
+
+pub use arch::{BREAKPOINT_INSN, EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
+pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::GENERIC;
+/// The largest register file (pauth and tls). Every register number below a
+/// smaller file's count has the same offset and size in it, so lookups by
+/// number work for whichever features the target has; the `g` payload itself
+/// is only as long as the probed features make it.
+pub const LAYOUT: RegisterLayout = arch::FULL_LAYOUT;
+pub const PC_REGNUM: usize = arch::PC;
+/// PTRACE_SINGLESTEP works on arm64.
+pub const HARDWARE_SINGLE_STEP: bool = true;
+
+/// AT_HWCAP bit for address authentication (HWCAP_PACA).
+const HWCAP_PACA: libc::c_ulong = 1 << 30;
+
+/// Which optional register sets this kernel offers for the process.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterContext {
+    features: arch::Features,
+}
+
+fn get(tid: Tid, note: u32, size: usize) -> Result<Vec<u8>, RegsError> {
+    let mut buf = vec![0u8; size];
+    let got = pt::get_regset(tid, note as i32, &mut buf)?;
+    if got < size {
+        return Err(RegsError::BadSize(got));
+    }
+    Ok(buf)
+}
+
+fn get_prstatus(tid: Tid) -> Result<Vec<u8>, RegsError> {
+    get(tid, arch::NT_PRSTATUS, arch::USER_PT_REGS_SIZE)
+}
+
+const PC_OFFSET: usize = 32 * 8;
+
+impl RegisterContext {
+    /// Find out, on a stopped thread, which register sets the kernel offers.
+    pub fn probe(tid: Tid) -> RegisterContext {
+        let works = |note: u32, size: usize| get(tid, note, size).is_ok();
+        RegisterContext {
+            features: arch::Features {
+                pauth: works(arch::NT_ARM_PAC_MASK, arch::USER_PAC_MASK_SIZE),
+                tls: works(arch::NT_ARM_TLS, arch::USER_TLS_SIZE),
+            },
+        }
+    }
+
+    /// What to assume before there is a process to ask (extended mode): the
+    /// CPU's pointer authentication from AT_HWCAP; every arm64 kernel that
+    /// gdb 8 and later talk to has NT_ARM_TLS.
+    pub fn assumed() -> RegisterContext {
+        // SAFETY: getauxval only reads the process's own auxiliary vector.
+        let hwcap = unsafe { libc::getauxval(libc::AT_HWCAP) };
+        RegisterContext {
+            features: arch::Features {
+                pauth: hwcap & HWCAP_PACA != 0,
+                tls: true,
+            },
+        }
+    }
+
+    pub fn target_xml(&self) -> String {
+        arch::target_xml(self.features.pauth, self.features.tls)
+    }
+
+    /// Number of registers gdb knows of with this target description.
+    pub fn num_regs(&self) -> usize {
+        self.features.num_regs()
+    }
+
+    pub fn g_size(&self) -> usize {
+        self.features.g_size()
+    }
+
+    /// The thread's whole register file in gdb's `g` layout.
+    pub fn read(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        let gprs = get_prstatus(tid)?;
+        let fpsimd = get(tid, arch::NT_FPREGSET, arch::USER_FPSIMD_STATE_SIZE)?;
+        let pac = if self.features.pauth {
+            get(tid, arch::NT_ARM_PAC_MASK, arch::USER_PAC_MASK_SIZE).ok()
+        } else {
+            None
+        };
+        let tls = if self.features.tls {
+            get(tid, arch::NT_ARM_TLS, arch::USER_TLS_SIZE).ok()
+        } else {
+            None
+        };
+        arch::regs_to_gdb(
+            self.features,
+            &gprs,
+            &fpsimd,
+            pac.as_deref(),
+            tls.as_deref(),
+        )
+        .map_err(|_| RegsError::BadSize(gprs.len()))
+    }
+
+    /// Write a whole `g` register file back (the pauth masks are read-only).
+    pub fn write(&self, tid: Tid, g: &[u8]) -> Result<(), RegsError> {
+        if g.len() != self.g_size() {
+            return Err(RegsError::BadSize(g.len()));
+        }
+        let mut gprs = get_prstatus(tid)?;
+        let mut fpsimd = get(tid, arch::NT_FPREGSET, arch::USER_FPSIMD_STATE_SIZE)?;
+        let mut tls = if self.features.tls {
+            Some(get(tid, arch::NT_ARM_TLS, arch::USER_TLS_SIZE)?)
+        } else {
+            None
+        };
+        arch::gdb_to_regs(self.features, g, &mut gprs, &mut fpsimd, tls.as_deref_mut())
+            .map_err(|_| RegsError::BadSize(g.len()))?;
+        pt::set_regset(tid, arch::NT_PRSTATUS as i32, &gprs)?;
+        pt::set_regset(tid, arch::NT_FPREGSET as i32, &fpsimd)?;
+        if let Some(tls) = tls {
+            pt::set_regset(tid, arch::NT_ARM_TLS as i32, &tls)?;
+        }
+        Ok(())
+    }
+
+    pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
+        let gprs = get_prstatus(tid)?;
+        let bytes: [u8; 8] = gprs[PC_OFFSET..PC_OFFSET + 8]
+            .try_into()
+            .map_err(|_| RegsError::BadSize(gprs.len()))?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    pub fn write_pc(tid: Tid, pc: u64) -> Result<(), RegsError> {
+        let mut gprs = get_prstatus(tid)?;
+        gprs[PC_OFFSET..PC_OFFSET + 8].copy_from_slice(&pc.to_le_bytes());
+        pt::set_regset(tid, arch::NT_PRSTATUS as i32, &gprs)?;
+        Ok(())
+    }
+}
+
+/// The program counter in a `g` payload.
+pub fn pc_from_g(g: &[u8]) -> u64 {
+    g.get(PC_OFFSET..PC_OFFSET + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .unwrap_or(0)
+}

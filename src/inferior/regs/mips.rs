@@ -1,0 +1,145 @@
+//! MIPS (o32 mips/mipsel, n64 mips64/mips64el): general registers through
+//! PTRACE_GETREGS/SETREGS and FP registers through PTRACE_GETFPREGS/SETFPREGS,
+//! which the kernel lays out as 64-bit words for every ABI, converted to
+//! gdb's register file (4- or 8-byte registers in the target's byte order)
+//! with `rgdbserver_arch::mips`.
+//!
+//! PTRACE_SINGLESTEP is not implemented by the MIPS kernel (EIO), so no
+//! single step is offered: gdb then steps in software, planting `break`
+//! instructions at the possible next PCs and continuing.
+
+use rgdbserver_arch::mips::{self as arch, Endian, Mips};
+use rgdbserver_arch::RegisterLayout;
+
+use super::RegsError;
+use crate::inferior::ptrace::{self as pt, Tid};
+
+/// The flavour this server was built for.
+pub const NATIVE: Mips = Mips {
+    endian: if cfg!(target_endian = "big") {
+        Endian::Big
+    } else {
+        Endian::Little
+    },
+    wide: cfg!(target_arch = "mips64"),
+};
+
+pub use arch::{EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
+/// `break 5` in the target's byte order.
+pub const BREAKPOINT_INSN: &[u8] = &if cfg!(target_endian = "big") {
+    arch::BREAKPOINT_WORD.to_be_bytes()
+} else {
+    arch::BREAKPOINT_WORD.to_le_bytes()
+};
+pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::MIPS;
+pub const LAYOUT: RegisterLayout = NATIVE.layout();
+pub const PC_REGNUM: usize = arch::PC;
+/// The kernel refuses PTRACE_SINGLESTEP on MIPS; gdb steps in software.
+pub const HARDWARE_SINGLE_STEP: bool = false;
+
+const EPC_OFFSET: usize = arch::gregs::EPC * 8;
+
+/// Whether this thread has FP registers the kernel will show us.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterContext {
+    fpu: bool,
+}
+
+fn get_gregs(tid: Tid) -> Result<[u8; arch::GREGS_SIZE], RegsError> {
+    let mut buf = [0u8; arch::GREGS_SIZE];
+    pt::mips_get_regs(tid, &mut buf)?;
+    Ok(buf)
+}
+
+fn get_fpregs(tid: Tid) -> Result<[u8; arch::FPREGS_SIZE], RegsError> {
+    let mut buf = [0u8; arch::FPREGS_SIZE];
+    pt::mips_get_fpregs(tid, &mut buf)?;
+    Ok(buf)
+}
+
+impl RegisterContext {
+    /// Find out, on a stopped thread, whether the FP registers can be read.
+    pub fn probe(tid: Tid) -> RegisterContext {
+        RegisterContext {
+            fpu: get_fpregs(tid).is_ok(),
+        }
+    }
+
+    /// What to assume before there is a process to ask (extended mode).
+    pub fn assumed() -> RegisterContext {
+        RegisterContext { fpu: true }
+    }
+
+    /// gdb's mips-linux.xml or mips64-linux.xml: the FP registers are always
+    /// described (they read as zero without an FPU), as GNU gdbserver does.
+    pub fn target_xml(&self) -> String {
+        NATIVE.target_xml()
+    }
+
+    pub fn num_regs(&self) -> usize {
+        arch::NUM_REGS
+    }
+
+    pub fn g_size(&self) -> usize {
+        NATIVE.g_size()
+    }
+
+    /// The thread's whole register file in gdb's `g` layout.
+    pub fn read(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        let gregs = get_gregs(tid)?;
+        let fpregs = if self.fpu { get_fpregs(tid).ok() } else { None };
+        NATIVE
+            .regs_to_gdb(&gregs, fpregs.as_ref().map(|f| &f[..]))
+            .map_err(|_| RegsError::BadSize(gregs.len()))
+    }
+
+    /// Write a whole `g` register file back. The kernel ignores badvaddr,
+    /// status, cause and fir.
+    pub fn write(&self, tid: Tid, g: &[u8]) -> Result<(), RegsError> {
+        if g.len() != self.g_size() {
+            return Err(RegsError::BadSize(g.len()));
+        }
+        let mut gregs = get_gregs(tid)?;
+        let mut fpregs = if self.fpu {
+            Some(get_fpregs(tid)?)
+        } else {
+            None
+        };
+        NATIVE
+            .gdb_to_regs(g, &mut gregs, fpregs.as_mut().map(|f| &mut f[..]))
+            .map_err(|_| RegsError::BadSize(g.len()))?;
+        pt::mips_set_regs(tid, &gregs)?;
+        if let Some(fpregs) = fpregs {
+            pt::mips_set_fpregs(tid, &fpregs)?;
+        }
+        Ok(())
+    }
+
+    pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
+        let gregs = get_gregs(tid)?;
+        let pc = NATIVE.endian.read_u64(&gregs[EPC_OFFSET..EPC_OFFSET + 8]);
+        // o32 words are sign-extended; gdb's addresses are 32-bit there.
+        Ok(if NATIVE.wide {
+            pc
+        } else {
+            u64::from(pc as u32)
+        })
+    }
+
+    pub fn write_pc(tid: Tid, pc: u64) -> Result<(), RegsError> {
+        let mut gregs = get_gregs(tid)?;
+        let word = if NATIVE.wide {
+            pc
+        } else {
+            pc as u32 as i32 as i64 as u64
+        };
+        gregs[EPC_OFFSET..EPC_OFFSET + 8].copy_from_slice(&NATIVE.endian.u64_bytes(word));
+        pt::mips_set_regs(tid, &gregs)?;
+        Ok(())
+    }
+}
+
+/// The program counter in a `g` payload.
+pub fn pc_from_g(g: &[u8]) -> u64 {
+    NATIVE.reg_value(g, arch::PC).unwrap_or(0)
+}

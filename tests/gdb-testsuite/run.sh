@@ -95,7 +95,7 @@ if [ $# -eq 0 ]; then
 fi
 
 # ---- the testsuite -------------------------------------------------------------
-"$HERE/setup.sh" -q
+"$HERE/setup.sh"
 # shellcheck source=/dev/null
 . "$CACHE/env.sh"          # TS_SRC, TS_BUILD, GDB_VERSION
 command -v runtest >/dev/null || die "runtest (dejagnu) not installed"
@@ -114,7 +114,12 @@ add_entry() {   # EXP [BOARDLIST]
     out="$out,$tok"
   done
   bl=${out#,}
-  [ -f "$TS_SRC/$exp" ] || { echo "run.sh: warning: no such test $exp" >&2; return 0; }
+  if [ ! -f "$TS_SRC/$exp" ]; then
+    # A typo in the CI list must not silently drop coverage.
+    [ "$CI" = 1 ] && die "no such test $exp"
+    echo "run.sh: warning: no such test $exp" >&2
+    return 0
+  fi
   for b in $BOARDS; do
     if [ -z "$bl" ] || [[ ",$bl," == *",$b,"* ]]; then
       [ -n "${SEEN[$b/$exp]:-}" ] && continue

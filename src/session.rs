@@ -555,9 +555,7 @@ impl<'s> Session<'s> {
                         } else {
                             target.signal_policy.program = Some(set);
                         }
-                        if let Some(process) = target.process.as_mut() {
-                            process.signal_policy = target.signal_policy.clone();
-                        }
+                        target.configure_all();
                         b"OK".to_vec()
                     }
                     None => b"E01".to_vec(),
@@ -819,11 +817,8 @@ struct Followed<'a>(&'a DebugTarget);
 
 impl validate::ThreadSet for Followed<'_> {
     fn has_process(&self, pid: u64) -> bool {
-        let target = self.0;
-        target
-            .process
-            .iter()
-            .chain(target.others.values())
+        self.0
+            .all_processes()
             .any(|p| p.pid().as_raw() as u64 == pid)
     }
 
@@ -831,11 +826,8 @@ impl validate::ThreadSet for Followed<'_> {
         let Ok(tid) = i32::try_from(tid) else {
             return false;
         };
-        let target = self.0;
-        target
-            .process
-            .iter()
-            .chain(target.others.values())
+        self.0
+            .all_processes()
             .any(|p| p.has_thread(Tid::from_raw(tid)))
     }
 }
@@ -843,7 +835,7 @@ impl validate::ThreadSet for Followed<'_> {
 /// Every thread of every process we follow, as gdb names them.
 fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
     let mut ids = Vec::new();
-    for process in target.process.iter().chain(target.others.values()) {
+    for process in target.all_processes() {
         let pid = process.pid().as_raw();
         for tid in process.thread_ids() {
             let tid = tid.as_raw();

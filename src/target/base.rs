@@ -78,11 +78,7 @@ impl MultiThreadBase for DebugTarget {
 
     fn is_thread_alive(&mut self, tid: GdbTid) -> Result<bool, Self::Error> {
         let tid = to_tid(tid);
-        Ok(self
-            .process
-            .iter()
-            .chain(self.others.values())
-            .any(|p| p.has_thread(tid)))
+        Ok(self.all_processes().any(|p| p.has_thread(tid)))
     }
 
     fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {

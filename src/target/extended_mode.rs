@@ -41,8 +41,7 @@ impl ExtendedMode for DebugTarget {
 
     fn attach(&mut self, pid: GdbPid) -> TargetResult<(), Self> {
         let raw = pid.get() as i32;
-        let ours = self.process.iter().chain(self.others.values());
-        if ours.into_iter().any(|p| p.pid().as_raw() == raw) {
+        if self.all_processes().any(|p| p.pid().as_raw() == raw) {
             eprintln!("Already attached to process {raw}");
             return Err(TargetError::Errno(libc::EPERM as u8));
         }

@@ -178,19 +178,18 @@ impl DebugTarget {
 
     /// Apply the session's settings to every process we trace.
     pub fn configure_all(&mut self) {
-        let mut processes: Vec<&mut Process> = self
-            .process
-            .iter_mut()
-            .chain(self.others.values_mut())
-            .collect();
-        for process in processes.iter_mut() {
-            process.signal_policy = self.signal_policy.clone();
-            process.report_forks = self.report_forks;
-            process.report_exec = self.report_exec;
-            if !self.target_description {
-                process.use_plain_register_layout();
-            }
+        let mut current = self.process.take();
+        let mut others = std::mem::take(&mut self.others);
+        for process in current.iter_mut().chain(others.values_mut()) {
+            self.configure(process);
         }
+        self.process = current;
+        self.others = others;
+    }
+
+    /// Every process we trace, the current one first.
+    pub fn all_processes(&self) -> impl Iterator<Item = &Process> {
+        self.process.iter().chain(self.others.values())
     }
 
     /// Take over the children the current process reported forking.

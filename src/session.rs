@@ -3,7 +3,7 @@
 //! answers the ones our protocol layer owns and feeds the rest to gdbstub's
 //! state machine, whose output it captures, edits where needed and sends.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;
 
 use gdbstub::conn::Connection as GdbConnection;
@@ -15,10 +15,11 @@ use nix::sys::signalfd::SignalFd;
 use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
+use crate::protocol::vcont::{self, Action, Threads};
 use crate::protocol::{
     memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
 };
-use crate::target::DebugTarget;
+use crate::target::{DebugTarget, Resumed};
 use crate::transport::Connection;
 
 /// gdbstub writes its replies here; we take them out after every call.
@@ -107,6 +108,16 @@ pub struct Session<'s> {
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
     disabled: DisabledPackets,
+    /// The thread `Hc` selected, if a specific one: legacy `c`/`s` act on it.
+    cont_thread: Option<Tid>,
+    /// gdb switched us to non-stop mode (`QNonStop:1`).
+    non_stop: bool,
+    /// Non-stop stop replies not yet taken by gdb; the first has been sent
+    /// as a `%Stop` notification when `notified` is set.
+    notifications: VecDeque<Vec<u8>>,
+    notified: bool,
+    /// The last event each thread reported, for non-stop `?`.
+    thread_events: HashMap<Tid, StopEvent>,
 }
 
 /// Packets the session pretends not to know (`--disable-packet`, a
@@ -177,7 +188,7 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
+    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+";
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -203,6 +214,11 @@ impl<'s> Session<'s> {
             thread_list: VecDeque::new(),
             end_after_reply: None,
             disabled,
+            cont_thread: None,
+            non_stop: false,
+            notifications: VecDeque::new(),
+            notified: false,
+            thread_events: HashMap::new(),
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -245,15 +261,23 @@ impl<'s> Session<'s> {
                     if let Some(end) = self.end_after_reply.take() {
                         return Ok(end);
                     }
-                    let frame = match self.next_frame()? {
-                        Ok(frame) => frame,
+                    if self.non_stop {
+                        self.notify_stops(target)?;
+                    }
+                    match self.next_input()? {
+                        Ok(Some(frame)) => self.handle_frame(machine, target, frame)?,
+                        Ok(None) => machine,
                         Err(end) => return Ok(end),
-                    };
-                    self.handle_frame(machine, target, frame)?
+                    }
                 }
+                // Our layer resumes the target itself; this is only for a
+                // resume gdbstub would start on its own.
                 GdbStubStateMachine::Running(inner) => {
-                    let event = match self.wait_for_stop(target)? {
-                        Ok(event) => event,
+                    let event = match self.wait_all_stop(target)? {
+                        Ok((pid, event)) => {
+                            target.select_pid(pid);
+                            event
+                        }
                         Err(end) => return Ok(end),
                     };
                     self.last_stop = Some(event);
@@ -379,6 +403,9 @@ impl<'s> Session<'s> {
             }
             return Ok(machine);
         }
+        if is_resume(&body) {
+            return self.resume(machine, target, &body);
+        }
         if body.starts_with(b"qSupported") {
             let offered = |feature: &[u8]| {
                 body.split(|&b| b == b';' || b == b':')
@@ -406,6 +433,8 @@ impl<'s> Session<'s> {
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             if body.starts_with(b"Hg") {
                 self.general_thread = parse_thread_id(&body[2..]);
+            } else {
+                self.cont_thread = parse_thread_id(&body[2..]);
             }
             // A thread of another process we follow: make it current.
             if let Some(pid) = parse_process_id(&body[2..]) {
@@ -464,6 +493,10 @@ impl<'s> Session<'s> {
                     }
                     return Ok(next);
                 }
+                if self.non_stop && body.starts_with(b"vAttach;") {
+                    self.attached_in_non_stop(&mut next, target)?;
+                    return Ok(next);
+                }
                 self.send_output(&mut next, edit)?;
                 Ok(next)
             }
@@ -477,6 +510,265 @@ impl<'s> Session<'s> {
                 self.send_packet(b"E01")?;
                 self.new_machine(target)
             }
+        }
+    }
+
+    /// `vCont`, `c`, `C`, `s`, `S`: resume threads ourselves. In all-stop
+    /// mode wait here for the stop and report it; in non-stop mode reply
+    /// `OK` at once (stops come as notifications).
+    fn resume<'a>(
+        &mut self,
+        machine: Machine<'a>,
+        target: &mut DebugTarget,
+        body: &[u8],
+    ) -> Result<Machine<'a>, SessionError> {
+        let Some(actions) = self.resume_actions(target, body) else {
+            self.send_packet(b"E01")?;
+            return Ok(machine);
+        };
+        let any = self
+            .general_thread
+            .or_else(|| self.last_stop.and_then(|e| e.tid()))
+            .or_else(|| target.process.as_ref().and_then(|p| p.thread_ids().next()));
+        self.thread_events.clear();
+        let resumed = target.resume_vcont(&actions, any, self.non_stop);
+        if self.non_stop {
+            self.send_packet(match resumed {
+                Ok(_) => b"OK",
+                Err(_) => b"E01",
+            })?;
+            return Ok(machine);
+        }
+        match resumed {
+            Ok(Resumed::Running) => {}
+            Ok(Resumed::Nothing) => {
+                self.send_packet(b"E01")?;
+                return Ok(machine);
+            }
+            Err(e) => {
+                log::warn!("resume: {e}");
+                self.send_packet(format!("E{:02x}", e.errno()).as_bytes())?;
+                return Ok(machine);
+            }
+        }
+        match self.wait_all_stop(target)? {
+            Ok((pid, event)) => self.report_stop(machine, target, pid, event),
+            Err(end) => {
+                self.end_after_reply = Some(end);
+                Ok(machine)
+            }
+        }
+    }
+
+    /// The actions of a resume packet; a legacy packet acts on the `Hc`
+    /// thread (or the current one) and, unless `Hc` named a thread, lets the
+    /// rest of its process continue, as gdbserver does.
+    fn resume_actions(
+        &self,
+        target: &mut DebugTarget,
+        body: &[u8],
+    ) -> Option<Vec<(Action, Threads)>> {
+        if body.starts_with(b"vCont;") {
+            return vcont::parse(body);
+        }
+        let (action, address) = vcont::parse_legacy(body)?;
+        let tid = self
+            .cont_thread
+            .or(self.general_thread)
+            .or_else(|| self.last_stop.and_then(|e| e.tid()))
+            .or_else(|| target.process.as_ref().and_then(|p| p.thread_ids().next()))?;
+        if !target.select_tid(tid) {
+            return None;
+        }
+        let pid = target.process.as_ref()?.pid().as_raw();
+        if let Some(address) = address {
+            let process = target.process.as_mut()?;
+            if let Err(e) = process.write_pc(tid, address) {
+                log::warn!("resume at {address:#x}: {e}");
+                return None;
+            }
+        }
+        let mut actions = vec![(
+            action,
+            Threads::Thread {
+                pid: Some(pid),
+                tid: tid.as_raw(),
+            },
+        )];
+        if self.cont_thread.is_none() {
+            actions.push((Action::Continue { signal: 0 }, Threads::Process(pid)));
+        }
+        Some(actions)
+    }
+
+    /// Tell gdb of an all-stop event of process `pid`. The stopped thread
+    /// becomes current, on gdb's side as on ours (gdb assumes so and sends
+    /// no `Hg` for it). The end of the last process ends a session that is
+    /// not extended.
+    fn report_stop<'a>(
+        &mut self,
+        machine: Machine<'a>,
+        target: &mut DebugTarget,
+        pid: i32,
+        event: StopEvent,
+    ) -> Result<Machine<'a>, SessionError> {
+        self.last_stop = Some(event);
+        self.general_thread = None;
+        target.select_pid(pid);
+        let reply = match target.process.as_mut() {
+            Some(process) if process.pid().as_raw() == pid => {
+                stop_reply::reply(process, event, self.multiprocess)
+            }
+            _ => b"W00".to_vec(),
+        };
+        let reply = self.disabled.stop_reply(reply);
+        self.send_packet(&reply)?;
+        if event.is_exit() {
+            target.remove_process(pid);
+            self.forget_threads();
+            if target.process.is_none() && !target.extended {
+                self.end_after_reply = Some(SessionEnd::ProcessExited(event));
+                return Ok(machine);
+            }
+            eprintln!("\n{}", describe_exit(event));
+            return self.new_machine(target);
+        }
+        let Some(tid) = event.tid() else {
+            return Ok(machine);
+        };
+        let select = if self.multiprocess {
+            format!("Hgp{pid:x}.{:x}", tid.as_raw())
+        } else {
+            format!("Hg{:x}", tid.as_raw())
+        };
+        let mut machine = feed(machine, target, select.as_bytes()).map_err(SessionError::Stub)?;
+        take_output(&mut machine);
+        self.remember_handshake(select.as_bytes());
+        Ok(machine)
+    }
+
+    /// Non-stop: queue a stop reply for every event the target has, and
+    /// send the first as a `%Stop` notification unless one is out already.
+    fn notify_stops(&mut self, target: &mut DebugTarget) -> Result<(), SessionError> {
+        while let Some((pid, event)) = target.poll_event()? {
+            let Some(process) = target.all_processes_mut().find(|p| p.pid().as_raw() == pid) else {
+                continue;
+            };
+            let reply = stop_reply::reply(process, event, self.multiprocess);
+            self.notifications
+                .push_back(self.disabled.stop_reply(reply));
+            self.last_stop = Some(event);
+            match event.tid() {
+                Some(tid) => {
+                    self.thread_events.insert(tid, event);
+                }
+                None => {
+                    eprintln!("\n{}", describe_exit(event));
+                    target.remove_process(pid);
+                    self.forget_threads();
+                }
+            }
+        }
+        if !self.notified {
+            if let Some(first) = self.notifications.front().cloned() {
+                let mut body = b"Stop:".to_vec();
+                body.extend_from_slice(&first);
+                let mut packet = framing::encode_packet(&body, true);
+                packet[0] = b'%';
+                if crate::logging::remote_debug() {
+                    log::info!(target: crate::logging::REMOTE, "notif (\"{}\");", String::from_utf8_lossy(&body));
+                }
+                self.write(&packet)?;
+                self.notified = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Non-stop `vAttach`: `OK`, with the new process's stopped threads
+    /// reported as notifications (gdb then asks them to stop, and waits for
+    /// exactly that), where all-stop replies with the stop itself.
+    fn attached_in_non_stop(
+        &mut self,
+        machine: &mut Machine<'_>,
+        target: &mut DebugTarget,
+    ) -> Result<(), SessionError> {
+        let output = take_output(machine);
+        let replies = framing::split_packets(&output);
+        let attached = replies
+            .first()
+            .is_some_and(|r| matches!(r.first(), Some(b'T' | b'S')));
+        if !attached {
+            for reply in replies {
+                self.send_packet(&reply)?;
+            }
+            return Ok(());
+        }
+        self.send_packet(b"OK")?;
+        if let Some(process) = target.process.as_mut() {
+            let threads: Vec<Tid> = process.thread_ids().collect();
+            for tid in threads {
+                let event = StopEvent::Stopped { tid };
+                self.thread_events.insert(tid, event);
+                let reply = stop_reply::reply(process, event, self.multiprocess);
+                self.notifications
+                    .push_back(self.disabled.stop_reply(reply));
+            }
+        }
+        Ok(())
+    }
+
+    /// `vStopped`: gdb took the stop reply it was sent; the next one, or
+    /// `OK` when none is left.
+    fn next_notification(&mut self) -> Vec<u8> {
+        if self.notified {
+            self.notifications.pop_front();
+        }
+        match self.notifications.front() {
+            Some(next) => {
+                self.notified = true;
+                next.clone()
+            }
+            None => {
+                self.notified = false;
+                b"OK".to_vec()
+            }
+        }
+    }
+
+    /// Non-stop `?`: a stop reply for every stopped thread, the first as
+    /// the reply and the rest for `vStopped`, as gdbserver does.
+    fn non_stop_status(&mut self, target: &mut DebugTarget) -> Vec<u8> {
+        self.notifications.clear();
+        self.notified = false;
+        for process in target.all_processes_mut() {
+            let stopped: Vec<Tid> = process
+                .thread_ids()
+                .filter(|&t| !process.is_running(t))
+                .collect();
+            for tid in stopped {
+                let event = match self.thread_events.get(&tid) {
+                    Some(&event) => event,
+                    None if self.last_stop.and_then(|e| e.tid()) == Some(tid) => {
+                        self.last_stop.expect("checked")
+                    }
+                    None if tid == process.pid() => StopEvent::Signal {
+                        tid,
+                        signal: libc::SIGTRAP,
+                    },
+                    None => StopEvent::Stopped { tid },
+                };
+                let reply = stop_reply::reply(process, event, self.multiprocess);
+                self.notifications
+                    .push_back(self.disabled.stop_reply(reply));
+            }
+        }
+        match self.notifications.front() {
+            Some(first) => {
+                self.notified = true;
+                first.clone()
+            }
+            None => b"OK".to_vec(),
         }
     }
 
@@ -503,6 +795,28 @@ impl<'s> Session<'s> {
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
             b"vCont?" if self.disabled.vcont => Some(Vec::new()),
+            // Without hardware single step (MIPS) gdb steps with breakpoints.
+            b"vCont?" if crate::inferior::regs::native::HARDWARE_SINGLE_STEP => {
+                Some(b"vCont;c;C;s;S;t;r".to_vec())
+            }
+            b"vCont?" => Some(b"vCont;c;C;t".to_vec()),
+            b"QNonStop:1" | b"QNonStop:0" => {
+                self.non_stop = body == b"QNonStop:1";
+                self.notifications.clear();
+                self.notified = false;
+                if !self.non_stop && target.any_running() {
+                    if let Err(e) = target.stop_everything() {
+                        log::warn!("stopping for all-stop mode: {e}");
+                    }
+                }
+                Some(b"OK".to_vec())
+            }
+            b"vStopped" => Some(self.next_notification()),
+            b"vCtrlC" => Some(match target.interrupt() {
+                Ok(()) => b"OK".to_vec(),
+                Err(e) => format!("E{:02x}", e.errno()).into_bytes(),
+            }),
+            b"?" if self.non_stop => Some(self.non_stop_status(target)),
             b"qC" if self.disabled.qc => Some(Vec::new()),
             b"qfThreadInfo" | b"qsThreadInfo" if self.disabled.qfthreadinfo => Some(Vec::new()),
             _ if body == b"D" || body.starts_with(b"D;") => Some(self.detach(target, body)),
@@ -693,36 +1007,37 @@ impl<'s> Session<'s> {
         Ok(())
     }
 
-    /// The next frame from gdb, blocking while the target is stopped.
-    fn next_frame(&mut self) -> Result<Result<Frame, SessionEnd>, SessionError> {
+    /// The next frame from gdb, blocking while the target is stopped. In
+    /// non-stop mode None when the target may have news (SIGCHLD).
+    fn next_input(&mut self) -> Result<Result<Option<Frame>, SessionEnd>, SessionError> {
         loop {
             if let Some(frame) = self.frames.pop_front() {
-                return Ok(Ok(frame));
+                return Ok(Ok(Some(frame)));
             }
             match self.wait()? {
-                Wake::Frames | Wake::Child => {}
+                Wake::Frames => {}
+                Wake::Child if self.non_stop => return Ok(Ok(None)),
+                Wake::Child => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
             }
         }
     }
 
-    /// Wait while the target runs: for its stop, Ctrl-C from gdb, or the end.
-    fn wait_for_stop(
+    /// All-stop: wait while the target runs, for the first event of any
+    /// process (then every thread is stopped), Ctrl-C from gdb, or the end.
+    fn wait_all_stop(
         &mut self,
         target: &mut DebugTarget,
-    ) -> Result<Result<StopEvent, SessionEnd>, SessionError> {
+    ) -> Result<Result<(i32, StopEvent), SessionEnd>, SessionError> {
         loop {
-            let Some(process) = target.process.as_mut() else {
-                return Ok(Ok(StopEvent::Exited { code: 0 }));
-            };
             // Only Ctrl-C means something while running; packets wait. Look
             // before blocking: a Ctrl-C read together with the resume packet
             // is already queued, and no new data may ever wake us for it.
             let mut keep = VecDeque::new();
             while let Some(frame) = self.frames.pop_front() {
                 match frame {
-                    Frame::Interrupt => process.interrupt()?,
+                    Frame::Interrupt => target.interrupt()?,
                     Frame::Packet(_) | Frame::Nack | Frame::BadChecksum | Frame::Oversized => {
                         keep.push_back(frame)
                     }
@@ -730,8 +1045,12 @@ impl<'s> Session<'s> {
                 }
             }
             self.frames = keep;
-            if let Some(event) = process.poll_event()? {
-                return Ok(Ok(event));
+            if let Some((pid, event)) = target.poll_event()? {
+                target.stop_everything()?;
+                return Ok(Ok((pid, event)));
+            }
+            if target.process.is_none() && target.others.is_empty() {
+                return Ok(Ok((0, StopEvent::Exited { code: 0 })));
             }
             match self.wait()? {
                 Wake::Child | Wake::Frames => {}
@@ -897,6 +1216,11 @@ fn catch_syscalls(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
         process.catch_syscalls = setting.clone();
     }
     b"OK".to_vec()
+}
+
+/// Packets that resume the target, which our layer handles.
+fn is_resume(body: &[u8]) -> bool {
+    body.starts_with(b"vCont;") || matches!(body.first(), Some(b'c' | b'C' | b's' | b'S'))
 }
 
 /// The process of a `p<pid>.<tid>` thread id, if it names one.

@@ -3,7 +3,7 @@
 //! statuses into stop events, stopping every other thread when one stops and
 //! keeping their events pending, and detaching or killing cleanly.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use nix::errno::Errno;
 use nix::sys::ptrace;
@@ -110,6 +110,10 @@ pub enum StopEvent {
         nr: u64,
         entry: bool,
     },
+    /// Stopped because gdb asked (non-stop `vCont;t`): no signal.
+    Stopped {
+        tid: Tid,
+    },
     /// Stopped with a signal (which will be delivered if gdb resumes with it).
     Signal {
         tid: Tid,
@@ -134,6 +138,7 @@ impl StopEvent {
             | StopEvent::VforkDone { tid }
             | StopEvent::Exec { tid }
             | StopEvent::Syscall { tid, .. }
+            | StopEvent::Stopped { tid }
             | StopEvent::Signal { tid, .. } => Some(tid),
             StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
         }
@@ -147,8 +152,18 @@ impl StopEvent {
 /// What gdb asked one thread to do on resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResumeAction {
-    Continue { signal: i32 },
-    Step { signal: i32 },
+    Continue {
+        signal: i32,
+    },
+    Step {
+        signal: i32,
+    },
+    /// Step until the PC leaves `[start, end)` (`vCont;r`): gdb hears of
+    /// the last step only.
+    RangeStep {
+        start: u64,
+        end: u64,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -168,6 +183,10 @@ struct Thread {
     deliver: Option<i32>,
     /// The system call it entered, while it is inside one we saw it enter.
     in_syscall: Option<u64>,
+    /// gdb asked for it to stop (non-stop `vCont;t`): its stop is reported.
+    stop_requested: bool,
+    /// Range stepping: keep stepping while the PC is in here.
+    range: Option<(u64, u64)>,
 }
 
 /// What gdb said about signals (host numbers).
@@ -213,9 +232,11 @@ pub struct Process {
     shares_memory_with_parent: bool,
     /// glibc's TLS structure layout, read once per program image.
     tls_layout: Option<tls::TlsLayout>,
-    /// A pending event chosen on resume, reported without running anything.
-    ready: Option<StopEvent>,
+    /// Pending events chosen on resume, reported without running anything.
+    ready: VecDeque<StopEvent>,
     exit: Option<StopEvent>,
+    /// The exit was handed out by `take_ready`.
+    exit_reported: bool,
 }
 
 impl Process {
@@ -260,8 +281,9 @@ impl Process {
             forked: Vec::new(),
             shares_memory_with_parent: false,
             tls_layout: None,
-            ready: None,
+            ready: VecDeque::new(),
             exit: None,
+            exit_reported: false,
         })
     }
 
@@ -369,6 +391,14 @@ impl Process {
     }
 
     /// Read memory as the program sees it (breakpoint instructions hidden).
+    /// Move a stopped thread's PC (legacy `c ADDR` / `s ADDR`).
+    pub fn write_pc(&mut self, tid: Tid, pc: u64) -> Result<(), ProcessError> {
+        self.live_thread(tid)?;
+        self.regs_cache.remove(&tid);
+        native::RegisterContext::write_pc(tid, pc)?;
+        Ok(())
+    }
+
     pub fn read_memory(&self, addr: u64, buf: &mut [u8]) -> Result<usize, ProcessError> {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
@@ -577,24 +607,27 @@ impl Process {
     // ----- running -----
 
     /// Resume threads: each named thread does its action, the others do
-    /// `default` (None keeps them stopped: scheduler locking). If a thread that
-    /// would run already has an event pending, nothing runs and that event is
-    /// reported by the next `poll_event`.
+    /// `default` (None keeps them stopped: scheduler locking). A thread that
+    /// would run but has an event pending does not run; its event is
+    /// reported by the next `take_ready`. In all-stop (`!non_stop`) one such
+    /// event keeps every thread stopped, as gdb expects a single stop.
     pub fn resume(
         &mut self,
         actions: &HashMap<Tid, ResumeAction>,
         default: Option<ResumeAction>,
+        non_stop: bool,
     ) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
         }
         self.regs_cache.clear();
-        let plan: Vec<(Tid, ResumeAction)> = self
+        let mut plan: Vec<(Tid, ResumeAction)> = self
             .threads
             .keys()
             .filter_map(|tid| actions.get(tid).copied().or(default).map(|a| (*tid, a)))
             .collect();
 
+        let mut held = HashSet::new();
         for (tid, _) in &plan {
             let thread = self.threads.get_mut(tid).expect("planned threads exist");
             match thread.pending {
@@ -612,12 +645,16 @@ impl Process {
                 }
                 Some(event) => {
                     thread.pending = None;
-                    self.ready = Some(event);
-                    return Ok(());
+                    self.ready.push_back(event);
+                    if !non_stop {
+                        return Ok(());
+                    }
+                    held.insert(*tid);
                 }
                 None => {}
             }
         }
+        plan.retain(|(tid, _)| !held.contains(tid));
 
         for (tid, action) in plan {
             if self.threads.get(&tid).is_some_and(|t| t.running) {
@@ -628,6 +665,11 @@ impl Process {
             let (requested, step) = match action {
                 ResumeAction::Continue { signal } => (signal, false),
                 ResumeAction::Step { signal } => (signal, true),
+                ResumeAction::RangeStep { .. } => (0, true),
+            };
+            thread.range = match action {
+                ResumeAction::RangeStep { start, end } => Some((start, end)),
+                _ => None,
             };
             let signal = match requested {
                 0 => thread.deliver.take().unwrap_or(0),
@@ -644,7 +686,7 @@ impl Process {
             match result {
                 Ok(()) => {
                     thread.running = true;
-                    thread.stepping = matches!(action, ResumeAction::Step { .. });
+                    thread.stepping = step;
                 }
                 // The thread is gone (exiting): its exit status will tell.
                 Err(Errno::ESRCH) => thread.running = true,
@@ -663,24 +705,83 @@ impl Process {
         kill(self.pid, Signal::SIGINT).map_err(ptrace_err(self.pid))
     }
 
-    /// Collect whatever wait statuses are ready without blocking. Returns an
-    /// event to report to gdb, after all threads have been stopped.
-    pub fn poll_event(&mut self) -> Result<Option<StopEvent>, ProcessError> {
-        if let Some(event) = self.ready.take() {
-            return Ok(Some(event));
+    /// Non-stop `vCont;t`: stop a running thread; its stop is reported as
+    /// `Stopped` (or as whatever event it meets first). A stopped thread is
+    /// left as it is.
+    pub fn request_stop(&mut self, tid: Tid) -> Result<(), ProcessError> {
+        let pid = self.pid;
+        let Some(thread) = self.threads.get_mut(&tid) else {
+            return Ok(());
+        };
+        if !thread.running {
+            return Ok(());
         }
-        if let Some(exit) = self.exit {
-            return Ok(Some(exit));
-        }
-        while let Some((tid, status)) = pt::wait(-1, true).map_err(ptrace_err(self.pid))? {
-            if let Some(event) = self.handle_status(tid, status, true)? {
-                if !event.is_exit() {
-                    self.stop_all()?;
-                }
-                return Ok(Some(event));
+        thread.stop_requested = true;
+        if !thread.sigstop_expected {
+            match pt::tgkill(pid, tid, libc::SIGSTOP) {
+                Ok(()) => thread.sigstop_expected = true,
+                Err(Errno::ESRCH) => {}
+                Err(errno) => return Err(ptrace_err(tid)(errno)),
             }
         }
-        Ok(None)
+        Ok(())
+    }
+
+    /// Is this thread running (resumed and not seen stopping)?
+    pub fn is_running(&self, tid: Tid) -> bool {
+        self.threads.get(&tid).is_some_and(|t| t.running)
+    }
+
+    /// Any thread running?
+    pub fn any_running(&self) -> bool {
+        self.threads.values().any(|t| t.running)
+    }
+
+    /// An event that needs no waiting: one held back on resume, or the
+    /// process's end (handed out once).
+    pub fn take_ready(&mut self) -> Option<StopEvent> {
+        if let Some(event) = self.ready.pop_front() {
+            return Some(event);
+        }
+        match self.exit {
+            Some(exit) if !self.exit_reported => {
+                self.exit_reported = true;
+                Some(exit)
+            }
+            _ => None,
+        }
+    }
+
+    /// Is this wait status ours to handle (a thread of ours, or the leader)?
+    pub fn owns(&self, tid: Tid) -> bool {
+        tid == self.pid || self.threads.contains_key(&tid)
+    }
+
+    /// A stop from a thread nobody knows yet: a new thread or fork child
+    /// whose creator's event has not been seen. Remembered, in case it is ours.
+    pub fn note_unknown_stop(&mut self, tid: Tid) {
+        self.early_stops.insert(tid);
+    }
+
+    /// One wait status of ours (see `owns`), collected by the caller's
+    /// `waitpid(-1)`. Returns an event to report; other threads keep running
+    /// (stopping them for all-stop is the caller's call: `stop_all`).
+    pub fn handle_wait(
+        &mut self,
+        tid: Tid,
+        status: WaitStatus,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let event = self.handle_status(tid, status, true)?;
+        if event.is_some_and(|e| e.is_exit()) {
+            self.exit_reported = true;
+        }
+        if let Some(tid) = event.and_then(|e| e.tid()) {
+            if let Some(thread) = self.threads.get_mut(&tid) {
+                thread.stop_requested = false;
+                thread.range = None;
+            }
+        }
+        Ok(event)
     }
 
     /// Turn one wait status into a reportable event, or deal with it silently
@@ -794,7 +895,11 @@ impl Process {
             WaitStatus::Stopped(libc::SIGSTOP) if self.threads[&tid].sigstop_expected => {
                 let thread = self.threads.get_mut(&tid).expect("checked above");
                 thread.sigstop_expected = false;
+                let requested = std::mem::take(&mut thread.stop_requested);
                 self.mark_stopped(tid);
+                if requested {
+                    return Ok(Some(StopEvent::Stopped { tid }));
+                }
                 if keep_running {
                     self.restart(tid)?;
                 }
@@ -802,8 +907,23 @@ impl Process {
             }
             WaitStatus::Stopped(libc::SIGTRAP) => {
                 let stepping = self.threads[&tid].stepping;
+                let range = self.threads[&tid].range;
                 self.mark_stopped(tid);
-                Ok(Some(self.classify_trap(tid, stepping)?))
+                let event = self.classify_trap(tid, stepping)?;
+                if let (StopEvent::Step { .. }, Some((start, end))) = (event, range) {
+                    // Range stepping: report only the step that leaves the
+                    // range (or meets something else).
+                    let pc = native::RegisterContext::read_pc(tid)?;
+                    if (start..end).contains(&pc)
+                        && keep_running
+                        && !self.threads[&tid].stop_requested
+                    {
+                        self.regs_cache.remove(&tid);
+                        self.restart(tid)?;
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(event))
             }
             // Not while stepping: the step would end inside the handler, and
             // gdb, which knows it is stepping, must decide (as gdbserver).
@@ -957,7 +1077,7 @@ impl Process {
     }
 
     /// Stop every running thread (all-stop), keeping events that arrive meanwhile pending.
-    fn stop_all(&mut self) -> Result<(), ProcessError> {
+    pub fn stop_all(&mut self) -> Result<(), ProcessError> {
         loop {
             let running: Vec<Tid> = self
                 .threads

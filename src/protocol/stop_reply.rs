@@ -32,6 +32,10 @@ pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
             tid: tid(t),
             signal: Signal::SIGTRAP,
         },
+        StopEvent::Stopped { tid: t } => MultiThreadStopReason::SignalWithThread {
+            tid: tid(t),
+            signal: Signal(0),
+        },
         StopEvent::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread {
             tid: tid(t),
             signal: gdb_signal(signal),
@@ -105,6 +109,7 @@ pub fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec
         _ => {
             let signal = match event {
                 StopEvent::Signal { signal, .. } => native::SIGNALS.to_gdb(signal),
+                StopEvent::Stopped { .. } => 0,
                 _ => native::SIGNALS.to_gdb(libc::SIGTRAP),
             };
             out.extend_from_slice(format!("T{signal:02x}").as_bytes());

@@ -28,8 +28,9 @@ impl ThreadSet for crate::inferior::process::Process {
     }
 }
 
+/// One half of a thread id as packets write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Id {
+pub(crate) enum Id {
     /// `-1`
     All,
     /// `0`
@@ -48,7 +49,7 @@ fn parse_id(text: &[u8]) -> Option<Id> {
 }
 
 /// `pPID.TID`, `pPID` (all its threads) or `TID`. None if it does not parse.
-fn parse_thread(text: &[u8]) -> Option<(Option<Id>, Id)> {
+pub(crate) fn parse_thread(text: &[u8]) -> Option<(Option<Id>, Id)> {
     match text.strip_prefix(b"p") {
         Some(rest) => match rest.iter().position(|&b| b == b'.') {
             Some(dot) => Some((Some(parse_id(&rest[..dot])?), parse_id(&rest[dot + 1..])?)),

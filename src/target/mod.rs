@@ -15,6 +15,7 @@ mod libraries;
 mod memory_map;
 mod monitor;
 mod resume;
+mod run_control;
 mod target_xml;
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,6 +28,7 @@ use crate::inferior::process::{Process, ProcessError, ResumeAction, SignalPolicy
 use crate::inferior::ptrace::Tid;
 
 pub use host_io::HostFiles;
+pub use run_control::Resumed;
 
 /// Errors that end the session (everything else becomes an `Exx` reply).
 #[derive(Debug, thiserror::Error)]
@@ -192,12 +194,14 @@ impl DebugTarget {
         self.process.iter().chain(self.others.values())
     }
 
-    /// Take over the children the current process reported forking.
+    /// Take over the children our processes reported forking.
     pub fn adopt_forked(&mut self) {
-        if let Some(process) = self.process.as_mut() {
-            for child in process.take_forked() {
-                self.others.insert(child.pid().as_raw(), child);
-            }
+        let children: Vec<Process> = self
+            .all_processes_mut()
+            .flat_map(|p| p.take_forked())
+            .collect();
+        for child in children {
+            self.others.insert(child.pid().as_raw(), child);
         }
     }
 

@@ -26,7 +26,7 @@ impl MultiThreadResume for DebugTarget {
         self.resumed = true;
         match self.process.as_mut() {
             Some(process) => process
-                .resume(&plan.actions, default)
+                .resume(&plan.actions, default, false)
                 .map_err(FatalError::from),
             None => Ok(()),
         }

@@ -1,0 +1,174 @@
+//! Running and stopping every process we trace, for our own resume path
+//! (gdbstub resumes one process at a time and knows no non-stop mode):
+//! `vCont` actions resolved per thread across processes, one `waitpid(-1)`
+//! for all of them with each status handed to the process that owns the
+//! thread, and all-stop's rule that every thread stops when one reports.
+
+use std::collections::HashMap;
+
+use nix::errno::Errno;
+
+use super::DebugTarget;
+use crate::inferior::process::{ProcessError, ResumeAction, StopEvent};
+use crate::inferior::ptrace::{self as pt, Tid};
+use crate::inferior::regs::native;
+use crate::protocol::vcont::{Action, Threads};
+
+/// What a resume request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// Threads run (or an event is ready to report).
+    Running,
+    /// The actions named no thread we could resume.
+    Nothing,
+}
+
+impl DebugTarget {
+    /// Apply `vCont` actions: each thread takes the first action that names
+    /// it; threads no action names are left as they are. `any` is the
+    /// thread meant by thread id `0`. In all-stop mode a thread with an
+    /// event pending keeps its process from running (that event is the
+    /// next stop); in non-stop mode only that thread stays stopped.
+    pub fn resume_vcont(
+        &mut self,
+        actions: &[(Action, Threads)],
+        any: Option<Tid>,
+        non_stop: bool,
+    ) -> Result<Resumed, ProcessError> {
+        let mut resumed = Resumed::Nothing;
+        for process in self.all_processes_mut() {
+            if process.has_exited() {
+                continue;
+            }
+            let pid = process.pid().as_raw();
+            let mut plan = HashMap::new();
+            let mut stops = Vec::new();
+            for tid in process.thread_ids() {
+                let chosen = actions.iter().find(|(_, threads)| {
+                    threads.holds(pid, tid.as_raw())
+                        || (*threads == Threads::Any && any == Some(tid))
+                });
+                match chosen.map(|(action, _)| resume_action(*action)) {
+                    Some(Some(action)) => {
+                        plan.insert(tid, action);
+                    }
+                    Some(None) => stops.push(tid),
+                    None => {}
+                }
+            }
+            for tid in stops {
+                process.request_stop(tid)?;
+            }
+            if !plan.is_empty() {
+                process.resume(&plan, None, non_stop)?;
+                resumed = Resumed::Running;
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// The next event of any process, without blocking: one that is ready,
+    /// or one found by `waitpid(-1)`. Returns the process id with it.
+    pub fn poll_event(&mut self) -> Result<Option<(i32, StopEvent)>, ProcessError> {
+        for process in self.all_processes_mut() {
+            if let Some(event) = process.take_ready() {
+                return Ok(Some((process.pid().as_raw(), event)));
+            }
+        }
+        loop {
+            let (tid, status) = match pt::wait(-1, true) {
+                Ok(Some(found)) => found,
+                Ok(None) | Err(Errno::ECHILD) => return Ok(None),
+                Err(errno) => return Err(ProcessError::Ptrace { tid: -1, errno }),
+            };
+            let found = match self.all_processes_mut().find(|p| p.owns(tid)) {
+                Some(process) => Some(
+                    process
+                        .handle_wait(tid, status)?
+                        .map(|event| (process.pid().as_raw(), event)),
+                ),
+                None => None,
+            };
+            match found {
+                Some(Some(event)) => {
+                    self.adopt_forked();
+                    return Ok(Some(event));
+                }
+                Some(None) => {}
+                // A new thread or fork child reporting before its creator's
+                // event: whichever process it belongs to will look for it.
+                None if !status.is_exit() => {
+                    for process in self.all_processes_mut() {
+                        process.note_unknown_stop(tid);
+                    }
+                }
+                // A process we let go, ending.
+                None => {}
+            }
+        }
+    }
+
+    /// All-stop: stop every running thread of every process (events met
+    /// meanwhile stay pending for later resumes).
+    pub fn stop_everything(&mut self) -> Result<(), ProcessError> {
+        for process in self.all_processes_mut() {
+            if !process.has_exited() && process.any_running() {
+                process.stop_all()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ctrl-C: interrupt the current process if it runs, else the first
+    /// that does.
+    pub fn interrupt(&mut self) -> Result<(), ProcessError> {
+        let current_runs = self
+            .process
+            .as_ref()
+            .is_some_and(|p| !p.has_exited() && p.any_running());
+        let process = if current_runs {
+            self.process.as_mut()
+        } else {
+            self.all_processes_mut()
+                .find(|p| !p.has_exited() && p.any_running())
+        };
+        match process {
+            Some(process) => process.interrupt(),
+            None => Ok(()),
+        }
+    }
+
+    /// Is any thread of any process running?
+    pub fn any_running(&self) -> bool {
+        self.all_processes()
+            .any(|p| !p.has_exited() && p.any_running())
+    }
+
+    /// Forget a process that has exited (its end was reported).
+    pub fn remove_process(&mut self, pid: i32) {
+        if self
+            .process
+            .as_ref()
+            .is_some_and(|p| p.pid().as_raw() == pid)
+        {
+            self.drop_current();
+        } else {
+            self.others.remove(&pid);
+        }
+    }
+}
+
+/// The resume a `vCont` action asks for; None for `t` (stop).
+fn resume_action(action: Action) -> Option<ResumeAction> {
+    let host = |signal: u8| native::SIGNALS.from_gdb(signal).unwrap_or(0);
+    Some(match action {
+        Action::Continue { signal } => ResumeAction::Continue {
+            signal: host(signal),
+        },
+        Action::Step { signal } => ResumeAction::Step {
+            signal: host(signal),
+        },
+        Action::RangeStep { start, end } => ResumeAction::RangeStep { start, end },
+        Action::Stop => return None,
+    })
+}

@@ -3,7 +3,7 @@
 //! answers the ones our protocol layer owns and feeds the rest to gdbstub's
 //! state machine, whose output it captures, edits where needed and sends.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::AsFd;
 
 use gdbstub::conn::Connection as GdbConnection;
@@ -12,7 +12,7 @@ use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signalfd::SignalFd;
 
-use crate::inferior::process::StopEvent;
+use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::vcont::{self, Action, Threads};
@@ -118,6 +118,9 @@ pub struct Session<'s> {
     notified: bool,
     /// The last event each thread reported, for non-stop `?`.
     thread_events: HashMap<Tid, StopEvent>,
+    /// Non-stop: stopped threads gdb has not been told of (it takes them
+    /// for running). Their stop is reported when gdb asks them to stop.
+    unreported: HashSet<Tid>,
 }
 
 /// Packets the session pretends not to know (`--disable-packet`, a
@@ -219,6 +222,7 @@ impl<'s> Session<'s> {
             notifications: VecDeque::new(),
             notified: false,
             thread_events: HashMap::new(),
+            unreported: HashSet::new(),
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -530,7 +534,11 @@ impl<'s> Session<'s> {
             .general_thread
             .or_else(|| self.last_stop.and_then(|e| e.tid()))
             .or_else(|| target.process.as_ref().and_then(|p| p.thread_ids().next()));
-        self.thread_events.clear();
+        if self.non_stop {
+            self.settle_unreported(target, &actions);
+        } else {
+            self.thread_events.clear();
+        }
         let resumed = target.resume_vcont(&actions, any, self.non_stop);
         if self.non_stop {
             self.send_packet(match resumed {
@@ -556,6 +564,40 @@ impl<'s> Session<'s> {
             Err(end) => {
                 self.end_after_reply = Some(end);
                 Ok(machine)
+            }
+        }
+    }
+
+    /// Non-stop: an unreported stopped thread that gdb asks to stop is
+    /// reported stopped now; one it resumes is simply resumed.
+    fn settle_unreported(&mut self, target: &mut DebugTarget, actions: &[(Action, Threads)]) {
+        if self.unreported.is_empty() {
+            return;
+        }
+        for process in target.all_processes_mut() {
+            let pid = process.pid().as_raw();
+            let threads: Vec<Tid> = process.thread_ids().collect();
+            for tid in threads {
+                if !self.unreported.contains(&tid) {
+                    continue;
+                }
+                let chosen = actions
+                    .iter()
+                    .find(|(_, threads)| threads.holds(pid, tid.as_raw()));
+                match chosen {
+                    Some((Action::Stop, _)) => {
+                        self.unreported.remove(&tid);
+                        let event = StopEvent::Stopped { tid };
+                        self.thread_events.insert(tid, event);
+                        let reply = stop_reply::reply(process, event, self.multiprocess);
+                        self.notifications
+                            .push_back(self.disabled.stop_reply(reply));
+                    }
+                    Some(_) => {
+                        self.unreported.remove(&tid);
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -706,14 +748,14 @@ impl<'s> Session<'s> {
         }
         self.send_packet(b"OK")?;
         if let Some(process) = target.process.as_mut() {
-            let threads: Vec<Tid> = process.thread_ids().collect();
-            for tid in threads {
-                let event = StopEvent::Stopped { tid };
-                self.thread_events.insert(tid, event);
-                let reply = stop_reply::reply(process, event, self.multiprocess);
-                self.notifications
-                    .push_back(self.disabled.stop_reply(reply));
-            }
+            let leader = process.pid();
+            self.unreported
+                .extend(process.thread_ids().filter(|&t| t != leader));
+            let event = StopEvent::Stopped { tid: leader };
+            self.thread_events.insert(leader, event);
+            let reply = stop_reply::reply(process, event, self.multiprocess);
+            self.notifications
+                .push_back(self.disabled.stop_reply(reply));
         }
         Ok(())
     }
@@ -741,22 +783,33 @@ impl<'s> Session<'s> {
     fn non_stop_status(&mut self, target: &mut DebugTarget) -> Vec<u8> {
         self.notifications.clear();
         self.notified = false;
+        self.unreported.clear();
         for process in target.all_processes_mut() {
             let stopped: Vec<Tid> = process
                 .thread_ids()
                 .filter(|&t| !process.is_running(t))
                 .collect();
             for tid in stopped {
+                // Threads that never reported anything (the non-leaders
+                // of a process we attached to) are left for gdb to stop,
+                // as gdbserver does: gdb is not ready for a burst of stops
+                // on connecting.
                 let event = match self.thread_events.get(&tid) {
                     Some(&event) => event,
                     None if self.last_stop.and_then(|e| e.tid()) == Some(tid) => {
                         self.last_stop.expect("checked")
                     }
-                    None if tid == process.pid() => StopEvent::Signal {
-                        tid,
-                        signal: libc::SIGTRAP,
+                    None if tid == process.pid() => match process.origin() {
+                        Origin::Launched => StopEvent::Signal {
+                            tid,
+                            signal: libc::SIGTRAP,
+                        },
+                        Origin::Attached => StopEvent::Stopped { tid },
                     },
-                    None => StopEvent::Stopped { tid },
+                    None => {
+                        self.unreported.insert(tid);
+                        continue;
+                    }
                 };
                 let reply = stop_reply::reply(process, event, self.multiprocess);
                 self.notifications
@@ -787,10 +840,25 @@ impl<'s> Session<'s> {
     /// Packets our layer answers instead of gdbstub.
     fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
         let everyone = Followed(target);
-        let threads = (target.process.is_some() || !target.others.is_empty())
-            .then_some(&everyone as &dyn validate::ThreadSet);
-        if let Some(refusal) = validate::refuse(body, threads) {
-            return Some(refusal);
+        let any_process = target.process.is_some() || !target.others.is_empty();
+        let threads = any_process.then_some(&everyone as &dyn validate::ThreadSet);
+        // Non-stop: gdb may name threads whose exit it has not yet taken
+        // from the notification queue; like gdbserver, we resume or stop
+        // whoever is there and say OK.
+        let lenient = self.non_stop && body.starts_with(b"vCont;");
+        // "Any thread" with none left: nothing to select, nothing wrong.
+        if !any_process
+            && matches!(
+                body,
+                b"Hg0" | b"Hgp0.0" | b"Hg-1" | b"Hc0" | b"Hc-1" | b"Hcp0.0"
+            )
+        {
+            return Some(b"OK".to_vec());
+        }
+        if !lenient {
+            if let Some(refusal) = validate::refuse(body, threads) {
+                return Some(refusal);
+            }
         }
         match body {
             b"QStartNoAckMode" => Some(b"OK".to_vec()),
@@ -856,7 +924,12 @@ impl<'s> Session<'s> {
                         length,
                     ),
                     (None, _) => b"E00".to_vec(),
-                    (_, None) => b"E01".to_vec(),
+                    // No process (yet, or any more): no threads.
+                    (Some((offset, length)), None) => qxfer_reply(
+                        b"<?xml version=\"1.0\"?>\n<threads>\n</threads>\n",
+                        offset,
+                        length,
+                    ),
                 })
             }
             _ if body.starts_with(b"QPassSignals:") || body.starts_with(b"QProgramSignals:") => {

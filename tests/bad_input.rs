@@ -341,8 +341,8 @@ fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"vCont;C", Error),
         (b"vCont;Czz", Error),
         (b"vCont;t", Error),
-        (b"vCont;r0,1", Error),
-        (b"vCont;s", Error),
+        (b"vCont;r0", Error),
+        (b"vCont;rzz,1", Error),
         // Breakpoints and watchpoints.
         (b"Z0,zz,1", Error),
         (b"Z0,0,1", Error),

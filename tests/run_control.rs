@@ -1,0 +1,111 @@
+//! Resuming and stopping threads the way our own layer does it: non-stop
+//! mode (threads stop and run on their own, `%Stop` notifications), several
+//! processes running at once (`schedule-multiple`), range stepping.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn non_stop_mode_stops_one_thread_while_the_others_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "threads");
+    let mut server = Server::launch(&prog, &[]);
+    let file = format!("file {}", prog.display());
+    let connect = format!("target remote 127.0.0.1:{}", server.port);
+    let out = gdb_connect(
+        None,
+        "set non-stop on",
+        &[
+            &file,
+            &connect,
+            "break all_started",
+            "continue -a",
+            // main stopped at the breakpoint; the workers wait at the
+            // barrier, still running as far as gdb and the kernel know.
+            "info threads",
+            "bt 1",
+            // What the kernel says: one thread in tracing stop ('t'), the
+            // others asleep at the barrier ('S'), not stopped.
+            "python import glob; print('states:', ''.join(sorted(open(f).read().rsplit(')', 1)[1].split()[0] for f in glob.glob('/proc/%d/task/*/stat' % gdb.selected_inferior().pid))))",
+            "continue -a",
+        ],
+    );
+    assert_contains(&out, "hit Breakpoint 1, all_started ()");
+    assert!(
+        out.matches("(running)").count() >= 8,
+        "workers should run while main is stopped:\n{out}"
+    );
+    assert_contains(&out, "#0  all_started ()");
+    assert_contains(&out, "states: SSSSSSSSt\n");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_contains(&server.stdout(), "joined");
+}
+
+#[test]
+fn schedule_multiple_runs_every_inferior() {
+    let dir = tempfile::tempdir().unwrap();
+    let looping = compile(dir.path(), "loop");
+    let abc = compile(dir.path(), "abc");
+    let mut server = Server::start(&server_binary(), &["--once", "--multi", "127.0.0.1:0"]);
+    let exec_loop = format!("set remote exec-file {}", looping.display());
+    let exec_abc = format!("set remote exec-file {}", abc.display());
+    let file_abc = format!("file {}", abc.display());
+    let out = gdb_extended(
+        Some(&looping),
+        server.port,
+        &[
+            &exec_loop,
+            "break main",
+            "run",
+            "add-inferior",
+            "inferior 2",
+            &file_abc,
+            &exec_abc,
+            "break c",
+            "run",
+            "inferior 1",
+            "set schedule-multiple on",
+            // Inferior 1 loops for ever: only inferior 2 running too can
+            // end this `continue`, at its breakpoint.
+            "continue",
+            "info inferiors",
+            "kill inferiors 1 2",
+        ],
+    );
+    assert_contains(&out, "hit Breakpoint 2, c ()");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}
+
+#[test]
+fn range_stepping_reports_only_the_end_of_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "abc");
+    let prog_arg = prog.display().to_string();
+    let mut server = Server::start(
+        &server_binary(),
+        &["--once", "--remote-debug", "127.0.0.1:0", &prog_arg],
+    );
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break main",
+            "continue",
+            "next",
+            "print counter",
+            "next",
+            "print counter",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "$1 = 1");
+    assert_contains(&out, "$2 = 3");
+    assert_contains(&out, "exited with code 03");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    // gdb stepped each line with range steps, each answered by one stop.
+    let log = server.stderr();
+    assert_contains(&log, "getpkt (\"vCont;r");
+}

@@ -727,9 +727,9 @@ impl<'s> Session<'s> {
         Ok(())
     }
 
-    /// Non-stop `vAttach`: `OK`, with the new process's stopped threads
-    /// reported as notifications (gdb then asks them to stop, and waits for
-    /// exactly that), where all-stop replies with the stop itself.
+    /// Non-stop `vAttach`: `OK`, where all-stop replies with the stop. gdb
+    /// then asks the new process's threads to stop (`vCont;t`), and only
+    /// then, once it knows the process's architecture, hears they stopped.
     fn attached_in_non_stop(
         &mut self,
         machine: &mut Machine<'_>,
@@ -747,15 +747,8 @@ impl<'s> Session<'s> {
             return Ok(());
         }
         self.send_packet(b"OK")?;
-        if let Some(process) = target.process.as_mut() {
-            let leader = process.pid();
-            self.unreported
-                .extend(process.thread_ids().filter(|&t| t != leader));
-            let event = StopEvent::Stopped { tid: leader };
-            self.thread_events.insert(leader, event);
-            let reply = stop_reply::reply(process, event, self.multiprocess);
-            self.notifications
-                .push_back(self.disabled.stop_reply(reply));
+        if let Some(process) = target.process.as_ref() {
+            self.unreported.extend(process.thread_ids());
         }
         Ok(())
     }
@@ -919,7 +912,7 @@ impl<'s> Session<'s> {
                     crate::protocol::parse_offset_length(&body[b"qXfer:threads:read::".len()..]);
                 Some(match (window, target.process.as_ref()) {
                     (Some((offset, length)), Some(process)) => qxfer_reply(
-                        threads_xfer::threads_xml(process).as_bytes(),
+                        threads_xfer::threads_xml(process, self.multiprocess).as_bytes(),
                         offset,
                         length,
                     ),

@@ -27,13 +27,19 @@ fn last_cpu(stat: &str) -> Option<u32> {
     after_name.split_whitespace().nth(36)?.parse().ok()
 }
 
-pub fn threads_xml(process: &Process) -> String {
+pub fn threads_xml(process: &Process, multiprocess: bool) -> String {
     let pid = process.pid().as_raw();
     let mut xml = String::from("<?xml version=\"1.0\"?>\n<threads>\n");
     for tid in process.thread_ids() {
         let tid = tid.as_raw();
         let task = format!("/proc/{pid}/task/{tid}");
-        xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
+        // Without multiprocess ids gdb reads `pP.T` as a thread of another
+        // process and makes up an inferior for it.
+        if multiprocess {
+            xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
+        } else {
+            xml.push_str(&format!("<thread id=\"{tid:x}\""));
+        }
         if let Some(core) = std::fs::read_to_string(format!("{task}/stat"))
             .ok()
             .and_then(|s| last_cpu(&s))

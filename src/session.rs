@@ -118,6 +118,8 @@ pub struct Session<'s> {
     notified: bool,
     /// The last event each thread reported, for non-stop `?`.
     thread_events: HashMap<Tid, StopEvent>,
+    /// gdb takes `N` for "no resumed thread left" (`no-resumed+`).
+    no_resumed: bool,
     /// Non-stop: stopped threads gdb has not been told of (it takes them
     /// for running). Their stop is reported when gdb asks them to stop.
     unreported: HashSet<Tid>,
@@ -223,6 +225,7 @@ impl<'s> Session<'s> {
             notified: false,
             thread_events: HashMap::new(),
             unreported: HashSet::new(),
+            no_resumed: false,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -278,10 +281,11 @@ impl<'s> Session<'s> {
                 // resume gdbstub would start on its own.
                 GdbStubStateMachine::Running(inner) => {
                     let event = match self.wait_all_stop(target)? {
-                        Ok((pid, event)) => {
+                        Ok(Some((pid, event))) => {
                             target.select_pid(pid);
                             event
                         }
+                        Ok(None) => StopEvent::Exited { code: 0 },
                         Err(end) => return Ok(end),
                     };
                     self.last_stop = Some(event);
@@ -416,6 +420,7 @@ impl<'s> Session<'s> {
                     .any(|f| f == feature)
             };
             self.multiprocess = offered(b"multiprocess+");
+            self.no_resumed = offered(b"no-resumed+");
             // Fork children are named by pid: without multiprocess ids gdb
             // could not tell the processes apart.
             target.report_forks = self.multiprocess && offered(b"fork-events+");
@@ -560,7 +565,12 @@ impl<'s> Session<'s> {
             }
         }
         match self.wait_all_stop(target)? {
-            Ok((pid, event)) => self.report_stop(machine, target, pid, event),
+            Ok(Some((pid, event))) => self.report_stop(machine, target, pid, event),
+            Ok(None) => {
+                // gdb's "No unwaited-for children left."
+                self.send_packet(b"N")?;
+                Ok(machine)
+            }
             Err(end) => {
                 self.end_after_reply = Some(end);
                 Ok(machine)
@@ -1080,7 +1090,7 @@ impl<'s> Session<'s> {
             if let Some(frame) = self.frames.pop_front() {
                 return Ok(Ok(Some(frame)));
             }
-            match self.wait()? {
+            match self.wait(PollTimeout::NONE)? {
                 Wake::Frames => {}
                 Wake::Child if self.non_stop => return Ok(Ok(None)),
                 Wake::Child => {}
@@ -1092,10 +1102,11 @@ impl<'s> Session<'s> {
 
     /// All-stop: wait while the target runs, for the first event of any
     /// process (then every thread is stopped), Ctrl-C from gdb, or the end.
+    /// None when no resumed thread is left to wait for (they all exited).
     fn wait_all_stop(
         &mut self,
         target: &mut DebugTarget,
-    ) -> Result<Result<(i32, StopEvent), SessionEnd>, SessionError> {
+    ) -> Result<Result<Option<(i32, StopEvent)>, SessionEnd>, SessionError> {
         loop {
             // Only Ctrl-C means something while running; packets wait. Look
             // before blocking: a Ctrl-C read together with the resume packet
@@ -1113,12 +1124,17 @@ impl<'s> Session<'s> {
             self.frames = keep;
             if let Some((pid, event)) = target.poll_event()? {
                 target.stop_everything()?;
-                return Ok(Ok((pid, event)));
+                return Ok(Ok(Some((pid, event))));
             }
             if target.process.is_none() && target.others.is_empty() {
-                return Ok(Ok((0, StopEvent::Exited { code: 0 })));
+                return Ok(Ok(Some((0, StopEvent::Exited { code: 0 }))));
             }
-            match self.wait()? {
+            target.forget_exited_leaders();
+            if !target.any_running() && self.no_resumed {
+                return Ok(Ok(None));
+            }
+            // A leader thread's exit wakes nobody: look again now and then.
+            match self.wait(PollTimeout::from(LEADER_EXIT_POLL_MS))? {
                 Wake::Child | Wake::Frames => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
@@ -1127,13 +1143,13 @@ impl<'s> Session<'s> {
     }
 
     /// Block until the connection has data or a signal arrives.
-    fn wait(&mut self) -> Result<Wake, SessionError> {
+    fn wait(&mut self, timeout: PollTimeout) -> Result<Wake, SessionError> {
         let (conn_ready, signal_ready) = {
             let mut fds = [
                 PollFd::new(self.conn.input_fd(), PollFlags::POLLIN),
                 PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
             ];
-            match poll(&mut fds, PollTimeout::NONE) {
+            match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => return Ok(Wake::Child),
                 Err(e) => return Err(SessionError::Poll(e)),
@@ -1288,6 +1304,10 @@ fn catch_syscalls(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
 fn is_resume(body: &[u8]) -> bool {
     body.starts_with(b"vCont;") || matches!(body.first(), Some(b'c' | b'C' | b's' | b'S'))
 }
+
+/// How often an all-stop wait looks for leader threads that exited
+/// without a word.
+const LEADER_EXIT_POLL_MS: u16 = 200;
 
 /// The process of a `p<pid>.<tid>` thread id, if it names one.
 fn parse_process_id(text: &[u8]) -> Option<i32> {

@@ -109,3 +109,42 @@ fn range_stepping_reports_only_the_end_of_the_range() {
     let log = server.stderr();
     assert_contains(&log, "getpkt (\"vCont;r");
 }
+
+#[test]
+fn threads_that_exit_alone_and_a_leader_that_exits_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "leader_exit");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break quick",
+            "continue",
+            // Only the thread that is about to exit runs: nothing is left
+            // to wait for once it has (the `N` stop reply).
+            "set scheduler-locking on",
+            "continue",
+            "thread 1",
+            "set scheduler-locking off",
+            "break after_join",
+            "continue",
+            // main has exited; its thread is gone, the other goes on.
+            "info threads",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "hit Breakpoint 1, quick");
+    assert_contains(&out, "No unwaited-for children left.");
+    assert_contains(&out, "hit Breakpoint 2, after_join ()");
+    let listing: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.contains("Target Id"))
+        .skip(1)
+        .take_while(|l| l.contains("Thread "))
+        .collect();
+    assert_eq!(listing.len(), 1, "only the second thread is left:\n{out}");
+    assert!(listing[0].contains("after_join"), "{out}");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}

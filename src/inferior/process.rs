@@ -752,6 +752,29 @@ impl Process {
         }
     }
 
+    /// A leader thread that exited while other threads live on reports
+    /// nothing (its exit status waits for the whole group): find it by its
+    /// zombie state and forget its thread, as for any other thread's exit.
+    /// True if it was found gone.
+    pub fn forget_exited_leader(&mut self) -> bool {
+        let leader_runs = self.threads.get(&self.pid).is_some_and(|t| t.running);
+        if !leader_runs || self.threads.len() < 2 {
+            return false;
+        }
+        let zombie = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next().map(|s| s == "Z"))
+            })
+            .unwrap_or(false);
+        if zombie {
+            self.threads.remove(&self.pid);
+            self.regs_cache.remove(&self.pid);
+        }
+        zombie
+    }
+
     /// Is this wait status ours to handle (a thread of ours, or the leader)?
     pub fn owns(&self, tid: Tid) -> bool {
         tid == self.pid || self.threads.contains_key(&tid)
@@ -794,6 +817,19 @@ impl Process {
         keep_running: bool,
     ) -> Result<Option<StopEvent>, ProcessError> {
         log::trace!("wait: {tid} {status:?}");
+        // The leader's own exit status comes last, after every thread's,
+        // even when its thread has long gone from our table.
+        if tid == self.pid {
+            match status {
+                WaitStatus::Exited(code) => {
+                    return Ok(Some(self.process_gone(StopEvent::Exited { code })))
+                }
+                WaitStatus::Signaled(signal) => {
+                    return Ok(Some(self.process_gone(StopEvent::Killed { signal })))
+                }
+                _ => {}
+            }
+        }
         if !self.threads.contains_key(&tid) {
             if !status.is_exit() {
                 // A new thread's first stop, ahead of its creator's clone event.
@@ -1101,9 +1137,14 @@ impl Process {
             }
             for tid in running {
                 while self.threads.get(&tid).is_some_and(|t| t.running) {
-                    let Some((got, status)) =
-                        pt::wait(tid.as_raw(), false).map_err(ptrace_err(tid))?
-                    else {
+                    // A leader that exited before the others never reports
+                    // its SIGSTOP: do not block on it.
+                    let leader = tid == self.pid;
+                    let found = pt::wait(tid.as_raw(), leader).map_err(ptrace_err(tid))?;
+                    let Some((got, status)) = found else {
+                        if leader && !self.forget_exited_leader() {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
                         continue;
                     };
                     if let Some(event) = self.handle_status(got, status, false)? {

@@ -138,6 +138,16 @@ impl DebugTarget {
         }
     }
 
+    /// Forget leader threads that exited while their process lives on
+    /// (see `Process::forget_exited_leader`).
+    pub fn forget_exited_leaders(&mut self) {
+        for process in self.all_processes_mut() {
+            if !process.has_exited() {
+                process.forget_exited_leader();
+            }
+        }
+    }
+
     /// Is any thread of any process running?
     pub fn any_running(&self) -> bool {
         self.all_processes()

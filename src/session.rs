@@ -443,8 +443,12 @@ impl<'s> Session<'s> {
                 target.select_pid(pid);
             }
         }
+        // gdbstub's vRun parser drops empty arguments: run gets ours.
+        target.run_args = crate::protocol::vrun::arguments(&body);
         target.monitor_failed = false;
-        match feed(machine, target, &body) {
+        let fed = feed(machine, target, &body);
+        target.run_args = None;
+        match fed {
             Ok(mut next) => {
                 // Remembered only once gdbstub took it: a packet it rejects
                 // would fail again when replayed, and end the session.

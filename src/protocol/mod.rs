@@ -10,6 +10,7 @@ pub mod signals;
 pub mod stop_reply;
 pub mod threads_xfer;
 pub mod validate;
+pub mod vrun;
 
 /// Largest packet we accept and advertise (`PacketSize`). gdb sizes its
 /// memory reads to fit the hex reply in one packet, so this is also what

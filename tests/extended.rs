@@ -304,3 +304,45 @@ fn two_inferiors_on_one_connection() {
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
     assert_eq!(server.stdout().matches("counter 3").count(), 2);
 }
+
+#[test]
+fn empty_arguments_and_a_tilde_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "show");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join("sub")).unwrap();
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    // `~` means the server's $HOME, as with gdbserver.
+    let mut server = {
+        let mut command = Command::new(server_binary());
+        command.env("HOME", &home);
+        Server::start_command(command, &["--once", "--multi", "127.0.0.1:0"])
+    };
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "set cwd ~/sub",
+            // Through the shell, then without it: the empty words stay
+            // (GNU gdbserver 13 loses them without the shell, and a
+            // trailing one either way).
+            "run a '' \"\" b",
+            "set startup-with-shell off",
+            "run '' c ''",
+        ],
+    );
+    assert_contains(&out, "exited with code 05");
+    assert_contains(&out, "exited with code 04");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    let stdout = server.stdout();
+    let cwd = format!("cwd={}\n", home.join("sub").display());
+    assert_contains(
+        &stdout,
+        &format!("arg1=a\narg2=\narg3=\narg4=b\nFOO=(unset)\n{cwd}"),
+    );
+    assert_contains(
+        &stdout,
+        &format!("arg1=\narg2=c\narg3=\nFOO=(unset)\n{cwd}"),
+    );
+}

@@ -6,12 +6,19 @@
 //! works and the GDB testsuite's expectations hold), with address-space
 //! randomization turned off. A working directory starting with `~` is
 //! tilde-expanded first, as gdbserver does (`set cwd ~/dir`).
+//!
+//! Also like gdbserver, the program runs in a process group of its own
+//! (`info os procgroups` shows it as a leader), and when the server owns its
+//! terminal (stderr) the program gets it as the foreground group, so that it
+//! can read the terminal and Ctrl-C there interrupts the program rather than
+//! the server. The server takes the terminal back when it exits.
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::ptrace::{self, Options};
@@ -252,7 +259,9 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
                     errno: Errno::from_raw(i32::from_ne_bytes(code)),
                 });
             }
-            finish_startup(child, spec.execs_before_program())
+            let pid = finish_startup(child, spec.execs_before_program())?;
+            give_terminal(pid);
+            Ok(pid)
         }
     }
 }
@@ -301,6 +310,9 @@ fn exec_child(
         if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
             return Errno::last();
         }
+        if libc::setpgid(0, 0) == -1 {
+            return Errno::last();
+        }
         let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
         ptrs.push(std::ptr::null());
         let mut env_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
@@ -312,6 +324,46 @@ fn exec_child(
         }
     }
     Errno::last()
+}
+
+/// The terminal's foreground process group before we first gave the
+/// terminal to a program (0 while we never did), restored at exit.
+static TERMINAL_OWNER: AtomicI32 = AtomicI32::new(0);
+/// The process group we gave the terminal to last.
+static TERMINAL_GIVEN: AtomicI32 = AtomicI32::new(0);
+
+/// Make `pid`'s process group the foreground group of the server's terminal
+/// (its stderr), as gdbserver does, but only when the terminal is the
+/// server's to give: it is the foreground group itself, or gave the
+/// terminal to an earlier program. A server started in the background, or
+/// by gdb through a pipe, leaves the terminal alone.
+fn give_terminal(pid: Pid) {
+    let stderr = std::io::stderr();
+    let Ok(foreground) = nix::unistd::tcgetpgrp(&stderr) else {
+        return; // not a terminal
+    };
+    let ours = nix::unistd::getpgrp();
+    if foreground != ours && foreground.as_raw() != TERMINAL_GIVEN.load(Ordering::Relaxed) {
+        return;
+    }
+    if nix::unistd::tcsetpgrp(&stderr, pid).is_err() {
+        return;
+    }
+    TERMINAL_GIVEN.store(pid.as_raw(), Ordering::Relaxed);
+    if TERMINAL_OWNER.swap(ours.as_raw(), Ordering::Relaxed) == 0 {
+        // SAFETY: registers a plain function with no captured state.
+        unsafe {
+            libc::atexit(take_terminal_back);
+        }
+    }
+}
+
+/// At exit: give the terminal back to the server's own process group.
+extern "C" fn take_terminal_back() {
+    let owner = TERMINAL_OWNER.load(Ordering::Relaxed);
+    if owner > 0 {
+        let _ = nix::unistd::tcsetpgrp(std::io::stderr(), Pid::from_raw(owner));
+    }
 }
 
 /// The child has exec'd the shell, the wrapper or the program and stopped
@@ -449,6 +501,7 @@ fn wait_attach_stop(tid: Pid) -> Result<Option<i32>, Errno> {
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicI32, Ordering};
 
     use super::{expand_tilde, shell_quote, LaunchError};
 

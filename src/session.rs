@@ -16,7 +16,7 @@ use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::{
-    memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+    memory_read, osdata, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
 };
 use crate::target::DebugTarget;
 use crate::transport::Connection;
@@ -104,6 +104,10 @@ pub struct Session<'s> {
     extra_features: String,
     /// Thread ids for qsThreadInfo, after qfThreadInfo sent the first.
     thread_list: VecDeque<String>,
+    /// The `qXfer:osdata` document being read, by annex: taken at offset 0
+    /// and served from here for the later windows, so that a table read in
+    /// several packets is one consistent snapshot of /proc.
+    osdata: Option<(Vec<u8>, Vec<u8>)>,
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
     disabled: DisabledPackets,
@@ -177,7 +181,7 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
+    ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -201,6 +205,7 @@ impl<'s> Session<'s> {
             general_thread: None,
             extra_features: String::from(OUR_FEATURES),
             thread_list: VecDeque::new(),
+            osdata: None,
             end_after_reply: None,
             disabled,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
@@ -549,6 +554,9 @@ impl<'s> Session<'s> {
                     (_, None) => b"E01".to_vec(),
                 })
             }
+            _ if body.starts_with(b"qXfer:osdata:read:") => {
+                Some(self.osdata_reply(&body[b"qXfer:osdata:read:".len()..]))
+            }
             _ if body.starts_with(b"QPassSignals:") || body.starts_with(b"QProgramSignals:") => {
                 let pass = body.starts_with(b"QPassSignals:");
                 let list = &body[body.iter().position(|&b| b == b':').unwrap_or(0) + 1..];
@@ -609,6 +617,30 @@ impl<'s> Session<'s> {
                 (!known).then(|| b"E01".to_vec())
             }
             _ => None,
+        }
+    }
+
+    /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH` (`info os`). Needs no
+    /// process. An unknown annex is an empty document, as with gdbserver.
+    fn osdata_reply(&mut self, args: &[u8]) -> Vec<u8> {
+        let Some(colon) = args.iter().rposition(|&b| b == b':') else {
+            return b"E00".to_vec();
+        };
+        let (annex, window) = (&args[..colon], &args[colon + 1..]);
+        let Some((offset, length)) = crate::protocol::parse_offset_length(window) else {
+            return b"E00".to_vec();
+        };
+        let cached = self.osdata.as_ref().is_some_and(|(a, _)| a == annex);
+        if offset == 0 || !cached {
+            let document = std::str::from_utf8(annex)
+                .ok()
+                .and_then(osdata::document)
+                .unwrap_or_default();
+            self.osdata = Some((annex.to_vec(), document.into_bytes()));
+        }
+        match &self.osdata {
+            Some((_, document)) => qxfer_reply(document, offset, length),
+            None => b"E01".to_vec(),
         }
     }
 

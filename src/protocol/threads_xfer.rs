@@ -2,27 +2,12 @@
 //! /proc/PID/task/TID/comm) and the CPU each last ran on, which gdbstub has
 //! no trait for. gdb shows the names in `info threads`.
 
+use super::xml_escape;
 use crate::inferior::process::Process;
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("&#{};", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The CPU a thread last ran on: field 39 of /proc/PID/task/TID/stat,
 /// counted after the parenthesised command name (which may hold spaces).
-fn last_cpu(stat: &str) -> Option<u32> {
+pub fn last_cpu(stat: &str) -> Option<u32> {
     let after_name = &stat[stat.rfind(')')? + 1..];
     after_name.split_whitespace().nth(36)?.parse().ok()
 }
@@ -65,10 +50,5 @@ mod tests {
         assert_eq!(last_cpu(&stat), Some(39));
         let own = std::fs::read_to_string("/proc/self/stat").unwrap();
         assert!(last_cpu(&own).is_some());
-    }
-
-    #[test]
-    fn escapes_names() {
-        assert_eq!(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
     }
 }

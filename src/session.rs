@@ -544,14 +544,14 @@ impl<'s> Session<'s> {
             _ if body.starts_with(b"qXfer:threads:read::") => {
                 let window =
                     crate::protocol::parse_offset_length(&body[b"qXfer:threads:read::".len()..]);
-                Some(match (window, target.process.as_ref()) {
-                    (Some((offset, length)), Some(process)) => qxfer_reply(
-                        threads_xfer::threads_xml(process).as_bytes(),
+                Some(match (window, target.process.is_some()) {
+                    (Some((offset, length)), true) => qxfer_reply(
+                        threads_xfer::threads_xml(target.all_processes()).as_bytes(),
                         offset,
                         length,
                     ),
                     (None, _) => b"E00".to_vec(),
-                    (_, None) => b"E01".to_vec(),
+                    (_, false) => b"E01".to_vec(),
                 })
             }
             _ if body.starts_with(b"qXfer:osdata:read:") => {

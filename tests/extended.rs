@@ -346,3 +346,46 @@ fn empty_arguments_and_a_tilde_working_directory() {
         &format!("arg1=\narg2=c\narg3=\nFOO=(unset)\n{cwd}"),
     );
 }
+
+#[test]
+fn threads_of_two_inferiors_are_all_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "threads");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let file = format!("file {}", prog.display());
+    let mut server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "break all_started",
+            "run",
+            "add-inferior",
+            "inferior 2",
+            &file,
+            "run",
+            // gdb reads the thread list (qXfer:threads:read) at this stop
+            // and forgets the threads of any inferior it leaves out.
+            "info threads",
+            "continue",
+            "inferior 1",
+            "continue",
+        ],
+    );
+    let listed = |id: &str, name: &str| {
+        out.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('*').split_whitespace().collect();
+            words.first() == Some(&id) && l.contains(name)
+        })
+    };
+    for inferior in 1..=2 {
+        assert!(listed(&format!("{inferior}.1"), "\"threads\""), "{out}");
+        for worker in 0..8 {
+            let id = format!("{inferior}.{}", worker + 2);
+            assert!(listed(&id, &format!("\"worker-{worker}\"")), "{id}: {out}");
+        }
+    }
+    assert_eq!(out.matches("exited normally").count(), 2, "{out}");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}

@@ -1,6 +1,7 @@
 //! `qXfer:threads:read`: the thread list with names (from
 //! /proc/PID/task/TID/comm) and the CPU each last ran on, which gdbstub has
-//! no trait for. gdb shows the names in `info threads`.
+//! no trait for. gdb shows the names in `info threads`. The list covers
+//! every process we follow, as qfThreadInfo's does.
 
 use super::xml_escape;
 use crate::inferior::process::Process;
@@ -12,26 +13,30 @@ pub fn last_cpu(stat: &str) -> Option<u32> {
     after_name.split_whitespace().nth(36)?.parse().ok()
 }
 
-pub fn threads_xml(process: &Process) -> String {
-    let pid = process.pid().as_raw();
+/// Every thread of `processes` (all the processes we follow: gdb drops the
+/// threads of an inferior that the list leaves out).
+pub fn threads_xml<'a>(processes: impl IntoIterator<Item = &'a Process>) -> String {
     let mut xml = String::from("<?xml version=\"1.0\"?>\n<threads>\n");
-    for tid in process.thread_ids() {
-        let tid = tid.as_raw();
-        let task = format!("/proc/{pid}/task/{tid}");
-        xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
-        if let Some(core) = std::fs::read_to_string(format!("{task}/stat"))
-            .ok()
-            .and_then(|s| last_cpu(&s))
-        {
-            xml.push_str(&format!(" core=\"{core}\""));
+    for process in processes {
+        let pid = process.pid().as_raw();
+        for tid in process.thread_ids() {
+            let tid = tid.as_raw();
+            let task = format!("/proc/{pid}/task/{tid}");
+            xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
+            if let Some(core) = std::fs::read_to_string(format!("{task}/stat"))
+                .ok()
+                .and_then(|s| last_cpu(&s))
+            {
+                xml.push_str(&format!(" core=\"{core}\""));
+            }
+            if let Ok(name) = std::fs::read_to_string(format!("{task}/comm")) {
+                xml.push_str(&format!(
+                    " name=\"{}\"",
+                    xml_escape(name.trim_end_matches('\n'))
+                ));
+            }
+            xml.push_str("/>\n");
         }
-        if let Ok(name) = std::fs::read_to_string(format!("{task}/comm")) {
-            xml.push_str(&format!(
-                " name=\"{}\"",
-                xml_escape(name.trim_end_matches('\n'))
-            ));
-        }
-        xml.push_str("/>\n");
     }
     xml.push_str("</threads>\n");
     xml

@@ -12,7 +12,7 @@ use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signalfd::SignalFd;
 
-use crate::inferior::process::StopEvent;
+use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::{
@@ -377,6 +377,7 @@ impl<'s> Session<'s> {
                 panic!("fault injected by {PANIC_INJECTION_ENV}");
             }
         }
+        let body = self.own_pid_in_vkill(target, body);
         if let Some(reply) = self.own_reply(target, &body) {
             self.send_packet(&reply)?;
             if body == b"QStartNoAckMode" {
@@ -546,7 +547,8 @@ impl<'s> Session<'s> {
                     crate::protocol::parse_offset_length(&body[b"qXfer:threads:read::".len()..]);
                 Some(match (window, target.process.is_some()) {
                     (Some((offset, length)), true) => qxfer_reply(
-                        threads_xfer::threads_xml(target.all_processes()).as_bytes(),
+                        threads_xfer::threads_xml(target.all_processes(), self.multiprocess)
+                            .as_bytes(),
                         offset,
                         length,
                     ),
@@ -554,6 +556,14 @@ impl<'s> Session<'s> {
                     (_, false) => b"E01".to_vec(),
                 })
             }
+            // gdbstub answers a qAttached without a pid (gdb's form without
+            // multiprocess ids) with "attached" whatever the process is, and
+            // gdb then detaches a program it launched instead of killing it.
+            b"qAttached" => Some(match target.process.as_ref().map(|p| p.origin()) {
+                Some(Origin::Attached) => b"1".to_vec(),
+                Some(Origin::Launched) => b"0".to_vec(),
+                None => b"E01".to_vec(),
+            }),
             _ if body.starts_with(b"qXfer:osdata:read:") => {
                 Some(self.osdata_reply(&body[b"qXfer:osdata:read:".len()..]))
             }
@@ -617,6 +627,18 @@ impl<'s> Session<'s> {
                 (!known).then(|| b"E01".to_vec())
             }
             _ => None,
+        }
+    }
+
+    /// Without multiprocess ids gdb knows a process by a made-up pid (42000)
+    /// yet still sends `vKill;PID`: like gdbserver, that then means the
+    /// current process.
+    fn own_pid_in_vkill(&self, target: &DebugTarget, body: Vec<u8>) -> Vec<u8> {
+        match &target.process {
+            Some(process) if !self.multiprocess && body.starts_with(b"vKill;") => {
+                format!("vKill;{:x}", process.pid().as_raw()).into_bytes()
+            }
+            _ => body,
         }
     }
 

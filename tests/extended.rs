@@ -389,3 +389,55 @@ fn threads_of_two_inferiors_are_all_listed() {
     assert_eq!(out.matches("exited normally").count(), 2, "{out}");
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
 }
+
+#[test]
+fn without_multiprocess_ids_gdb_keeps_one_inferior_and_kills_what_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let mut server = multi_server(&[]);
+    // gdb knows the process by a made-up pid then: thread ids without a
+    // pid, vKill of that pid, and qAttached without one.
+    let mut command = Command::new("gdb");
+    command.args(["-batch", "-nx", "-ex", "set confirm off"]);
+    for c in [
+        "set remote multiprocess-feature-packet off",
+        &format!("file {}", prog.display()),
+        &format!("target extended-remote 127.0.0.1:{}", server.port),
+        &exec_file,
+        "break tick",
+        "run",
+        "info threads",
+        "info inferiors",
+        "kill",
+        "run",
+        // The batch ends here: gdb kills the program it ran (a program it
+        // attached to would be detached).
+    ] {
+        command.arg("-ex").arg(c);
+    }
+    let (status, out) = run_with_timeout(command, Duration::from_secs(90));
+    assert!(status.is_some(), "gdb timed out:\n{out}");
+    assert_eq!(out.matches("Breakpoint 1, tick").count(), 2, "{out}");
+    assert!(!out.contains("New inferior"), "{out}");
+    assert!(!out.contains("Can't kill"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("* 1    Thread") && l.contains("\"loop\"")),
+        "{out}"
+    );
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    let stderr = server.stderr();
+    let pids: Vec<i32> = stderr
+        .lines()
+        .filter_map(|l| l.rsplit_once("created; pid = ")?.1.trim().parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 2, "{stderr}");
+    for pid in pids {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while pid_alive(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!pid_alive(pid), "process {pid} left running\n{stderr}");
+    }
+}

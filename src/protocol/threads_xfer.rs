@@ -14,15 +14,25 @@ pub fn last_cpu(stat: &str) -> Option<u32> {
 }
 
 /// Every thread of `processes` (all the processes we follow: gdb drops the
-/// threads of an inferior that the list leaves out).
-pub fn threads_xml<'a>(processes: impl IntoIterator<Item = &'a Process>) -> String {
+/// threads of an inferior that the list leaves out). Thread ids are
+/// `pPID.TID` only when gdb took multiprocess ids: without them gdb knows
+/// the process by a made-up pid and would take `pPID.TID` for a thread of
+/// another, new inferior.
+pub fn threads_xml<'a>(
+    processes: impl IntoIterator<Item = &'a Process>,
+    multiprocess: bool,
+) -> String {
     let mut xml = String::from("<?xml version=\"1.0\"?>\n<threads>\n");
     for process in processes {
         let pid = process.pid().as_raw();
         for tid in process.thread_ids() {
             let tid = tid.as_raw();
             let task = format!("/proc/{pid}/task/{tid}");
-            xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
+            if multiprocess {
+                xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
+            } else {
+                xml.push_str(&format!("<thread id=\"{tid:x}\""));
+            }
             if let Some(core) = std::fs::read_to_string(format!("{task}/stat"))
                 .ok()
                 .and_then(|s| last_cpu(&s))

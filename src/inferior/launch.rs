@@ -501,7 +501,6 @@ fn wait_attach_stop(tid: Pid) -> Result<Option<i32>, Errno> {
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicI32, Ordering};
 
     use super::{expand_tilde, shell_quote, LaunchError};
 

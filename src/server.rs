@@ -48,6 +48,11 @@ fn setup_signals() -> Result<SignalFd, ServerError> {
     // SAFETY: setting SIG_IGN installs no handler code.
     unsafe {
         signal::signal(Signal::SIGPIPE, SigHandler::SigIgn).map_err(ServerError::Signals)?;
+        // Once a program we launch owns the terminal (see inferior::launch)
+        // the server is in the background there: writing to it, or taking
+        // the terminal back, must not stop the server.
+        signal::signal(Signal::SIGTTOU, SigHandler::SigIgn).map_err(ServerError::Signals)?;
+        signal::signal(Signal::SIGTTIN, SigHandler::SigIgn).map_err(ServerError::Signals)?;
     }
     SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(ServerError::Signals)

@@ -17,7 +17,7 @@ use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::vcont::{self, Action, Threads};
 use crate::protocol::{
-    memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+    memory_read, osdata, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
 };
 use crate::target::{DebugTarget, Resumed};
 use crate::transport::Connection;
@@ -105,6 +105,10 @@ pub struct Session<'s> {
     extra_features: String,
     /// Thread ids for qsThreadInfo, after qfThreadInfo sent the first.
     thread_list: VecDeque<String>,
+    /// The `qXfer:osdata` document being read, by annex: taken at offset 0
+    /// and served from here for the later windows, so that a table read in
+    /// several packets is one consistent snapshot of /proc.
+    osdata: Option<(Vec<u8>, Vec<u8>)>,
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
     disabled: DisabledPackets,
@@ -193,7 +197,7 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+";
+    ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+";
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -217,6 +221,7 @@ impl<'s> Session<'s> {
             general_thread: None,
             extra_features: String::from(OUR_FEATURES),
             thread_list: VecDeque::new(),
+            osdata: None,
             end_after_reply: None,
             disabled,
             cont_thread: None,
@@ -404,6 +409,7 @@ impl<'s> Session<'s> {
                 panic!("fault injected by {PANIC_INJECTION_ENV}");
             }
         }
+        let body = self.own_pid_in_vkill(target, body);
         if let Some(reply) = self.own_reply(target, &body) {
             self.send_packet(&reply)?;
             if body == b"QStartNoAckMode" {
@@ -481,8 +487,12 @@ impl<'s> Session<'s> {
                 target.select_pid(pid);
             }
         }
+        // gdbstub's vRun parser drops empty arguments: run gets ours.
+        target.run_args = crate::protocol::vrun::arguments(&body);
         target.monitor_failed = false;
-        match feed(machine, target, &body) {
+        let fed = feed(machine, target, &body);
+        target.run_args = None;
+        match fed {
             Ok(mut next) => {
                 // Remembered only once gdbstub took it: a packet it rejects
                 // would fail again when replayed, and end the session.
@@ -920,20 +930,27 @@ impl<'s> Session<'s> {
             _ if body.starts_with(b"qXfer:threads:read::") => {
                 let window =
                     crate::protocol::parse_offset_length(&body[b"qXfer:threads:read::".len()..]);
-                Some(match (window, target.process.as_ref()) {
-                    (Some((offset, length)), Some(process)) => qxfer_reply(
-                        threads_xfer::threads_xml(process, self.multiprocess).as_bytes(),
+                // No process (yet, or any more): an empty list.
+                Some(match window {
+                    Some((offset, length)) => qxfer_reply(
+                        threads_xfer::threads_xml(target.all_processes(), self.multiprocess)
+                            .as_bytes(),
                         offset,
                         length,
                     ),
-                    (None, _) => b"E00".to_vec(),
-                    // No process (yet, or any more): no threads.
-                    (Some((offset, length)), None) => qxfer_reply(
-                        b"<?xml version=\"1.0\"?>\n<threads>\n</threads>\n",
-                        offset,
-                        length,
-                    ),
+                    None => b"E00".to_vec(),
                 })
+            }
+            // gdbstub answers a qAttached without a pid (gdb's form without
+            // multiprocess ids) with "attached" whatever the process is, and
+            // gdb then detaches a program it launched instead of killing it.
+            b"qAttached" => Some(match target.process.as_ref().map(|p| p.origin()) {
+                Some(Origin::Attached) => b"1".to_vec(),
+                Some(Origin::Launched) => b"0".to_vec(),
+                None => b"E01".to_vec(),
+            }),
+            _ if body.starts_with(b"qXfer:osdata:read:") => {
+                Some(self.osdata_reply(&body[b"qXfer:osdata:read:".len()..]))
             }
             _ if body.starts_with(b"QPassSignals:") || body.starts_with(b"QProgramSignals:") => {
                 let pass = body.starts_with(b"QPassSignals:");
@@ -995,6 +1012,42 @@ impl<'s> Session<'s> {
                 (!known).then(|| b"E01".to_vec())
             }
             _ => None,
+        }
+    }
+
+    /// Without multiprocess ids gdb knows a process by a made-up pid (42000)
+    /// yet still sends `vKill;PID`: like gdbserver, that then means the
+    /// current process.
+    fn own_pid_in_vkill(&self, target: &DebugTarget, body: Vec<u8>) -> Vec<u8> {
+        match &target.process {
+            Some(process) if !self.multiprocess && body.starts_with(b"vKill;") => {
+                format!("vKill;{:x}", process.pid().as_raw()).into_bytes()
+            }
+            _ => body,
+        }
+    }
+
+    /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH` (`info os`). Needs no
+    /// process. An unknown annex is an empty document, as with gdbserver.
+    fn osdata_reply(&mut self, args: &[u8]) -> Vec<u8> {
+        let Some(colon) = args.iter().rposition(|&b| b == b':') else {
+            return b"E00".to_vec();
+        };
+        let (annex, window) = (&args[..colon], &args[colon + 1..]);
+        let Some((offset, length)) = crate::protocol::parse_offset_length(window) else {
+            return b"E00".to_vec();
+        };
+        let cached = self.osdata.as_ref().is_some_and(|(a, _)| a == annex);
+        if offset == 0 || !cached {
+            let document = std::str::from_utf8(annex)
+                .ok()
+                .and_then(osdata::document)
+                .unwrap_or_default();
+            self.osdata = Some((annex.to_vec(), document.into_bytes()));
+        }
+        match &self.osdata {
+            Some((_, document)) => qxfer_reply(document, offset, length),
+            None => b"E01".to_vec(),
         }
     }
 

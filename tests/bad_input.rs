@@ -225,11 +225,13 @@ impl Client {
             show(after),
             show(&reply)
         );
-        let reply = self.request(b"qXfer:features:read:target.xml:0,5");
+        // A document we serve with or without a process (target.xml is an
+        // error while there is none, as with gdbserver).
+        let reply = self.request(b"qXfer:osdata:read::0,5");
         assert_eq!(
             reply,
-            b"m<?xml",
-            "target.xml probe after {}: got {}",
+            b"m<osda",
+            "osdata probe after {}: got {}",
             show(after),
             show(&reply)
         );
@@ -366,6 +368,12 @@ fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"qXfer:features:read:nonexistent.xml:0,10", Error),
         (b"qXfer:features:read:target.xml:ffffffffffffffff,10", Any),
         (b"qXfer:features:read:target.xml:0,ffffffffffffffff", Any),
+        (b"qXfer:osdata:read::zz,1", Error),
+        (b"qXfer:osdata:read::0", Error),
+        (b"qXfer:osdata:read:processes", Error),
+        (b"qXfer:osdata:read:processes:ffffffffffffffff,10", Any),
+        (b"qXfer:osdata:read:threads:0,ffffffffffffffff", Any),
+        (b"qXfer:osdata:read:no:such:type:0,10", Any),
         (b"qXfer:threads:read::zz,1", Error),
         (b"qXfer:threads:read::0", Error),
         (b"qXfer:auxv:read::zz,10", Error),

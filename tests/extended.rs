@@ -304,3 +304,140 @@ fn two_inferiors_on_one_connection() {
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
     assert_eq!(server.stdout().matches("counter 3").count(), 2);
 }
+
+#[test]
+fn empty_arguments_and_a_tilde_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "show");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join("sub")).unwrap();
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    // `~` means the server's $HOME, as with gdbserver.
+    let mut server = {
+        let mut command = Command::new(server_binary());
+        command.env("HOME", &home);
+        Server::start_command(command, &["--once", "--multi", "127.0.0.1:0"])
+    };
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "set cwd ~/sub",
+            // Through the shell, then without it: the empty words stay
+            // (GNU gdbserver 13 loses them without the shell, and a
+            // trailing one either way).
+            "run a '' \"\" b",
+            "set startup-with-shell off",
+            "run '' c ''",
+        ],
+    );
+    assert_contains(&out, "exited with code 05");
+    assert_contains(&out, "exited with code 04");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    let stdout = server.stdout();
+    let cwd = format!("cwd={}\n", home.join("sub").display());
+    assert_contains(
+        &stdout,
+        &format!("arg1=a\narg2=\narg3=\narg4=b\nFOO=(unset)\n{cwd}"),
+    );
+    assert_contains(
+        &stdout,
+        &format!("arg1=\narg2=c\narg3=\nFOO=(unset)\n{cwd}"),
+    );
+}
+
+#[test]
+fn threads_of_two_inferiors_are_all_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "threads");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let file = format!("file {}", prog.display());
+    let mut server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &exec_file,
+            "break all_started",
+            "run",
+            "add-inferior",
+            "inferior 2",
+            &file,
+            "run",
+            // gdb reads the thread list (qXfer:threads:read) at this stop
+            // and forgets the threads of any inferior it leaves out.
+            "info threads",
+            "continue",
+            "inferior 1",
+            "continue",
+        ],
+    );
+    let listed = |id: &str, name: &str| {
+        out.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('*').split_whitespace().collect();
+            words.first() == Some(&id) && l.contains(name)
+        })
+    };
+    for inferior in 1..=2 {
+        assert!(listed(&format!("{inferior}.1"), "\"threads\""), "{out}");
+        for worker in 0..8 {
+            let id = format!("{inferior}.{}", worker + 2);
+            assert!(listed(&id, &format!("\"worker-{worker}\"")), "{id}: {out}");
+        }
+    }
+    assert_eq!(out.matches("exited normally").count(), 2, "{out}");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}
+
+#[test]
+fn without_multiprocess_ids_gdb_keeps_one_inferior_and_kills_what_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let mut server = multi_server(&[]);
+    // gdb knows the process by a made-up pid then: thread ids without a
+    // pid, vKill of that pid, and qAttached without one.
+    let mut command = Command::new("gdb");
+    command.args(["-batch", "-nx", "-ex", "set confirm off"]);
+    for c in [
+        "set remote multiprocess-feature-packet off",
+        &format!("file {}", prog.display()),
+        &format!("target extended-remote 127.0.0.1:{}", server.port),
+        &exec_file,
+        "break tick",
+        "run",
+        "info threads",
+        "info inferiors",
+        "kill",
+        "run",
+        // The batch ends here: gdb kills the program it ran (a program it
+        // attached to would be detached).
+    ] {
+        command.arg("-ex").arg(c);
+    }
+    let (status, out) = run_with_timeout(command, Duration::from_secs(90));
+    assert!(status.is_some(), "gdb timed out:\n{out}");
+    assert_eq!(out.matches("Breakpoint 1, tick").count(), 2, "{out}");
+    assert!(!out.contains("New inferior"), "{out}");
+    assert!(!out.contains("Can't kill"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("* 1    Thread") && l.contains("\"loop\"")),
+        "{out}"
+    );
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    let stderr = server.stderr();
+    let pids: Vec<i32> = stderr
+        .lines()
+        .filter_map(|l| l.rsplit_once("created; pid = ")?.1.trim().parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 2, "{stderr}");
+    for pid in pids {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while pid_alive(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!pid_alive(pid), "process {pid} left running\n{stderr}");
+    }
+}

@@ -459,3 +459,52 @@ fn thread_local_variables() {
     assert_contains(&out, "$5 = 1");
     assert_eq!(out.matches("Cannot find thread-local").count(), 1, "{out}");
 }
+
+#[test]
+fn info_os_lists_the_machine_and_our_program() {
+    let (_dir, prog) = setup("loop");
+    let server = Server::launch(&prog, &[]);
+    let pid = server.pid.expect("launched pid");
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "info os",
+            "info os processes",
+            "info os procgroups",
+            "info os threads",
+            "info os files",
+            "info os no-such-type",
+            "kill",
+        ],
+    );
+    // The types, with their descriptions.
+    assert_contains(&out, "processes  Listing of all processes");
+    assert_contains(&out, "sockets    Listing of all internet-domain sockets");
+    // Rows about our program, as words.
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.first() == Some(&pid.to_string().as_str()))
+        .collect();
+    let name = prog.to_str().unwrap();
+    let pid = pid.to_string();
+    let has = |want: &[&str]| {
+        rows.iter().any(|row| {
+            row.len() == want.len() && row.iter().zip(want).all(|(r, w)| w.is_empty() || r == w)
+        })
+    };
+    // processes: pid user command cores.
+    assert!(has(&[&pid, "", name, ""]), "{out}");
+    // procgroups: the program leads a group of its own, as with gdbserver.
+    assert!(has(&[&pid, "loop", &pid, name]), "{out}");
+    // threads: pid command tid core.
+    assert!(
+        rows.iter()
+            .any(|r| r.len() == 4 && r[1] == "loop" && r[2] == pid && r[3].parse::<u32>().is_ok()),
+        "{out}"
+    );
+    // files: its standard streams among them.
+    assert!(has(&[&pid, "loop", "0", ""]), "{out}");
+    assert_contains(&out, "Empty data returned by target.  Wrong osdata type?");
+}

@@ -4,13 +4,21 @@
 //! Like GNU gdbserver, a program is started through `/bin/sh -c "exec PROG
 //! ARGS"` by default (so `$SHELL`-style expansion of the arguments gdb sends
 //! works and the GDB testsuite's expectations hold), with address-space
-//! randomization turned off.
+//! randomization turned off. A working directory starting with `~` is
+//! tilde-expanded first, as gdbserver does (`set cwd ~/dir`).
+//!
+//! Also like gdbserver, the program runs in a process group of its own
+//! (`info os procgroups` shows it as a leader), and when the server owns its
+//! terminal (stderr) the program gets it as the foreground group, so that it
+//! can read the terminal and Ctrl-C there interrupts the program rather than
+//! the server. The server takes the terminal back when it exits.
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::ptrace::{self, Options};
@@ -30,6 +38,8 @@ pub enum LaunchError {
     BadProgram { program: String, what: String },
     #[error("Cannot attach to process {pid}: {errno} ({})", *errno as i32)]
     Attach { pid: i32, errno: Errno },
+    #[error("Could not find a match for '{0}'.")]
+    UnknownUser(String),
     #[error("{what} failed: {errno}")]
     Sys { what: &'static str, errno: Errno },
 }
@@ -101,6 +111,42 @@ fn shell_quote(word: &str) -> String {
         return word.to_string();
     }
     format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// `~`, `~/rest`, `~user` and `~user/rest` with the home directory put in
+/// (ours from $HOME, or the password database), like gdbserver's glob with
+/// GLOB_TILDE_CHECK; other paths as they are. The rest need not exist.
+fn expand_tilde(dir: &Path) -> Result<PathBuf, LaunchError> {
+    let bytes = dir.as_os_str().as_bytes();
+    let Some(after) = bytes.strip_prefix(b"~") else {
+        return Ok(dir.to_path_buf());
+    };
+    let end = after.iter().position(|&b| b == b'/').unwrap_or(after.len());
+    let (user, rest) = after.split_at(end);
+    let unknown =
+        || LaunchError::UnknownUser(String::from_utf8_lossy(&bytes[..end + 1]).into_owned());
+    let home = if user.is_empty() {
+        match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            Some(home) => PathBuf::from(home),
+            None => {
+                nix::unistd::User::from_uid(nix::unistd::getuid())
+                    .ok()
+                    .flatten()
+                    .ok_or_else(unknown)?
+                    .dir
+            }
+        }
+    } else {
+        let name = std::str::from_utf8(user).map_err(|_| unknown())?;
+        nix::unistd::User::from_name(name)
+            .ok()
+            .flatten()
+            .ok_or_else(unknown)?
+            .dir
+    };
+    let mut expanded = home.into_os_string();
+    expanded.push(OsStr::from_bytes(rest));
+    Ok(PathBuf::from(expanded))
 }
 
 fn cstring(s: impl AsRef<OsStr>) -> Result<CString, LaunchError> {
@@ -180,7 +226,7 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
     let working_dir = spec
         .working_dir
         .as_ref()
-        .map(|dir| cstring(dir.as_os_str()))
+        .map(|dir| cstring(expand_tilde(dir)?.as_os_str()))
         .transpose()?;
     let dev_null = std::fs::File::open("/dev/null").map_err(|e| LaunchError::Sys {
         what: "open /dev/null",
@@ -213,7 +259,9 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
                     errno: Errno::from_raw(i32::from_ne_bytes(code)),
                 });
             }
-            finish_startup(child, spec.execs_before_program())
+            let pid = finish_startup(child, spec.execs_before_program())?;
+            give_terminal(pid);
+            Ok(pid)
         }
     }
 }
@@ -262,6 +310,9 @@ fn exec_child(
         if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
             return Errno::last();
         }
+        if libc::setpgid(0, 0) == -1 {
+            return Errno::last();
+        }
         let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
         ptrs.push(std::ptr::null());
         let mut env_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
@@ -273,6 +324,46 @@ fn exec_child(
         }
     }
     Errno::last()
+}
+
+/// The terminal's foreground process group before we first gave the
+/// terminal to a program (0 while we never did), restored at exit.
+static TERMINAL_OWNER: AtomicI32 = AtomicI32::new(0);
+/// The process group we gave the terminal to last.
+static TERMINAL_GIVEN: AtomicI32 = AtomicI32::new(0);
+
+/// Make `pid`'s process group the foreground group of the server's terminal
+/// (its stderr), as gdbserver does, but only when the terminal is the
+/// server's to give: it is the foreground group itself, or gave the
+/// terminal to an earlier program. A server started in the background, or
+/// by gdb through a pipe, leaves the terminal alone.
+fn give_terminal(pid: Pid) {
+    let stderr = std::io::stderr();
+    let Ok(foreground) = nix::unistd::tcgetpgrp(&stderr) else {
+        return; // not a terminal
+    };
+    let ours = nix::unistd::getpgrp();
+    if foreground != ours && foreground.as_raw() != TERMINAL_GIVEN.load(Ordering::Relaxed) {
+        return;
+    }
+    if nix::unistd::tcsetpgrp(&stderr, pid).is_err() {
+        return;
+    }
+    TERMINAL_GIVEN.store(pid.as_raw(), Ordering::Relaxed);
+    if TERMINAL_OWNER.swap(ours.as_raw(), Ordering::Relaxed) == 0 {
+        // SAFETY: registers a plain function with no captured state.
+        unsafe {
+            libc::atexit(take_terminal_back);
+        }
+    }
+}
+
+/// At exit: give the terminal back to the server's own process group.
+extern "C" fn take_terminal_back() {
+    let owner = TERMINAL_OWNER.load(Ordering::Relaxed);
+    if owner > 0 {
+        let _ = nix::unistd::tcsetpgrp(std::io::stderr(), Pid::from_raw(owner));
+    }
 }
 
 /// The child has exec'd the shell, the wrapper or the program and stopped
@@ -409,7 +500,32 @@ fn wait_attach_stop(tid: Pid) -> Result<Option<i32>, Errno> {
 
 #[cfg(test)]
 mod tests {
-    use super::shell_quote;
+    use std::path::{Path, PathBuf};
+
+    use super::{expand_tilde, shell_quote, LaunchError};
+
+    #[test]
+    fn tilde_means_a_home_directory() {
+        let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+        assert_eq!(expand_tilde(Path::new("~")).unwrap(), home);
+        assert_eq!(expand_tilde(Path::new("~/")).unwrap(), home.join(""));
+        assert_eq!(
+            expand_tilde(Path::new("~/not/there")).unwrap(),
+            home.join("not/there")
+        );
+        assert_eq!(
+            expand_tilde(Path::new("~root/x")).unwrap(),
+            PathBuf::from("/root/x")
+        );
+        assert_eq!(
+            expand_tilde(Path::new("/a/~b")).unwrap(),
+            PathBuf::from("/a/~b")
+        );
+        assert!(matches!(
+            expand_tilde(Path::new("~no-such-user-here/x")),
+            Err(LaunchError::UnknownUser(name)) if name == "~no-such-user-here"
+        ));
+    }
 
     #[test]
     fn quoting_keeps_words_whole() {

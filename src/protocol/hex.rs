@@ -10,6 +10,17 @@ pub fn encode_into(data: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Hex-encoded bytes; None if the text is not whole hex pairs.
+pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    text.chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
 /// A hex number of at most 16 digits.
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 16 {
@@ -31,5 +42,9 @@ mod tests {
         assert_eq!(parse_u64(b"10000000000000000"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"xyz"), None);
+        assert_eq!(decode(b"00aB7f"), Some(vec![0x00, 0xab, 0x7f]));
+        assert_eq!(decode(b""), Some(vec![]));
+        assert_eq!(decode(b"abc"), None);
+        assert_eq!(decode(b"zz"), None);
     }
 }

@@ -6,16 +6,35 @@
 pub mod framing;
 pub mod hex;
 pub mod memory_read;
+pub mod osdata;
 pub mod signals;
 pub mod stop_reply;
 pub mod threads_xfer;
 pub mod validate;
 pub mod vcont;
+pub mod vrun;
 
 /// Largest packet we accept and advertise (`PacketSize`). gdb sizes its
 /// memory reads to fit the hex reply in one packet, so this is also what
 /// makes `dump memory` fast.
 pub const PACKET_SIZE: usize = 0x100000;
+
+/// Text for an XML attribute or element of a qXfer document.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// Parse a qXfer `OFFSET,LENGTH` annex tail.
 pub fn parse_offset_length(text: &[u8]) -> Option<(u64, usize)> {
@@ -53,5 +72,10 @@ mod tests {
         assert_eq!(parse_offset_length(b"1f,ffb"), Some((0x1f, 0xffb)));
         assert_eq!(parse_offset_length(b"1f"), None);
         assert_eq!(parse_offset_length(b"zz,1"), None);
+    }
+
+    #[test]
+    fn escapes_xml() {
+        assert_eq!(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
     }
 }

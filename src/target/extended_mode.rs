@@ -24,7 +24,12 @@ impl ExtendedMode for DebugTarget {
             // inferior): the program run last, as gdbserver does.
             spec.program = last.program.clone();
         }
+        let args: Vec<Vec<u8>> = match self.run_args.take() {
+            Some(ours) => ours,
+            None => args.map(<[u8]>::to_vec).collect(),
+        };
         spec.args = args
+            .iter()
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
         self.last_run = Some(spec.clone());

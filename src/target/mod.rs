@@ -88,6 +88,9 @@ pub struct DebugTarget {
     pub target_description: bool,
     /// What the last `run` started, for `R` to start again.
     pub last_run: Option<LaunchSpec>,
+    /// The arguments of the `vRun` being handled, read by our protocol
+    /// layer (gdbstub's own list leaves out empty arguments).
+    pub run_args: Option<Vec<Vec<u8>>>,
     /// Thread-local lookups on (off after `monitor set
     /// libthread-db-search-path` names a path without libthread_db).
     pub thread_db: bool,
@@ -110,6 +113,7 @@ impl DebugTarget {
             report_exec: false,
             target_description: true,
             last_run: None,
+            run_args: None,
             thread_db: true,
         }
     }

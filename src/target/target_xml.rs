@@ -5,7 +5,6 @@ use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlO
 use gdbstub::target::{TargetError, TargetResult};
 
 use super::{copy_window, DebugTarget};
-use crate::inferior::regs::native::RegisterContext;
 
 impl TargetDescriptionXmlOverride for DebugTarget {
     fn target_description_xml(
@@ -18,10 +17,15 @@ impl TargetDescriptionXmlOverride for DebugTarget {
         if annex != b"target.xml" {
             return Err(TargetError::Errno(libc::ENOENT as u8));
         }
-        let context = match &self.process {
-            Some(process) => *process.register_context(),
-            None => RegisterContext::assumed(),
+        // With no process (`--multi` before `run`) there is no architecture
+        // to describe yet: `E01`, as gdbserver answers. gdb then keeps the
+        // one the user or the executable chose (`set architecture i386`
+        // must not be overridden by our x86-64 description), and reads the
+        // description again once a process runs.
+        let Some(process) = &self.process else {
+            return Err(TargetError::Errno(1));
         };
+        let context = *process.register_context();
         Ok(copy_window(
             context.target_xml().as_bytes(),
             offset,

@@ -118,7 +118,7 @@ pub struct Session<'s> {
     non_stop: bool,
     /// Non-stop stop replies not yet taken by gdb; the first has been sent
     /// as a `%Stop` notification when `notified` is set.
-    notifications: VecDeque<Vec<u8>>,
+    notifications: VecDeque<(Option<Tid>, Vec<u8>)>,
     notified: bool,
     /// The last event each thread reported, for non-stop `?`.
     thread_events: HashMap<Tid, StopEvent>,
@@ -390,8 +390,16 @@ impl<'s> Session<'s> {
                 }
                 Ok(machine)
             }
-            // Ctrl-C with nothing running: nothing to interrupt.
-            Frame::Ack | Frame::Interrupt => Ok(machine),
+            // Ctrl-C between two resumes (gdb pressed it while we sent a
+            // stop, e.g. between software-watchpoint steps): like
+            // gdbserver, send the SIGINT anyway; the next resume reports it.
+            Frame::Interrupt => {
+                if let Some(process) = target.process.as_mut() {
+                    process.interrupt()?;
+                }
+                Ok(machine)
+            }
+            Frame::Ack => Ok(machine),
         }
     }
 
@@ -554,7 +562,15 @@ impl<'s> Session<'s> {
         } else {
             self.thread_events.clear();
         }
-        let resumed = target.resume_vcont(&actions, any, self.non_stop);
+        // Non-stop: a thread whose stop gdb has not taken from the queue
+        // yet stays stopped on a wildcard resume (gdb has yet to see it
+        // stopped), as in gdbserver.
+        let queued: HashSet<Tid> = self
+            .notifications
+            .iter()
+            .filter_map(|(tid, _)| *tid)
+            .collect();
+        let resumed = target.resume_vcont(&actions, any, self.non_stop, &queued);
         if self.non_stop {
             self.send_packet(match resumed {
                 Ok(_) => b"OK",
@@ -611,7 +627,7 @@ impl<'s> Session<'s> {
                         self.thread_events.insert(tid, event);
                         let reply = stop_reply::reply(process, event, self.multiprocess);
                         self.notifications
-                            .push_back(self.disabled.stop_reply(reply));
+                            .push_back((Some(tid), self.disabled.stop_reply(reply)));
                     }
                     Some(_) => {
                         self.unreported.remove(&tid);
@@ -718,7 +734,7 @@ impl<'s> Session<'s> {
             };
             let reply = stop_reply::reply(process, event, self.multiprocess);
             self.notifications
-                .push_back(self.disabled.stop_reply(reply));
+                .push_back((event.tid(), self.disabled.stop_reply(reply)));
             self.last_stop = Some(event);
             match event.tid() {
                 Some(tid) => {
@@ -732,7 +748,7 @@ impl<'s> Session<'s> {
             }
         }
         if !self.notified {
-            if let Some(first) = self.notifications.front().cloned() {
+            if let Some((_, first)) = self.notifications.front().cloned() {
                 let mut body = b"Stop:".to_vec();
                 body.extend_from_slice(&first);
                 let mut packet = framing::encode_packet(&body, true);
@@ -780,7 +796,7 @@ impl<'s> Session<'s> {
             self.notifications.pop_front();
         }
         match self.notifications.front() {
-            Some(next) => {
+            Some((_, next)) => {
                 self.notified = true;
                 next.clone()
             }
@@ -826,11 +842,11 @@ impl<'s> Session<'s> {
                 };
                 let reply = stop_reply::reply(process, event, self.multiprocess);
                 self.notifications
-                    .push_back(self.disabled.stop_reply(reply));
+                    .push_back((Some(tid), self.disabled.stop_reply(reply)));
             }
         }
         match self.notifications.front() {
-            Some(first) => {
+            Some((_, first)) => {
                 self.notified = true;
                 first.clone()
             }

@@ -4,7 +4,7 @@
 //! for all of them with each status handed to the process that owns the
 //! thread, and all-stop's rule that every thread stops when one reports.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use nix::errno::Errno;
 
@@ -29,11 +29,13 @@ impl DebugTarget {
     /// thread meant by thread id `0`. In all-stop mode a thread with an
     /// event pending keeps its process from running (that event is the
     /// next stop); in non-stop mode only that thread stays stopped.
+    /// Threads in `held` take only actions that name them alone.
     pub fn resume_vcont(
         &mut self,
         actions: &[(Action, Threads)],
         any: Option<Tid>,
         non_stop: bool,
+        held: &HashSet<Tid>,
     ) -> Result<Resumed, ProcessError> {
         let mut resumed = Resumed::Nothing;
         for process in self.all_processes_mut() {
@@ -45,7 +47,8 @@ impl DebugTarget {
             let mut stops = Vec::new();
             for tid in process.thread_ids() {
                 let chosen = actions.iter().find(|(_, threads)| {
-                    threads.holds(pid, tid.as_raw())
+                    let named = matches!(threads, Threads::Thread { .. });
+                    (threads.holds(pid, tid.as_raw()) && (named || !held.contains(&tid)))
                         || (*threads == Threads::Any && any == Some(tid))
                 });
                 match chosen.map(|(action, _)| resume_action(*action)) {

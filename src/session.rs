@@ -122,6 +122,8 @@ pub struct Session<'s> {
     notified: bool,
     /// The last event each thread reported, for non-stop `?`.
     thread_events: HashMap<Tid, StopEvent>,
+    /// Ctrl-C came while nothing ran: interrupt the next resume.
+    interrupt_next_resume: bool,
     /// gdb takes `N` for "no resumed thread left" (`no-resumed+`).
     no_resumed: bool,
     /// Non-stop: stopped threads gdb has not been told of (it takes them
@@ -231,6 +233,7 @@ impl<'s> Session<'s> {
             thread_events: HashMap::new(),
             unreported: HashSet::new(),
             no_resumed: false,
+            interrupt_next_resume: false,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -391,12 +394,11 @@ impl<'s> Session<'s> {
                 Ok(machine)
             }
             // Ctrl-C between two resumes (gdb pressed it while we sent a
-            // stop, e.g. between software-watchpoint steps): like
-            // gdbserver, send the SIGINT anyway; the next resume reports it.
+            // stop, e.g. between software-watchpoint steps): interrupt the
+            // next resume, as gdbserver does. Not before: a stray \x03
+            // must not kill a process gdb then detaches from.
             Frame::Interrupt => {
-                if let Some(process) = target.process.as_mut() {
-                    process.interrupt()?;
-                }
+                self.interrupt_next_resume = true;
                 Ok(machine)
             }
             Frame::Ack => Ok(machine),
@@ -571,6 +573,9 @@ impl<'s> Session<'s> {
             .filter_map(|(tid, _)| *tid)
             .collect();
         let resumed = target.resume_vcont(&actions, any, self.non_stop, &queued);
+        if resumed.is_ok() && std::mem::take(&mut self.interrupt_next_resume) {
+            target.interrupt()?;
+        }
         if self.non_stop {
             self.send_packet(match resumed {
                 Ok(_) => b"OK",

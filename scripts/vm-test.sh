@@ -138,7 +138,7 @@ arch_setup() {
       NIC=virtio-net-pci; CONSOLE=ttyAMA0
       GPR=x9; FP_SET='set var $v0.d.u[0] = 0x1122334455667788'; FP_GET='p/x $v0.d.u[0]'
       FP_WANT="0x1122334455667788"; REG_NAMES=(v31 fpsr fpcr tpidr cpsr)
-      USR1=10; VCONT="vCont;c;C;s;S"; HW_WATCH=1 ;;
+      USR1=10; VCONT="vCont;c;C;s;S;t;r"; HW_WATCH=1 ;;
     mipsel)
       TRIPLE=mipsel-unknown-linux-gnu; CC=mipsel-linux-gnu-gcc; DEB_ARCH=mipsel
       KERNEL_META=linux-image-4kc-malta; QEMU=qemu-system-mipsel; QEMU_PKG=qemu-system-mips
@@ -147,7 +147,7 @@ arch_setup() {
       NIC=pcnet; CONSOLE=ttyS0
       GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
       REG_NAMES=(f31 fcsr fir restart cause)
-      USR1=16; VCONT="vCont;c;C"; HW_WATCH="" ;;
+      USR1=16; VCONT="vCont;c;C;t"; HW_WATCH="" ;;
     mips64el)
       TRIPLE=mips64el-unknown-linux-gnuabi64; CC=mips64el-linux-gnuabi64-gcc; DEB_ARCH=mips64el
       KERNEL_META=linux-image-5kc-malta; QEMU=qemu-system-mips64el; QEMU_PKG=qemu-system-mips
@@ -156,7 +156,7 @@ arch_setup() {
       NIC=pcnet; CONSOLE=ttyS0
       GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
       REG_NAMES=(f31 fcsr fir restart cause)
-      USR1=16; VCONT="vCont;c;C"; HW_WATCH="" ;;
+      USR1=16; VCONT="vCont;c;C;t"; HW_WATCH="" ;;
     *) die "unknown architecture $ARCH" ;;
   esac
   W="$RUN/$ARCH"

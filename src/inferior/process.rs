@@ -16,7 +16,7 @@ use super::launch::{self, LaunchError, LaunchSpec};
 use super::memory::{Memory, MemoryError};
 use super::ptrace::{self as pt, Tid, WaitStatus};
 use super::regs::{native, RegsError};
-use super::{auxv, maps, svr4, tls};
+use super::{auxv, elf_symbols, maps, svr4, tls};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -382,8 +382,7 @@ impl Process {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
         }
-        self.breakpoints
-            .write_around(&self.memory, addr, data, native::BREAKPOINT_INSN)?;
+        self.breakpoints.write_around(&self.memory, addr, data)?;
         Ok(())
     }
 
@@ -551,12 +550,34 @@ impl Process {
                     .map_err(|e| ProcessError::Proc(e.to_string()))?;
                 let entries =
                     maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
-                let (path, base) =
-                    tls::find_libc(&entries).ok_or_else(|| tls_err(tls::TlsError::NoLibc))?;
-                let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
-                    .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
                 let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
-                let layout = tls::layout(&file, base, &mut read).map_err(tls_err)?;
+                let layout = match tls::find_libc(&entries) {
+                    Some((path, base)) => {
+                        let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
+                            .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
+                        tls::layout(&file, base, &mut read)
+                    }
+                    // No libc.so: a static executable carries glibc itself.
+                    None => {
+                        let file = std::fs::read(format!("/proc/{}/exe", self.pid))
+                            .map_err(|e| ProcessError::Proc(format!("executable: {e}")))?;
+                        let entries = auxv::parse_auxv(&self.auxv()?, auxv::WordFormat::native());
+                        // A static PIE runs at a bias: where its entry point
+                        // is against where the file says it is.
+                        let bias = match (
+                            auxv::lookup(&entries, auxv::AT_ENTRY),
+                            elf_symbols::entry_point(&file),
+                        ) {
+                            (Some(at), Some(linked)) => at.wrapping_sub(linked),
+                            _ => 0,
+                        };
+                        tls::static_layout(&file, bias, &mut read).map_err(|e| match e {
+                            tls::TlsError::NoDescriptors => tls::TlsError::NoLibc,
+                            e => e,
+                        })
+                    }
+                }
+                .map_err(tls_err)?;
                 self.tls_layout = Some(layout);
                 layout
             }

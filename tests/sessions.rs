@@ -459,3 +459,30 @@ fn thread_local_variables() {
     assert_contains(&out, "$5 = 1");
     assert_eq!(out.matches("Cannot find thread-local").count(), 1, "{out}");
 }
+
+#[test]
+fn thread_local_variables_in_a_static_executable() {
+    // No libc.so and no link map: glibc's TLS layout is in the executable
+    // itself, and gdb asks for the executable's TLS as module 0.
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_with(dir.path(), "tls", "tls-static", &["-static"]);
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break checkpoint",
+            "continue",
+            "p mine",
+            "p tag",
+            "continue",
+            "p mine == who",
+            "p tag[0]",
+        ],
+    );
+    assert_contains(&out, "$1 = 7");
+    assert_contains(&out, "$2 = \"main\\000\\000\\000\"");
+    assert_contains(&out, "$3 = 1");
+    assert_contains(&out, "$4 = 119 'w'");
+    assert!(!out.contains("Cannot find thread-local"), "{out}");
+}

@@ -992,7 +992,13 @@ impl Process {
             for &tid in &running {
                 let thread = self.threads.get_mut(&tid).expect("listed above");
                 if !thread.sigstop_expected {
-                    match pt::tgkill(self.pid, tid, libc::SIGSTOP) {
+                    // A task cloned without CLONE_THREAD is not in our
+                    // thread group: tgkill says ESRCH, tkill reaches it.
+                    let sent = match pt::tgkill(self.pid, tid, libc::SIGSTOP) {
+                        Err(Errno::ESRCH) if tid != self.pid => pt::tkill(tid, libc::SIGSTOP),
+                        sent => sent,
+                    };
+                    match sent {
                         Ok(()) => thread.sigstop_expected = true,
                         // Already exiting: its exit status will come.
                         Err(Errno::ESRCH) => {}
@@ -1113,6 +1119,12 @@ impl Process {
             .copied()
             .filter(|t| *t != self.pid)
             .collect();
+        // A "thread" cloned without CLONE_THREAD (gdb.base/step-over-
+        // syscall.exp's clone) is a process of its own: the SIGKILL above
+        // does not reach it, and waiting for its death would hang.
+        for &tid in &others {
+            let _ = pt::tkill(tid, libc::SIGKILL);
+        }
         for tid in others {
             while let Ok(Some((_, status))) = pt::wait(tid.as_raw(), false) {
                 if status.is_exit() {

@@ -634,6 +634,7 @@ impl Process {
                 Some(event) => {
                     thread.pending = None;
                     self.ready = Some(event);
+                    self.keep_resume_signals(&plan);
                     return Ok(());
                 }
                 None => {}
@@ -673,6 +674,30 @@ impl Process {
             }
         }
         Ok(())
+    }
+
+    /// Nothing runs this time (an event is pending), but gdb has handed the
+    /// signals in `plan` to their threads: keep them for when each thread
+    /// next runs, as GNU gdbserver enqueues them. Dropping them lost a
+    /// signal gdb passed on (gdb.threads/siginfo-threads.exp). The thread
+    /// stays in its signal-delivery-stop, so the signal keeps its siginfo.
+    fn keep_resume_signals(&mut self, plan: &[(Tid, ResumeAction)]) {
+        for (tid, action) in plan {
+            let (ResumeAction::Continue { signal } | ResumeAction::Step { signal }) = *action;
+            if signal == 0 {
+                continue;
+            }
+            let Some(thread) = self.threads.get_mut(tid) else {
+                continue;
+            };
+            match thread.deliver {
+                None => thread.deliver = Some(signal),
+                Some(kept) if kept == signal => {}
+                Some(kept) => {
+                    log::warn!("thread {tid}: signal {signal} dropped, {kept} already waits")
+                }
+            }
+        }
     }
 
     /// Interrupt a running process, as Ctrl-C in gdb asks: SIGINT, which the

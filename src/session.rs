@@ -107,6 +107,9 @@ pub struct Session<'s> {
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
     disabled: DisabledPackets,
+    /// A Ctrl-C came while the target was stopped: interrupt it as soon as
+    /// gdb resumes it.
+    interrupt_on_resume: bool,
 }
 
 /// Packets the session pretends not to know (`--disable-packet`, a
@@ -203,6 +206,7 @@ impl<'s> Session<'s> {
             thread_list: VecDeque::new(),
             end_after_reply: None,
             disabled,
+            interrupt_on_resume: false,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -314,8 +318,10 @@ impl<'s> Session<'s> {
         }
     }
 
-    /// The process is gone: its thread ids must not be replayed into gdbstub.
+    /// The process is gone: its thread ids must not be replayed into gdbstub,
+    /// nor a Ctrl-C meant for it reach the next one.
     fn forget_threads(&mut self) {
+        self.interrupt_on_resume = false;
         self.handshake
             .retain(|p| !p.starts_with(b"Hg") && !p.starts_with(b"Hc"));
     }
@@ -353,8 +359,18 @@ impl<'s> Session<'s> {
                 }
                 Ok(machine)
             }
-            // Ctrl-C with nothing running: nothing to interrupt.
-            Frame::Ack | Frame::Interrupt => Ok(machine),
+            Frame::Ack => Ok(machine),
+            // Ctrl-C while the target is stopped: gdb may still be running
+            // it from the user's view, between the single steps of a
+            // software watchpoint or a `step` (gdb.base/random-signal.exp),
+            // and then it waits for the SIGINT stop. Dropped, the Ctrl-C was
+            // lost. GNU gdbserver sends the SIGINT at once; we send it with
+            // the next resume, so that a Ctrl-C followed by a detach does
+            // not kill the program with a SIGINT left pending.
+            Frame::Interrupt => {
+                self.interrupt_on_resume = target.process.is_some();
+                Ok(machine)
+            }
         }
     }
 
@@ -716,6 +732,9 @@ impl<'s> Session<'s> {
             let Some(process) = target.process.as_mut() else {
                 return Ok(Ok(StopEvent::Exited { code: 0 }));
             };
+            if std::mem::take(&mut self.interrupt_on_resume) {
+                process.interrupt()?;
+            }
             // Only Ctrl-C means something while running; packets wait. Look
             // before blocking: a Ctrl-C read together with the resume packet
             // is already queued, and no new data may ever wake us for it.

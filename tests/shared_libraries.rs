@@ -67,7 +67,10 @@ fn library_in_a_dlmopen_namespace_is_listed_and_debuggable() {
     let pc = hex_after(&out, "$1 =");
     let called = printed_address(&server.stdout(), "first");
     // The breakpoint is past the prologue.
-    assert!(pc > called && pc < called + 64, "pc {pc:#x}, first at {called:#x}");
+    assert!(
+        pc > called && pc < called + 64,
+        "pc {pc:#x}, first at {called:#x}"
+    );
 }
 
 #[test]
@@ -100,7 +103,10 @@ fn breakpoint_in_a_library_loaded_where_an_unloaded_one_was() {
         "the libraries were not loaded at the same address: {stdout}"
     );
     assert_contains(&out, "Breakpoint 1, first (x=1)");
-    assert_contains(&out, "Temporarily disabling breakpoints for unloaded shared library");
+    assert_contains(
+        &out,
+        "Temporarily disabling breakpoints for unloaded shared library",
+    );
     assert_contains(&out, "Breakpoint 2, second (x=1)");
     assert_contains(&out, "exited normally");
 }

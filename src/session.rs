@@ -110,6 +110,8 @@ pub struct Session<'s> {
     /// A Ctrl-C came while the target was stopped: interrupt it as soon as
     /// gdb resumes it.
     interrupt_on_resume: bool,
+    /// gdb understands the `N` stop reply (`no-resumed+`).
+    report_no_resumed: bool,
 }
 
 /// Packets the session pretends not to know (`--disable-packet`, a
@@ -207,6 +209,7 @@ impl<'s> Session<'s> {
             end_after_reply: None,
             disabled,
             interrupt_on_resume: false,
+            report_no_resumed: false,
             panic_on_packet: std::env::var_os(PANIC_INJECTION_ENV)
                 .filter(|v| !v.is_empty())
                 .map(|v| v.as_encoded_bytes().to_vec()),
@@ -401,6 +404,7 @@ impl<'s> Session<'s> {
                     .any(|f| f == feature)
             };
             self.multiprocess = offered(b"multiprocess+");
+            self.report_no_resumed = offered(b"no-resumed+");
             // Fork children are named by pid: without multiprocess ids gdb
             // could not tell the processes apart.
             target.report_forks = self.multiprocess && offered(b"fork-events+");
@@ -750,7 +754,11 @@ impl<'s> Session<'s> {
             }
             self.frames = keep;
             if let Some(event) = process.poll_event()? {
-                return Ok(Ok(event));
+                // A gdb that does not know `N` can only go on waiting (as
+                // with GNU gdbserver), until Ctrl-C or the connection ends.
+                if event != StopEvent::NoResumed || self.report_no_resumed {
+                    return Ok(Ok(event));
+                }
             }
             match self.wait()? {
                 Wake::Child | Wake::Frames => {}

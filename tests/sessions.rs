@@ -486,3 +486,42 @@ fn thread_local_variables_in_a_static_executable() {
     assert_contains(&out, "$4 = 119 'w'");
     assert!(!out.contains("Cannot find thread-local"), "{out}");
 }
+
+#[test]
+fn only_resumed_thread_exits_then_the_leader_exits_first() {
+    let (_dir, prog) = setup("leader");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break a_checkpoint",
+            "continue",
+            // Only thread_a runs, and exits: nothing else can stop (`N`).
+            "set scheduler-locking on",
+            "finish",
+            "continue",
+            "info threads",
+            "thread 1",
+            "set scheduler-locking off",
+            // The leader exits with pthread_exit while thread_b lives on.
+            "break after_leader_exit",
+            "continue",
+            "info threads",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "No unwaited-for children left.");
+    assert_contains(&out, "The current thread <Thread ID 2> has terminated");
+    let after = &out[out.find("Breakpoint 2, after_leader_exit").expect(&out)..];
+    // The zombie leader is gone from the thread list.
+    let threads = &after[..after.find("[Inferior 1").expect(&out)];
+    assert!(
+        !threads.contains("* 1 ") && !threads.contains("  1 "),
+        "{out}"
+    );
+    assert_contains(threads, "Thread ");
+    assert_contains(after, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "leader gone");
+}

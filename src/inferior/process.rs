@@ -121,6 +121,10 @@ pub enum StopEvent {
     Killed {
         signal: i32,
     },
+    /// Every thread gdb resumed is gone (exited) while the others stay
+    /// stopped (scheduler locking): nothing will ever stop. gdb's `N` stop
+    /// reply ("No unwaited-for children left").
+    NoResumed,
 }
 
 impl StopEvent {
@@ -135,12 +139,12 @@ impl StopEvent {
             | StopEvent::Exec { tid }
             | StopEvent::Syscall { tid, .. }
             | StopEvent::Signal { tid, .. } => Some(tid),
-            StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
+            StopEvent::Exited { .. } | StopEvent::Killed { .. } | StopEvent::NoResumed => None,
         }
     }
 
     pub fn is_exit(&self) -> bool {
-        self.tid().is_none()
+        matches!(self, StopEvent::Exited { .. } | StopEvent::Killed { .. })
     }
 }
 
@@ -726,6 +730,24 @@ impl Process {
                 return Ok(Some(event));
             }
         }
+        // Nothing to report. A leader that exited alone (pthread_exit) is a
+        // zombie whose exit waitpid holds back while other threads live (we
+        // only got a SIGCHLD): drop it, as GNU gdbserver's
+        // check_zombie_leaders does.
+        if self.threads.len() > 1
+            && self.threads.get(&self.pid).is_some_and(|t| t.running)
+            && is_zombie(self.pid)
+        {
+            log::debug!("thread group leader {} exited alone: dropped", self.pid);
+            self.threads.remove(&self.pid);
+            self.regs_cache.remove(&self.pid);
+        }
+        // With no thread left running nothing will ever stop (gdb resumed
+        // only threads that have exited since). With no thread at all, the
+        // leader's exit is still to come.
+        if !self.threads.is_empty() && !self.threads.values().any(|t| t.running) {
+            return Ok(Some(StopEvent::NoResumed));
+        }
         Ok(None)
     }
 
@@ -739,7 +761,11 @@ impl Process {
         keep_running: bool,
     ) -> Result<Option<StopEvent>, ProcessError> {
         log::trace!("wait: {tid} {status:?}");
-        if !self.threads.contains_key(&tid) {
+        // The leader may have been dropped as a zombie (stop_all): its exit
+        // is still the process's, and a thread that execs takes its tid.
+        let leader_news = tid == self.pid
+            && (status.is_exit() || status == WaitStatus::Event(libc::PTRACE_EVENT_EXEC));
+        if !self.threads.contains_key(&tid) && !leader_news {
             if !status.is_exit() {
                 // A new thread's first stop, ahead of its creator's clone event.
                 self.early_stops.insert(tid);
@@ -776,6 +802,7 @@ impl Process {
                 let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
                 // Every other thread is gone and the address space is new.
                 self.threads.retain(|t, _| *t == tid);
+                self.threads.entry(tid).or_default();
                 self.breakpoints.forget_all();
                 // exec clears the debug registers too.
                 self.hw.clear();
@@ -1033,9 +1060,27 @@ impl Process {
             }
             for tid in running {
                 while self.threads.get(&tid).is_some_and(|t| t.running) {
-                    let Some((got, status)) =
-                        pt::wait(tid.as_raw(), false).map_err(ptrace_err(tid))?
-                    else {
+                    let leader_among_others = tid == self.pid && self.threads.len() > 1;
+                    // A leader that exited alone (pthread_exit) is a zombie
+                    // that never stops, and its exit is not reported until
+                    // the other threads are gone: blocking on it hung the
+                    // session (gdb.threads/leader-exit.exp). So poll for it,
+                    // and drop it once /proc says it is a zombie, as GNU
+                    // gdbserver does (check_zombie_leaders); its exit status
+                    // still ends the process when it comes.
+                    let waited =
+                        pt::wait(tid.as_raw(), leader_among_others).map_err(ptrace_err(tid))?;
+                    if waited.is_none() && leader_among_others {
+                        if is_zombie(tid) {
+                            log::debug!("thread group leader {tid} exited alone: dropped");
+                            self.threads.remove(&tid);
+                            self.regs_cache.remove(&tid);
+                        } else {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                        continue;
+                    }
+                    let Some((got, status)) = waited else {
                         continue;
                     };
                     if let Some(event) = self.handle_status(got, status, false)? {
@@ -1190,6 +1235,15 @@ fn thread_pointer(tid: Tid) -> Option<u64> {
         let _ = tid;
         None
     }
+}
+
+/// Whether /proc says task `tid` has exited and waits to be reaped.
+fn is_zombie(tid: Tid) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/status")).is_ok_and(|text| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("State:"))
+            .is_some_and(|state| matches!(state.trim_start().chars().next(), Some('Z' | 'X')))
+    })
 }
 
 /// The system call a stopped thread is in, where the registers tell.

@@ -38,6 +38,9 @@ pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
         },
         StopEvent::Exited { code } => MultiThreadStopReason::Exited(code as u8),
         StopEvent::Killed { signal } => MultiThreadStopReason::Terminated(gdb_signal(signal)),
+        // gdbstub has no such reason; one with no thread leaves its
+        // current thread alone.
+        StopEvent::NoResumed => MultiThreadStopReason::Signal(Signal(0)),
     }
 }
 
@@ -102,6 +105,7 @@ pub fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec
         StopEvent::Killed { signal } => out.extend_from_slice(
             format!("X{:02x}{process_suffix}", native::SIGNALS.to_gdb(signal)).as_bytes(),
         ),
+        StopEvent::NoResumed => out.push(b'N'),
         _ => {
             let signal = match event {
                 StopEvent::Signal { signal, .. } => native::SIGNALS.to_gdb(signal),

@@ -16,7 +16,8 @@ use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::{
-    memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+    breakpoint_options, memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate,
+    PACKET_SIZE,
 };
 use crate::target::DebugTarget;
 use crate::transport::Connection;
@@ -182,7 +183,7 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
+    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;ConditionalBreakpoints+";
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -398,6 +399,26 @@ impl<'s> Session<'s> {
             }
             return Ok(machine);
         }
+        // Conditions on a breakpoint (`Z0,ADDR,KIND;X...`): ours to keep,
+        // since gdbstub parses no options; it gets the bare packet. Each
+        // `Z0` says the breakpoint's whole list (none: unconditional).
+        // Hardware breakpoints keep none: they always stop, and gdb, which
+        // checks every condition again on a stop, decides.
+        let body = match breakpoint_options::parse(&body) {
+            None => body,
+            Some(Err(())) => {
+                self.send_packet(b"E01")?;
+                return Ok(machine);
+            }
+            Some(Ok(options)) => {
+                if options.kind == 0 {
+                    if let Some(process) = target.process.as_mut() {
+                        process.set_breakpoint_conditions(options.addr, options.conditions);
+                    }
+                }
+                options.bare.to_vec()
+            }
+        };
         if body.starts_with(b"qSupported") {
             let offered = |feature: &[u8]| {
                 body.split(|&b| b == b';' || b == b':')

@@ -134,6 +134,23 @@ impl SoftwareBreakpoints {
         first_error.map_or(Ok(()), Err)
     }
 
+    /// Put the original bytes back under the breakpoint at `addr` for a
+    /// moment (to step over it in the server), keeping the entry; `replant`
+    /// writes the instruction again. Nothing to do for a stale entry.
+    pub fn lift(&self, mem: &dyn CodeMemory, addr: u64) -> Result<(), MemoryError> {
+        match self.planted.get(&addr) {
+            Some(bp) if still_planted(mem, addr, &bp.insn) => mem.write(addr, &bp.original),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn replant(&self, mem: &dyn CodeMemory, addr: u64) -> Result<(), MemoryError> {
+        match self.planted.get(&addr) {
+            Some(bp) => mem.write(addr, &bp.insn),
+            None => Ok(()),
+        }
+    }
+
     /// Forget every breakpoint without touching memory (the process is gone or exec'd).
     pub fn forget_all(&mut self) {
         self.planted.clear();
@@ -301,6 +318,22 @@ mod tests {
         );
         bps.remove(&mem, 0x1001).unwrap();
         assert_eq!(mem.bytes(0x1000, 4), [5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn lifted_for_a_step_and_planted_again() {
+        let mem = Fake::default();
+        mem.map(0x1000, &[1, 2, 3, 4]);
+        let mut bps = SoftwareBreakpoints::default();
+        bps.insert(&mem, 0x1001, TRAP).unwrap();
+        bps.lift(&mem, 0x1001).unwrap();
+        assert_eq!(mem.bytes(0x1000, 4), [1, 2, 3, 4]);
+        bps.replant(&mem, 0x1001).unwrap();
+        assert_eq!(mem.bytes(0x1000, 4), [1, 0xcc, 3, 4]);
+        // Nothing planted there: nothing written.
+        bps.lift(&mem, 0x1002).unwrap();
+        bps.replant(&mem, 0x1002).unwrap();
+        assert_eq!(mem.bytes(0x1000, 4), [1, 0xcc, 3, 4]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::launch::{self, LaunchError, LaunchSpec};
 use super::memory::{Memory, MemoryError};
 use super::ptrace::{self as pt, Tid, WaitStatus};
 use super::regs::{native, RegsError};
-use super::{auxv, elf_symbols, maps, svr4, tls};
+use super::{agent_expr, auxv, elf_symbols, maps, svr4, tls};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -200,6 +200,9 @@ pub struct Process {
     regs: native::RegisterContext,
     regs_cache: HashMap<Tid, Vec<u8>>,
     pub breakpoints: SoftwareBreakpoints,
+    /// gdb's conditions (agent expressions) for software breakpoints, by
+    /// address: the breakpoint is reported only when one of them is true.
+    conditions: HashMap<u64, Vec<Vec<u8>>>,
     hw: HwDebug,
     pub signal_policy: SignalPolicy,
     /// gdb understands fork and vfork events (`fork-events+`); otherwise
@@ -256,6 +259,7 @@ impl Process {
             regs: native::RegisterContext::probe(pid),
             regs_cache: HashMap::new(),
             breakpoints: SoftwareBreakpoints::default(),
+            conditions: HashMap::new(),
             hw: HwDebug::default(),
             signal_policy: SignalPolicy::default(),
             report_forks: false,
@@ -284,6 +288,7 @@ impl Process {
             process.shares_memory_with_parent = true;
         } else {
             process.breakpoints = self.breakpoints.clone();
+            process.conditions = self.conditions.clone();
         }
         Ok(process)
     }
@@ -397,8 +402,43 @@ impl Process {
     }
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
+        self.conditions.remove(&addr);
         self.breakpoints.remove(&self.memory, addr)?;
         Ok(())
+    }
+
+    /// gdb's conditions for the software breakpoint at `addr`, as its last
+    /// `Z0` there gave them (none: it always stops).
+    pub fn set_breakpoint_conditions(&mut self, addr: u64, conditions: Vec<Vec<u8>>) {
+        if conditions.is_empty() {
+            self.conditions.remove(&addr);
+        } else {
+            self.conditions.insert(addr, conditions);
+        }
+    }
+
+    /// Whether `tid`, stopped at the breakpoint at `addr`, is to be
+    /// reported: with no conditions, or when one of them is true. A
+    /// condition we cannot evaluate counts as true, so that gdb decides
+    /// (as GNU gdbserver does).
+    fn breakpoint_condition_holds(&mut self, tid: Tid, addr: u64) -> bool {
+        let Some(conditions) = self.conditions.get(&addr).cloned() else {
+            return true;
+        };
+        let mut ctx = ConditionContext {
+            process: self,
+            tid,
+            registers: None,
+        };
+        conditions
+            .iter()
+            .any(|code| match agent_expr::evaluate(code, &mut ctx) {
+                Ok(value) => value != 0,
+                Err(e) => {
+                    log::debug!("breakpoint condition at {addr:#x}: {e}; reporting the stop");
+                    true
+                }
+            })
     }
 
     /// The siginfo of the signal that stopped `tid` (`$_siginfo`).
@@ -502,9 +542,11 @@ impl Process {
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             self.breakpoints.forget_all();
+            self.conditions.clear();
             self.hw.clear();
             return Ok(());
         }
+        self.conditions.clear();
         let software = self.breakpoints.remove_all(&self.memory);
         let had_hw = !self.hw.is_empty();
         self.hw.clear();
@@ -804,6 +846,7 @@ impl Process {
                 self.threads.retain(|t, _| *t == tid);
                 self.threads.entry(tid).or_default();
                 self.breakpoints.forget_all();
+                self.conditions.clear();
                 // exec clears the debug registers too.
                 self.hw.clear();
                 self.tls_layout = None;
@@ -876,7 +919,20 @@ impl Process {
             WaitStatus::Stopped(libc::SIGTRAP) => {
                 let stepping = self.threads[&tid].stepping;
                 self.mark_stopped(tid);
-                Ok(Some(self.classify_trap(tid, stepping)?))
+                let event = self.classify_trap(tid, stepping)?;
+                if let StopEvent::Breakpoint { addr, .. } = event {
+                    if !self.breakpoint_condition_holds(tid, addr) {
+                        // gdb's condition is false: no stop for gdb. While
+                        // threads are being stopped, this one just stays
+                        // stopped at the breakpoint, to hit it again (and
+                        // evaluate it again) when it next runs.
+                        if keep_running {
+                            return self.step_over_breakpoint(tid, addr);
+                        }
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(event))
             }
             // Not while stepping: the step would end inside the handler, and
             // gdb, which knows it is stepping, must decide (as gdbserver).
@@ -956,6 +1012,133 @@ impl Process {
         Ok(())
     }
 
+    /// Move `tid` past the breakpoint at `addr`, whose condition is false,
+    /// and let everything run on as before, as GNU gdbserver does (its
+    /// step-over): every thread stopped, the breakpoint lifted, `tid`
+    /// single-stepped, the breakpoint planted again. What the step ends
+    /// with may be an event for gdb (a fork or clone made by a system call
+    /// instruction under the breakpoint, an exit, a signal, a watchpoint):
+    /// that is returned with everyone stopped, as is an event another
+    /// thread had while being stopped. A plain end of the step is nothing
+    /// to report, unless gdb itself was stepping `tid`.
+    ///
+    /// Synchronous: a step over a system call that blocks holds the
+    /// session until the call returns.
+    fn step_over_breakpoint(
+        &mut self,
+        tid: Tid,
+        addr: u64,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let was_running: Vec<Tid> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.running)
+            .map(|(t, _)| *t)
+            .collect();
+        self.stop_all()?;
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
+        }
+        let gdb_stepping = self.threads.get(&tid).is_some_and(|t| t.stepping);
+        self.breakpoints.lift(&self.memory, addr)?;
+        self.refresh_hw(tid)?;
+        let status = match pt::step(tid, 0) {
+            Ok(()) => self.wait_step_over(tid)?,
+            // Killed under us: its exit comes through the usual wait.
+            Err(Errno::ESRCH) => None,
+            Err(errno) => {
+                let _ = self.breakpoints.replant(&self.memory, addr);
+                return Err(ptrace_err(tid)(errno));
+            }
+        };
+        // Whatever the step brought, the breakpoint goes back in (unless
+        // the process is gone with it).
+        if let Err(e) = self.breakpoints.replant(&self.memory, addr) {
+            log::debug!("breakpoint at {addr:#x} not planted again: {e}");
+        }
+        let event = match status {
+            None => None,
+            // The instruction under the breakpoint is itself one (a
+            // "permanent" breakpoint the program carries): the step traps
+            // at `addr` again. Move past it, as GNU gdbserver does, or the
+            // thread would trap there for ever (gdb.base/bp-permanent.exp).
+            Some(WaitStatus::Stopped(libc::SIGTRAP)) if self.trapped_at(tid, addr)? => {
+                let past = addr.wrapping_add(native::BREAKPOINT_INSN.len() as u64);
+                native::RegisterContext::write_pc(tid, past)?;
+                self.regs_cache.remove(&tid);
+                self.mark_stopped(tid);
+                Some(StopEvent::Step { tid })
+            }
+            Some(status) => {
+                if let Some(thread) = self.threads.get_mut(&tid) {
+                    thread.running = true;
+                    thread.stepping = true;
+                }
+                let event = self.handle_status(tid, status, false)?;
+                if let Some(thread) = self.threads.get_mut(&tid) {
+                    thread.stepping = gdb_stepping;
+                }
+                event
+            }
+        };
+        match event {
+            Some(StopEvent::Step { .. }) if !gdb_stepping => {}
+            Some(event) => return Ok(Some(event)),
+            None => {}
+        }
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
+        }
+        for t in &was_running {
+            if let Some(pending) = self.threads.get_mut(t).and_then(|th| th.pending.take()) {
+                return Ok(Some(pending));
+            }
+        }
+        for t in was_running.into_iter().chain(std::iter::once(tid)) {
+            if self.threads.get(&t).is_some_and(|th| !th.running) {
+                self.restart(t)?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether `tid`'s SIGTRAP is a breakpoint instruction at `addr`.
+    fn trapped_at(&self, tid: Tid, addr: u64) -> Result<bool, ProcessError> {
+        let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
+        if code != SI_KERNEL && code != TRAP_BRKPT {
+            return Ok(false);
+        }
+        let pc = native::RegisterContext::read_pc(tid)?;
+        Ok(pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT) == addr)
+    }
+
+    /// The status that ends `tid`'s step over a breakpoint (None if it is
+    /// gone). Polled rather than waited for: if the step exits the whole
+    /// process, the leader's exit is held back until the other threads,
+    /// dead too by then, are reaped, which this does meanwhile.
+    fn wait_step_over(&mut self, tid: Tid) -> Result<Option<WaitStatus>, ProcessError> {
+        let mut pause = std::time::Duration::from_micros(50);
+        loop {
+            if let Some((_, status)) = pt::wait(tid.as_raw(), true).map_err(ptrace_err(tid))? {
+                return Ok(Some(status));
+            }
+            let others: Vec<Tid> = self.threads.keys().copied().filter(|t| *t != tid).collect();
+            for other in others {
+                if let Ok(Some((got, status))) = pt::wait(other.as_raw(), true) {
+                    let event = self.handle_status(got, status, false)?;
+                    if let (Some(event), Some(thread)) = (event, self.threads.get_mut(&got)) {
+                        thread.pending = Some(event);
+                    }
+                }
+            }
+            if self.exit.is_some() || !self.threads.contains_key(&tid) {
+                return Ok(None);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
     fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
         let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
@@ -1025,6 +1208,7 @@ impl Process {
         self.threads.clear();
         self.regs_cache.clear();
         self.breakpoints.forget_all();
+        self.conditions.clear();
         self.exit = Some(event);
         event
     }
@@ -1234,6 +1418,41 @@ fn thread_pointer(tid: Tid) -> Option<u64> {
     {
         let _ = tid;
         None
+    }
+}
+
+/// What a breakpoint condition sees: the stopped thread's registers (read
+/// once, in gdb's `g` layout) and the process's memory as the program has
+/// it.
+struct ConditionContext<'p> {
+    process: &'p mut Process,
+    tid: Tid,
+    registers: Option<Vec<u8>>,
+}
+
+impl agent_expr::AgentContext for ConditionContext<'_> {
+    fn register(&mut self, regnum: u16) -> Option<u64> {
+        if self.registers.is_none() {
+            self.registers = Some(self.process.read_registers(self.tid).ok()?);
+        }
+        let g = self.registers.as_ref()?;
+        let info = native::LAYOUT.by_regnum(usize::from(regnum))?;
+        let bytes = g.get(info.offset..info.offset + info.size)?;
+        if bytes.len() > 8 {
+            return None;
+        }
+        // The `g` layout is in the target's byte order, which is ours.
+        let mut word = [0u8; 8];
+        if cfg!(target_endian = "big") {
+            word[8 - bytes.len()..].copy_from_slice(bytes);
+        } else {
+            word[..bytes.len()].copy_from_slice(bytes);
+        }
+        Some(u64::from_ne_bytes(word))
+    }
+
+    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        matches!(self.process.read_memory(addr, buf), Ok(n) if n == buf.len())
     }
 }
 

@@ -18,6 +18,17 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     u64::from_str_radix(std::str::from_utf8(text).ok()?, 16).ok()
 }
 
+/// Bytes from an even number of hex digits.
+pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    text.chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +42,8 @@ mod tests {
         assert_eq!(parse_u64(b"10000000000000000"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"xyz"), None);
+        assert_eq!(decode(b"00aB7f"), Some(vec![0x00, 0xab, 0x7f]));
+        assert_eq!(decode(b"0"), None);
+        assert_eq!(decode(b"zz"), None);
     }
 }

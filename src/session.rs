@@ -14,6 +14,7 @@ use nix::sys::signalfd::SignalFd;
 
 use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
+use crate::inferior::regs::native;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::{
     breakpoint_options, memory_read, qxfer_reply, signals, stop_reply, threads_xfer, validate,
@@ -183,7 +184,20 @@ const BAD_FRAMES_LIMIT: usize = 64;
 pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 
 const OUR_FEATURES: &str =
-    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;ConditionalBreakpoints+";
+    ";qXfer:threads:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+";
+
+/// Offered where the server can single-step over a breakpoint whose
+/// condition is false (not on MIPS, which has no hardware single step:
+/// there gdb evaluates conditions itself).
+const CONDITIONS_FEATURE: &str = ";ConditionalBreakpoints+";
+
+fn our_features() -> String {
+    let mut features = String::from(OUR_FEATURES);
+    if native::HARDWARE_SINGLE_STEP {
+        features.push_str(CONDITIONS_FEATURE);
+    }
+    features
+}
 
 impl<'s> Session<'s> {
     pub fn new(
@@ -205,7 +219,7 @@ impl<'s> Session<'s> {
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
             general_thread: None,
-            extra_features: String::from(OUR_FEATURES),
+            extra_features: our_features(),
             thread_list: VecDeque::new(),
             end_after_reply: None,
             disabled,
@@ -434,7 +448,7 @@ impl<'s> Session<'s> {
                 .split(|&b| b == b';' || b == b':')
                 .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
             target.configure_all();
-            self.extra_features = String::from(OUR_FEATURES);
+            self.extra_features = our_features();
             if target.report_forks {
                 self.extra_features.push_str(";fork-events+");
                 if offered(b"vfork-events+") {

@@ -471,6 +471,14 @@ impl Process {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
         }
+        // gdb inserting the same request again (as it does to update a
+        // hardware breakpoint's conditions): it is in already, as with GNU
+        // gdbserver. Taking another slot each time ran out of them
+        // (gdb.base/break-idempotent.exp, "Cannot insert hardware
+        // breakpoint").
+        if self.hw.contains(request) {
+            return Ok(());
+        }
         self.hw.insert(request)?;
         if let Err(e) = self.apply_hw_everywhere() {
             self.hw.remove(request);
@@ -1046,9 +1054,12 @@ impl Process {
             Ok(()) => self.wait_step_over(tid)?,
             // Killed under us: its exit comes through the usual wait.
             Err(Errno::ESRCH) => None,
+            // No single step here after all: report the breakpoint, and gdb
+            // evaluates the condition itself.
             Err(errno) => {
-                let _ = self.breakpoints.replant(&self.memory, addr);
-                return Err(ptrace_err(tid)(errno));
+                log::debug!("cannot step {tid} over {addr:#x} ({errno}): reporting it");
+                self.breakpoints.replant(&self.memory, addr)?;
+                return Ok(Some(StopEvent::Breakpoint { tid, addr }));
             }
         };
         // Whatever the step brought, the breakpoint goes back in (unless

@@ -14,10 +14,12 @@ use nix::sys::signalfd::SignalFd;
 
 use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
+use crate::inferior::regs::native;
 use crate::protocol::framing::{self, Frame, FrameReader};
 use crate::protocol::vcont::{self, Action, Threads};
 use crate::protocol::{
-    memory_read, osdata, qxfer_reply, signals, stop_reply, threads_xfer, validate, PACKET_SIZE,
+    breakpoint_options, memory_read, osdata, qxfer_reply, signals, stop_reply, threads_xfer,
+    validate, PACKET_SIZE,
 };
 use crate::target::{DebugTarget, Resumed};
 use crate::transport::Connection;
@@ -201,6 +203,19 @@ pub const PANIC_INJECTION_ENV: &str = "RGDBSERVER_FAULT_PANIC_ON_PACKET";
 const OUR_FEATURES: &str =
     ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+";
 
+/// Offered where the server can single-step over a breakpoint whose
+/// condition is false (not on MIPS, which has no hardware single step:
+/// there gdb evaluates conditions itself).
+const CONDITIONS_FEATURE: &str = ";ConditionalBreakpoints+";
+
+fn our_features() -> String {
+    let mut features = String::from(OUR_FEATURES);
+    if native::HARDWARE_SINGLE_STEP {
+        features.push_str(CONDITIONS_FEATURE);
+    }
+    features
+}
+
 impl<'s> Session<'s> {
     pub fn new(
         conn: Connection,
@@ -221,7 +236,7 @@ impl<'s> Session<'s> {
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
             general_thread: None,
-            extra_features: String::from(OUR_FEATURES),
+            extra_features: our_features(),
             thread_list: VecDeque::new(),
             osdata: None,
             end_after_reply: None,
@@ -354,8 +369,10 @@ impl<'s> Session<'s> {
         }
     }
 
-    /// The process is gone: its thread ids must not be replayed into gdbstub.
+    /// The process is gone: its thread ids must not be replayed into gdbstub,
+    /// nor a Ctrl-C meant for it reach the next one.
     fn forget_threads(&mut self) {
+        self.interrupt_next_resume = false;
         self.handshake
             .retain(|p| !p.starts_with(b"Hg") && !p.starts_with(b"Hc"));
     }
@@ -427,6 +444,26 @@ impl<'s> Session<'s> {
             }
             return Ok(machine);
         }
+        // Conditions on a breakpoint (`Z0,ADDR,KIND;X...`): ours to keep,
+        // since gdbstub parses no options; it gets the bare packet. Each
+        // `Z0` says the breakpoint's whole list (none: unconditional).
+        // Hardware breakpoints keep none: they always stop, and gdb, which
+        // checks every condition again on a stop, decides.
+        let body = match breakpoint_options::parse(&body) {
+            None => body,
+            Some(Err(())) => {
+                self.send_packet(b"E01")?;
+                return Ok(machine);
+            }
+            Some(Ok(options)) => {
+                if options.kind == 0 {
+                    if let Some(process) = target.process.as_mut() {
+                        process.set_breakpoint_conditions(options.addr, options.conditions);
+                    }
+                }
+                options.bare.to_vec()
+            }
+        };
         if is_resume(&body) {
             return self.resume(machine, target, &body);
         }
@@ -445,7 +482,7 @@ impl<'s> Session<'s> {
                 .split(|&b| b == b';' || b == b':')
                 .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
             target.configure_all();
-            self.extra_features = String::from(OUR_FEATURES);
+            self.extra_features = our_features();
             if target.report_forks {
                 self.extra_features.push_str(";fork-events+");
                 if offered(b"vfork-events+") {

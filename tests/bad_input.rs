@@ -539,7 +539,8 @@ fn run_framing(client: &mut Client) {
         client.assert_in_step(bad);
         client.assert_quiet(bad);
     }
-    // Stray acknowledgements and Ctrl-C while stopped are ignored.
+    // Stray acknowledgements are ignored; a Ctrl-C while stopped only waits
+    // for the next resume (none comes here) and gets no reply.
     for junk in [
         &b"-"[..],
         b"+",
@@ -1302,6 +1303,35 @@ fn interrupt_in_the_same_read_as_the_resume_packet() {
         bytes.push(0x03);
         client.send_raw(&bytes);
         let stop = client.reply(b"vCont;c + Ctrl-C");
+        assert!(stop.starts_with(b"T02"), "{}", show(&stop));
+        assert_eq!(client.request(format!("vKill;{pid:x}").as_bytes()), b"OK");
+        assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    });
+    assert!(!pid_alive(pid), "process survived vKill");
+}
+
+/// Ctrl-C while the target is stopped, as gdb sends it between the single
+/// steps of a software watchpoint: the next resume stops with SIGINT (it
+/// was ignored, and gdb waited for that stop forever). Nothing is sent to
+/// the program before then: a detach instead would leave it unharmed
+/// (`malformed_packets_leave_a_stopped_process_unchanged` sends Ctrl-C
+/// among its junk before detaching).
+#[test]
+fn interrupt_while_stopped_stops_the_next_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), "loop");
+    let mut server = launch(&prog);
+    let pid = server.pid.expect("pid announced");
+    with_server_log(&mut server, |server| {
+        let mut client = Client::connect(server.port);
+        client.start_no_ack();
+        client.send_raw(b"\x03");
+        client.assert_quiet(b"Ctrl-C while stopped");
+        // Still stopped, and the session goes on.
+        assert!(proc_status(pid, "State").unwrap().starts_with('t'));
+        assert!(!client.request(b"g").is_empty());
+        client.send(b"vCont;c");
+        let stop = client.reply(b"vCont;c after Ctrl-C");
         assert!(stop.starts_with(b"T02"), "{}", show(&stop));
         assert_eq!(client.request(format!("vKill;{pid:x}").as_bytes()), b"OK");
         assert!(server.wait_exit(Duration::from_secs(10)).is_some());

@@ -508,3 +508,77 @@ fn info_os_lists_the_machine_and_our_program() {
     assert!(has(&[&pid, "loop", "0", ""]), "{out}");
     assert_contains(&out, "Empty data returned by target.  Wrong osdata type?");
 }
+
+#[test]
+fn thread_local_variables_in_a_static_executable() {
+    // No libc.so and no link map: glibc's TLS layout is in the executable
+    // itself, and gdb asks for the executable's TLS as module 0.
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_with(dir.path(), "tls", "tls-static", &["-static"]);
+    let server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break checkpoint",
+            "continue",
+            "p mine",
+            "p tag",
+            "continue",
+            "p mine == who",
+            "p tag[0]",
+        ],
+    );
+    assert_contains(&out, "$1 = 7");
+    assert_contains(&out, "$2 = \"main\\000\\000\\000\"");
+    assert_contains(&out, "$3 = 1");
+    assert_contains(&out, "$4 = 119 'w'");
+    assert!(!out.contains("Cannot find thread-local"), "{out}");
+}
+
+#[test]
+fn breakpoint_conditions_are_evaluated_by_the_server() {
+    let (_dir, prog) = setup("cond");
+    let mut server = Server::start(
+        &server_binary(),
+        &[
+            "--once",
+            "--remote-debug",
+            "127.0.0.1:0",
+            prog.to_str().unwrap(),
+        ],
+    );
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "set breakpoint condition-evaluation target",
+            "break visit if i == 7",
+            "continue",
+            "print i",
+            "info breakpoints",
+            "continue",
+        ],
+    );
+    assert!(!out.contains("does not support"), "{out}");
+    assert_contains(&out, "$1 = 7");
+    assert_contains(&out, "breakpoint already hit 1 time");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "total 45");
+    // gdb sent the condition with the breakpoint and heard of one stop
+    // there only: the seven false ones were stepped over in the server.
+    let log = server.stderr();
+    assert!(log.contains(";X"), "no condition in a Z0:\n{log}");
+    let addr = hex_after(&out, "Breakpoint 1 at");
+    let pc: String = addr
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let stops = log
+        .lines()
+        .filter(|l| l.contains("putpkt (\"T05") && l.contains(&format!("10:{pc};")))
+        .count();
+    assert_eq!(stops, 1, "{log}");
+}

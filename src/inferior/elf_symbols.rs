@@ -1,6 +1,8 @@
-//! Just enough ELF to find a dynamic symbol's value in a shared object:
-//! section headers, `.dynsym` and its string table, for 32- and 64-bit
-//! objects of either byte order. Pure code over the file's bytes.
+//! Just enough ELF to find a symbol's value in a shared object or an
+//! executable: the header, section headers, `.dynsym` (or, for static
+//! executables, which have no dynamic symbols, `.symtab`) and its string
+//! table, for 32- and 64-bit objects of either byte order. Pure code over
+//! the file's bytes.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Format {
@@ -46,19 +48,40 @@ impl Format {
     }
 }
 
+const SHT_SYMTAB: u64 = 2;
 const SHT_DYNSYM: u64 = 11;
+
+fn format_of(elf: &[u8]) -> Option<Format> {
+    if elf.get(..4)? != b"\x7fELF" {
+        return None;
+    }
+    Some(Format {
+        wide: *elf.get(4)? == 2,
+        big: *elf.get(5)? == 2,
+    })
+}
+
+/// The entry point (`e_entry`) of an ELF file: with the process's AT_ENTRY
+/// it gives the load bias of a position-independent executable.
+pub fn entry_point(elf: &[u8]) -> Option<u64> {
+    format_of(elf)?.word(elf, 0x18)
+}
 
 /// The values of the named dynamic symbols (relative to the load base),
 /// in the order asked; None for those not found. None overall if the
 /// bytes are not an ELF file we can read.
 pub fn dynamic_symbols(elf: &[u8], names: &[&str]) -> Option<Vec<Option<u64>>> {
-    if elf.get(..4)? != b"\x7fELF" {
-        return None;
-    }
-    let format = Format {
-        wide: *elf.get(4)? == 2,
-        big: *elf.get(5)? == 2,
-    };
+    symbols_in(elf, names, SHT_DYNSYM)
+}
+
+/// The same from the full symbol table (`.symtab`), which is where a
+/// static executable keeps glibc's symbols (unless stripped).
+pub fn static_symbols(elf: &[u8], names: &[&str]) -> Option<Vec<Option<u64>>> {
+    symbols_in(elf, names, SHT_SYMTAB)
+}
+
+fn symbols_in(elf: &[u8], names: &[&str], table: u64) -> Option<Vec<Option<u64>>> {
+    let format = format_of(elf)?;
     let (shoff, shentsize, shnum) = if format.wide {
         (
             format.u64(elf, 0x28)?,
@@ -95,7 +118,7 @@ pub fn dynamic_symbols(elf: &[u8], names: &[&str]) -> Option<Vec<Option<u64>>> {
     };
     let (symtab_offset, symtab_size, strtab_index, entsize) = (0..shnum)
         .filter_map(section)
-        .find(|(kind, ..)| *kind == SHT_DYNSYM)
+        .find(|(kind, ..)| *kind == table)
         .map(|(_, offset, size, link, entsize)| (offset, size, link, entsize))?;
     let (_, strtab_offset, strtab_size, _, _) = section(strtab_index)?;
     let strings = elf.get(
@@ -150,8 +173,9 @@ mod tests {
         assert_eq!(found[1], None);
     }
 
-    /// A tiny ELF of the given class and byte order with a .dynsym of one symbol.
-    fn synthetic(big: bool, wide: bool) -> Vec<u8> {
+    /// A tiny ELF of the given class and byte order with a symbol table
+    /// (section type `table`) of one symbol.
+    fn synthetic(big: bool, wide: bool, table: u64) -> Vec<u8> {
         let put = |buf: &mut Vec<u8>, at: usize, value: u64, size: usize| {
             let bytes = if big {
                 value.to_be_bytes()
@@ -184,10 +208,12 @@ mod tests {
             put(&mut elf, sym + 4, 0x1234, 4);
         }
         if wide {
+            put(&mut elf, 0x18, 0x401000, 8);
             put(&mut elf, 0x28, shoff as u64, 8);
             put(&mut elf, 0x3a, shentsize as u64, 2);
             put(&mut elf, 0x3c, 3, 2);
         } else {
+            put(&mut elf, 0x18, 0x401000, 4);
             put(&mut elf, 0x20, shoff as u64, 4);
             put(&mut elf, 0x2e, shentsize as u64, 2);
             put(&mut elf, 0x30, 3, 2);
@@ -195,7 +221,7 @@ mod tests {
         // Section 1: .dynsym linking to section 2: .dynstr.
         let s1 = shoff + shentsize;
         let s2 = shoff + 2 * shentsize;
-        put(&mut elf, s1 + 4, SHT_DYNSYM, 4);
+        put(&mut elf, s1 + 4, table, 4);
         put(&mut elf, s2 + 4, 3, 4);
         if wide {
             put(&mut elf, s1 + 0x18, symtab_off as u64, 8);
@@ -219,9 +245,16 @@ mod tests {
     fn every_class_and_byte_order() {
         for big in [false, true] {
             for wide in [false, true] {
-                let elf = synthetic(big, wide);
+                let elf = synthetic(big, wide, SHT_DYNSYM);
                 let found = dynamic_symbols(&elf, &["the_symbol", "other"]).unwrap();
                 assert_eq!(found, [Some(0x1234), None], "big {big} wide {wide}");
+                assert_eq!(entry_point(&elf), Some(0x401000));
+                // Only the table asked for is searched.
+                assert!(static_symbols(&elf, &["the_symbol"]).is_none());
+                let elf = synthetic(big, wide, SHT_SYMTAB);
+                let found = static_symbols(&elf, &["the_symbol"]).unwrap();
+                assert_eq!(found, [Some(0x1234)], "big {big} wide {wide}");
+                assert!(dynamic_symbols(&elf, &["the_symbol"]).is_none());
             }
         }
         assert!(dynamic_symbols(b"not elf", &["x"]).is_none());

@@ -92,6 +92,11 @@ mod imp {
             Ok(())
         }
 
+        /// Whether slots are held for a request equal to `request`.
+        pub fn contains(&self, request: HwRequest) -> bool {
+            self.slots.iter().flatten().any(|(_, r)| *r == request)
+        }
+
         /// Release the slots of one request equal to `request`; false if none.
         pub fn remove(&mut self, request: HwRequest) -> bool {
             let mut found = false;
@@ -167,6 +172,10 @@ mod imp {
 
         pub fn insert(&mut self, _request: HwRequest) -> Result<(), HwDebugError> {
             Err(HwDebugError::Unsupported)
+        }
+
+        pub fn contains(&self, _request: HwRequest) -> bool {
+            false
         }
 
         pub fn remove(&mut self, _request: HwRequest) -> bool {

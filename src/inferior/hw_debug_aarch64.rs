@@ -105,6 +105,12 @@ impl HwDebug {
         Ok(())
     }
 
+    /// Whether slots are held for a request equal to `request`.
+    pub fn contains(&self, request: HwRequest) -> bool {
+        self.breaks.contains(&Some(request))
+            || self.watches.iter().flatten().any(|s| s.request == request)
+    }
+
     /// Release the slots of one request equal to `request`; false if none.
     pub fn remove(&mut self, request: HwRequest) -> bool {
         let mut found = false;

@@ -1,9 +1,11 @@
 //! The inferior: a Linux process under ptrace. Process and thread control
 //! (`process`), launching and attaching (`launch`), memory (`memory`),
 //! software breakpoints (`breakpoints`), per-architecture register access
-//! (`regs`), and the pure parsers of what /proc and the dynamic linker tell us
-//! (`maps`, `auxv`, `svr4`).
+//! (`regs`), the pure parsers of what /proc and the dynamic linker tell us
+//! (`maps`, `auxv`, `svr4`), and the evaluator of gdb's bytecode for
+//! breakpoint conditions (`agent_expr`).
 
+pub mod agent_expr;
 pub mod auxv;
 pub mod breakpoints;
 pub mod dump;

@@ -16,7 +16,7 @@ use super::launch::{self, LaunchError, LaunchSpec};
 use super::memory::{Memory, MemoryError};
 use super::ptrace::{self as pt, Tid, WaitStatus};
 use super::regs::{native, RegsError};
-use super::{auxv, maps, svr4, tls};
+use super::{agent_expr, auxv, elf_symbols, maps, svr4, tls};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -145,7 +145,7 @@ impl StopEvent {
     }
 
     pub fn is_exit(&self) -> bool {
-        self.tid().is_none()
+        matches!(self, StopEvent::Exited { .. } | StopEvent::Killed { .. })
     }
 }
 
@@ -215,6 +215,9 @@ pub struct Process {
     regs: native::RegisterContext,
     regs_cache: HashMap<Tid, Vec<u8>>,
     pub breakpoints: SoftwareBreakpoints,
+    /// gdb's conditions (agent expressions) for software breakpoints, by
+    /// address: the breakpoint is reported only when one of them is true.
+    conditions: HashMap<u64, Vec<Vec<u8>>>,
     hw: HwDebug,
     pub signal_policy: SignalPolicy,
     /// gdb understands fork and vfork events (`fork-events+`); otherwise
@@ -273,6 +276,7 @@ impl Process {
             regs: native::RegisterContext::probe(pid),
             regs_cache: HashMap::new(),
             breakpoints: SoftwareBreakpoints::default(),
+            conditions: HashMap::new(),
             hw: HwDebug::default(),
             signal_policy: SignalPolicy::default(),
             report_forks: false,
@@ -302,6 +306,7 @@ impl Process {
             process.shares_memory_with_parent = true;
         } else {
             process.breakpoints = self.breakpoints.clone();
+            process.conditions = self.conditions.clone();
         }
         Ok(process)
     }
@@ -412,8 +417,7 @@ impl Process {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
         }
-        self.breakpoints
-            .write_around(&self.memory, addr, data, native::BREAKPOINT_INSN)?;
+        self.breakpoints.write_around(&self.memory, addr, data)?;
         Ok(())
     }
 
@@ -424,8 +428,43 @@ impl Process {
     }
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
+        self.conditions.remove(&addr);
         self.breakpoints.remove(&self.memory, addr)?;
         Ok(())
+    }
+
+    /// gdb's conditions for the software breakpoint at `addr`, as its last
+    /// `Z0` there gave them (none: it always stops).
+    pub fn set_breakpoint_conditions(&mut self, addr: u64, conditions: Vec<Vec<u8>>) {
+        if conditions.is_empty() {
+            self.conditions.remove(&addr);
+        } else {
+            self.conditions.insert(addr, conditions);
+        }
+    }
+
+    /// Whether `tid`, stopped at the breakpoint at `addr`, is to be
+    /// reported: with no conditions, or when one of them is true. A
+    /// condition we cannot evaluate counts as true, so that gdb decides
+    /// (as GNU gdbserver does).
+    fn breakpoint_condition_holds(&mut self, tid: Tid, addr: u64) -> bool {
+        let Some(conditions) = self.conditions.get(&addr).cloned() else {
+            return true;
+        };
+        let mut ctx = ConditionContext {
+            process: self,
+            tid,
+            registers: None,
+        };
+        conditions
+            .iter()
+            .any(|code| match agent_expr::evaluate(code, &mut ctx) {
+                Ok(value) => value != 0,
+                Err(e) => {
+                    log::debug!("breakpoint condition at {addr:#x}: {e}; reporting the stop");
+                    true
+                }
+            })
     }
 
     /// The siginfo of the signal that stopped `tid` (`$_siginfo`).
@@ -457,6 +496,14 @@ impl Process {
     pub fn insert_hw(&mut self, request: HwRequest) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
+        }
+        // gdb inserting the same request again (as it does to update a
+        // hardware breakpoint's conditions): it is in already, as with GNU
+        // gdbserver. Taking another slot each time ran out of them
+        // (gdb.base/break-idempotent.exp, "Cannot insert hardware
+        // breakpoint").
+        if self.hw.contains(request) {
+            return Ok(());
         }
         self.hw.insert(request)?;
         if let Err(e) = self.apply_hw_everywhere() {
@@ -529,9 +576,11 @@ impl Process {
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             self.breakpoints.forget_all();
+            self.conditions.clear();
             self.hw.clear();
             return Ok(());
         }
+        self.conditions.clear();
         let software = self.breakpoints.remove_all(&self.memory);
         let had_hw = !self.hw.is_empty();
         self.hw.clear();
@@ -581,12 +630,34 @@ impl Process {
                     .map_err(|e| ProcessError::Proc(e.to_string()))?;
                 let entries =
                     maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
-                let (path, base) =
-                    tls::find_libc(&entries).ok_or_else(|| tls_err(tls::TlsError::NoLibc))?;
-                let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
-                    .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
                 let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
-                let layout = tls::layout(&file, base, &mut read).map_err(tls_err)?;
+                let layout = match tls::find_libc(&entries) {
+                    Some((path, base)) => {
+                        let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
+                            .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
+                        tls::layout(&file, base, &mut read)
+                    }
+                    // No libc.so: a static executable carries glibc itself.
+                    None => {
+                        let file = std::fs::read(format!("/proc/{}/exe", self.pid))
+                            .map_err(|e| ProcessError::Proc(format!("executable: {e}")))?;
+                        let entries = auxv::parse_auxv(&self.auxv()?, auxv::WordFormat::native());
+                        // A static PIE runs at a bias: where its entry point
+                        // is against where the file says it is.
+                        let bias = match (
+                            auxv::lookup(&entries, auxv::AT_ENTRY),
+                            elf_symbols::entry_point(&file),
+                        ) {
+                            (Some(at), Some(linked)) => at.wrapping_sub(linked),
+                            _ => 0,
+                        };
+                        tls::static_layout(&file, bias, &mut read).map_err(|e| match e {
+                            tls::TlsError::NoDescriptors => tls::TlsError::NoLibc,
+                            e => e,
+                        })
+                    }
+                }
+                .map_err(tls_err)?;
                 self.tls_layout = Some(layout);
                 layout
             }
@@ -647,6 +718,9 @@ impl Process {
                     thread.pending = None;
                     self.ready.push_back(event);
                     if !non_stop {
+                        // Signals gdb gave the other threads wait for their
+                        // next run.
+                        self.keep_resume_signals(&plan);
                         return Ok(());
                     }
                     held.insert(*tid);
@@ -694,6 +768,33 @@ impl Process {
             }
         }
         Ok(())
+    }
+
+    /// Nothing runs this time (an event is pending), but gdb has handed the
+    /// signals in `plan` to their threads: keep them for when each thread
+    /// next runs, as GNU gdbserver enqueues them. Dropping them lost a
+    /// signal gdb passed on (gdb.threads/siginfo-threads.exp). The thread
+    /// stays in its signal-delivery-stop, so the signal keeps its siginfo.
+    fn keep_resume_signals(&mut self, plan: &[(Tid, ResumeAction)]) {
+        for (tid, action) in plan {
+            let (ResumeAction::Continue { signal } | ResumeAction::Step { signal }) = *action
+            else {
+                continue;
+            };
+            if signal == 0 {
+                continue;
+            }
+            let Some(thread) = self.threads.get_mut(tid) else {
+                continue;
+            };
+            match thread.deliver {
+                None => thread.deliver = Some(signal),
+                Some(kept) if kept == signal => {}
+                Some(kept) => {
+                    log::warn!("thread {tid}: signal {signal} dropped, {kept} already waits")
+                }
+            }
+        }
     }
 
     /// Interrupt a running process, as Ctrl-C in gdb asks: SIGINT, which the
@@ -761,14 +862,9 @@ impl Process {
         if !leader_runs || self.threads.len() < 2 {
             return false;
         }
-        let zombie = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
-            .ok()
-            .and_then(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().next().map(|s| s == "Z"))
-            })
-            .unwrap_or(false);
+        let zombie = is_zombie(self.pid);
         if zombie {
+            log::debug!("thread group leader {} exited alone: dropped", self.pid);
             self.threads.remove(&self.pid);
             self.regs_cache.remove(&self.pid);
         }
@@ -818,7 +914,8 @@ impl Process {
     ) -> Result<Option<StopEvent>, ProcessError> {
         log::trace!("wait: {tid} {status:?}");
         // The leader's own exit status comes last, after every thread's,
-        // even when its thread has long gone from our table.
+        // even when its thread has long gone from our table (dropped as a
+        // zombie); and a thread that execs takes the leader's tid.
         if tid == self.pid {
             match status {
                 WaitStatus::Exited(code) => {
@@ -830,7 +927,8 @@ impl Process {
                 _ => {}
             }
         }
-        if !self.threads.contains_key(&tid) {
+        let leader_exec = tid == self.pid && status == WaitStatus::Event(libc::PTRACE_EVENT_EXEC);
+        if !self.threads.contains_key(&tid) && !leader_exec {
             if !status.is_exit() {
                 // A new thread's first stop, ahead of its creator's clone event.
                 self.early_stops.insert(tid);
@@ -867,7 +965,9 @@ impl Process {
                 let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
                 // Every other thread is gone and the address space is new.
                 self.threads.retain(|t, _| *t == tid);
+                self.threads.entry(tid).or_default();
                 self.breakpoints.forget_all();
+                self.conditions.clear();
                 // exec clears the debug registers too.
                 self.hw.clear();
                 self.tls_layout = None;
@@ -946,6 +1046,18 @@ impl Process {
                 let range = self.threads[&tid].range;
                 self.mark_stopped(tid);
                 let event = self.classify_trap(tid, stepping)?;
+                if let StopEvent::Breakpoint { addr, .. } = event {
+                    if !self.breakpoint_condition_holds(tid, addr) {
+                        // gdb's condition is false: no stop for gdb. While
+                        // threads are being stopped, this one just stays
+                        // stopped at the breakpoint, to hit it again (and
+                        // evaluate it again) when it next runs.
+                        if keep_running {
+                            return self.step_over_breakpoint(tid, addr);
+                        }
+                        return Ok(None);
+                    }
+                }
                 if let (StopEvent::Step { .. }, Some((start, end))) = (event, range) {
                     // Range stepping: report only the step that leaves the
                     // range (or meets something else).
@@ -1039,6 +1151,136 @@ impl Process {
         Ok(())
     }
 
+    /// Move `tid` past the breakpoint at `addr`, whose condition is false,
+    /// and let everything run on as before, as GNU gdbserver does (its
+    /// step-over): every thread stopped, the breakpoint lifted, `tid`
+    /// single-stepped, the breakpoint planted again. What the step ends
+    /// with may be an event for gdb (a fork or clone made by a system call
+    /// instruction under the breakpoint, an exit, a signal, a watchpoint):
+    /// that is returned with everyone stopped, as is an event another
+    /// thread had while being stopped. A plain end of the step is nothing
+    /// to report, unless gdb itself was stepping `tid`.
+    ///
+    /// Synchronous: a step over a system call that blocks holds the
+    /// session until the call returns.
+    fn step_over_breakpoint(
+        &mut self,
+        tid: Tid,
+        addr: u64,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let was_running: Vec<Tid> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.running)
+            .map(|(t, _)| *t)
+            .collect();
+        self.stop_all()?;
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
+        }
+        let gdb_stepping = self.threads.get(&tid).is_some_and(|t| t.stepping);
+        self.breakpoints.lift(&self.memory, addr)?;
+        self.refresh_hw(tid)?;
+        let status = match pt::step(tid, 0) {
+            Ok(()) => self.wait_step_over(tid)?,
+            // Killed under us: its exit comes through the usual wait.
+            Err(Errno::ESRCH) => None,
+            // No single step here after all: report the breakpoint, and gdb
+            // evaluates the condition itself.
+            Err(errno) => {
+                log::debug!("cannot step {tid} over {addr:#x} ({errno}): reporting it");
+                self.breakpoints.replant(&self.memory, addr)?;
+                return Ok(Some(StopEvent::Breakpoint { tid, addr }));
+            }
+        };
+        // Whatever the step brought, the breakpoint goes back in (unless
+        // the process is gone with it).
+        if let Err(e) = self.breakpoints.replant(&self.memory, addr) {
+            log::debug!("breakpoint at {addr:#x} not planted again: {e}");
+        }
+        let event = match status {
+            None => None,
+            // The instruction under the breakpoint is itself one (a
+            // "permanent" breakpoint the program carries): the step traps
+            // at `addr` again. Move past it, as GNU gdbserver does, or the
+            // thread would trap there for ever (gdb.base/bp-permanent.exp).
+            Some(WaitStatus::Stopped(libc::SIGTRAP)) if self.trapped_at(tid, addr)? => {
+                let past = addr.wrapping_add(native::BREAKPOINT_INSN.len() as u64);
+                native::RegisterContext::write_pc(tid, past)?;
+                self.regs_cache.remove(&tid);
+                self.mark_stopped(tid);
+                Some(StopEvent::Step { tid })
+            }
+            Some(status) => {
+                if let Some(thread) = self.threads.get_mut(&tid) {
+                    thread.running = true;
+                    thread.stepping = true;
+                }
+                let event = self.handle_status(tid, status, false)?;
+                if let Some(thread) = self.threads.get_mut(&tid) {
+                    thread.stepping = gdb_stepping;
+                }
+                event
+            }
+        };
+        match event {
+            Some(StopEvent::Step { .. }) if !gdb_stepping => {}
+            Some(event) => return Ok(Some(event)),
+            None => {}
+        }
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
+        }
+        for t in &was_running {
+            if let Some(pending) = self.threads.get_mut(t).and_then(|th| th.pending.take()) {
+                return Ok(Some(pending));
+            }
+        }
+        for t in was_running.into_iter().chain(std::iter::once(tid)) {
+            if self.threads.get(&t).is_some_and(|th| !th.running) {
+                self.restart(t)?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether `tid`'s SIGTRAP is a breakpoint instruction at `addr`.
+    fn trapped_at(&self, tid: Tid, addr: u64) -> Result<bool, ProcessError> {
+        let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
+        if code != SI_KERNEL && code != TRAP_BRKPT {
+            return Ok(false);
+        }
+        let pc = native::RegisterContext::read_pc(tid)?;
+        Ok(pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT) == addr)
+    }
+
+    /// The status that ends `tid`'s step over a breakpoint (None if it is
+    /// gone). Polled rather than waited for: if the step exits the whole
+    /// process, the leader's exit is held back until the other threads,
+    /// dead too by then, are reaped, which this does meanwhile.
+    fn wait_step_over(&mut self, tid: Tid) -> Result<Option<WaitStatus>, ProcessError> {
+        let mut pause = std::time::Duration::from_micros(50);
+        loop {
+            if let Some((_, status)) = pt::wait(tid.as_raw(), true).map_err(ptrace_err(tid))? {
+                return Ok(Some(status));
+            }
+            let others: Vec<Tid> = self.threads.keys().copied().filter(|t| *t != tid).collect();
+            for other in others {
+                if let Ok(Some((got, status))) = pt::wait(other.as_raw(), true) {
+                    let event = self.handle_status(got, status, false)?;
+                    if let (Some(event), Some(thread)) = (event, self.threads.get_mut(&got)) {
+                        thread.pending = Some(event);
+                    }
+                }
+            }
+            if self.exit.is_some() || !self.threads.contains_key(&tid) {
+                return Ok(None);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
     fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
         let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
@@ -1108,6 +1350,7 @@ impl Process {
         self.threads.clear();
         self.regs_cache.clear();
         self.breakpoints.forget_all();
+        self.conditions.clear();
         self.exit = Some(event);
         event
     }
@@ -1127,7 +1370,13 @@ impl Process {
             for &tid in &running {
                 let thread = self.threads.get_mut(&tid).expect("listed above");
                 if !thread.sigstop_expected {
-                    match pt::tgkill(self.pid, tid, libc::SIGSTOP) {
+                    // A task cloned without CLONE_THREAD is not in our
+                    // thread group: tgkill says ESRCH, tkill reaches it.
+                    let sent = match pt::tgkill(self.pid, tid, libc::SIGSTOP) {
+                        Err(Errno::ESRCH) if tid != self.pid => pt::tkill(tid, libc::SIGSTOP),
+                        sent => sent,
+                    };
+                    match sent {
                         Ok(()) => thread.sigstop_expected = true,
                         // Already exiting: its exit status will come.
                         Err(Errno::ESRCH) => {}
@@ -1253,6 +1502,12 @@ impl Process {
             .copied()
             .filter(|t| *t != self.pid)
             .collect();
+        // A "thread" cloned without CLONE_THREAD (gdb.base/step-over-
+        // syscall.exp's clone) is a process of its own: the SIGKILL above
+        // does not reach it, and waiting for its death would hang.
+        for &tid in &others {
+            let _ = pt::tkill(tid, libc::SIGKILL);
+        }
         for tid in others {
             while let Ok(Some((_, status))) = pt::wait(tid.as_raw(), false) {
                 if status.is_exit() {
@@ -1293,6 +1548,50 @@ fn thread_pointer(tid: Tid) -> Option<u64> {
         let _ = tid;
         None
     }
+}
+
+/// What a breakpoint condition sees: the stopped thread's registers (read
+/// once, in gdb's `g` layout) and the process's memory as the program has
+/// it.
+struct ConditionContext<'p> {
+    process: &'p mut Process,
+    tid: Tid,
+    registers: Option<Vec<u8>>,
+}
+
+impl agent_expr::AgentContext for ConditionContext<'_> {
+    fn register(&mut self, regnum: u16) -> Option<u64> {
+        if self.registers.is_none() {
+            self.registers = Some(self.process.read_registers(self.tid).ok()?);
+        }
+        let g = self.registers.as_ref()?;
+        let info = native::LAYOUT.by_regnum(usize::from(regnum))?;
+        let bytes = g.get(info.offset..info.offset + info.size)?;
+        if bytes.len() > 8 {
+            return None;
+        }
+        // The `g` layout is in the target's byte order, which is ours.
+        let mut word = [0u8; 8];
+        if cfg!(target_endian = "big") {
+            word[8 - bytes.len()..].copy_from_slice(bytes);
+        } else {
+            word[..bytes.len()].copy_from_slice(bytes);
+        }
+        Some(u64::from_ne_bytes(word))
+    }
+
+    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        matches!(self.process.read_memory(addr, buf), Ok(n) if n == buf.len())
+    }
+}
+
+/// Whether /proc says task `tid` has exited and waits to be reaped.
+fn is_zombie(tid: Tid) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/status")).is_ok_and(|text| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("State:"))
+            .is_some_and(|state| matches!(state.trim_start().chars().next(), Some('Z' | 'X')))
+    })
 }
 
 /// The system call a stopped thread is in, where the registers tell.

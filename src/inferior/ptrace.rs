@@ -211,6 +211,17 @@ pub fn tgkill(pid: Pid, tid: Tid, sig: i32) -> nix::Result<()> {
     check(ret).map(drop)
 }
 
+/// Send `sig` to task `tid`, whatever its thread group: a task cloned
+/// without CLONE_THREAD (gdb shows it as a thread of its parent, as GNU
+/// gdbserver does) is a thread group of its own, which `tgkill` with the
+/// process's pid cannot reach. Safe against tid reuse only because the
+/// tasks we signal are traced by us and not reaped yet.
+pub fn tkill(tid: Tid, sig: i32) -> nix::Result<()> {
+    // SAFETY: a plain syscall with integer arguments.
+    let ret = unsafe { libc::syscall(libc::SYS_tkill, tid.as_raw(), sig) };
+    check(ret).map(drop)
+}
+
 /// What waitpid said about one thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitStatus {

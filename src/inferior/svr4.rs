@@ -1,7 +1,9 @@
 //! The reply to `qXfer:libraries-svr4:read`: the dynamic linker's list of
 //! loaded objects, found as GNU gdbserver finds it — program headers from
 //! AT_PHDR, the dynamic section, DT_DEBUG (or MIPS's DT_MIPS_RLD_MAP*) to
-//! `r_debug`, then the `link_map` chain — for any word size and byte order.
+//! `r_debug`, then the `link_map` chain of every link-map namespace (glibc's
+//! `r_debug_extended` chain, which `dlmopen` extends) — for any word size and
+//! byte order.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -158,23 +160,21 @@ fn xml_escape(text: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-pub fn libraries_svr4_xml(
+/// The libraries of one link-map namespace, from `lm` on, as `<library>`
+/// elements tagged with `lmid` (the address of the namespace's `r_debug`).
+/// `prev` is what the first entry's `l_prev` must be: a broken list ends the
+/// walk instead of reporting garbage. `seen` spans every namespace so that a
+/// corrupt chain cannot loop or grow without bound.
+fn read_namespace(
     mem: &mut dyn ReadMemory,
-    auxv: &[(u64, u64)],
     fmt: WordFormat,
-) -> Result<String, Svr4Error> {
-    let Some(r_debug) = find_r_debug(mem, fmt, auxv)? else {
-        return Ok(EMPTY.to_string());
-    };
+    lmid: u64,
+    mut lm: u64,
+    mut prev: u64,
+    seen: &mut HashSet<u64>,
+    out: &mut String,
+) {
     let word = fmt.size as u64;
-    // struct r_debug { int r_version; struct link_map *r_map; ... }: r_map is word-aligned.
-    let Some(first) = read_word(mem, fmt, r_debug + word).filter(|&lm| lm != 0) else {
-        return Ok(EMPTY.to_string());
-    };
-    let mut libraries = String::new();
-    let mut seen = HashSet::new();
-    let mut lm = first;
-    let mut prev = 0u64;
     while lm != 0 && seen.len() < MAX_LIBRARIES && seen.insert(lm) {
         // struct link_map { l_addr, l_name, l_ld, l_next, l_prev }
         let fields: Option<Vec<u64>> = (0..5).map(|i| read_word(mem, fmt, lm + i * word)).collect();
@@ -187,25 +187,89 @@ pub fn libraries_svr4_xml(
             log::debug!("link_map list inconsistent at {lm:#x}; stopping");
             break;
         }
-        if lm != first {
-            let name = if l_name != 0 {
-                read_string(mem, l_name)
-            } else {
-                None
-            };
-            if let Some(name) = name.filter(|n| !n.is_empty()) {
-                let _ = write!(
-                    libraries,
-                    "<library name=\"{}\" lm=\"{lm:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"0x0\"/>",
-                    xml_escape(&name)
-                );
-            }
+        let name = if l_name != 0 {
+            read_string(mem, l_name)
+        } else {
+            None
+        };
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            let _ = write!(
+                out,
+                "<library name=\"{}\" lm=\"{lm:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"{lmid:#x}\"/>",
+                xml_escape(&name)
+            );
         }
         prev = lm;
         lm = l_next;
     }
+}
+
+/// The document for every link-map namespace. glibc keeps one `r_debug` per
+/// namespace (`dlmopen` creates more); from `r_version` 2 on they are
+/// `r_debug_extended` and chained by `r_next`, the word after `r_ldbase`.
+/// Walking only the first namespace hid every `dlmopen`ed library from gdb.
+/// Each library carries its namespace's `r_debug` address as `lmid`: gdb 13
+/// keeps one list per `lmid` (so the same file may be loaded in several
+/// namespaces) and GNU gdbserver 13 identifies namespaces the same way.
+pub fn libraries_svr4_xml(
+    mem: &mut dyn ReadMemory,
+    auxv: &[(u64, u64)],
+    fmt: WordFormat,
+) -> Result<String, Svr4Error> {
+    let Some(main_r_debug) = find_r_debug(mem, fmt, auxv)? else {
+        return Ok(EMPTY.to_string());
+    };
+    let word = fmt.size as u64;
+    let half = WordFormat { size: 4, ..fmt };
+    let mut header = String::new();
+    let mut libraries = String::new();
+    let mut seen_lms = HashSet::new();
+    let mut seen_namespaces = HashSet::new();
+    let mut r_debug = main_r_debug;
+    while r_debug != 0 && seen_namespaces.insert(r_debug) && seen_lms.len() < MAX_LIBRARIES {
+        // struct r_debug { int r_version; struct link_map *r_map; ElfW(Addr)
+        // r_brk; enum r_state; ElfW(Addr) r_ldbase; }: every field after
+        // r_version is word-aligned.
+        let Some(version) = read_word(mem, half, r_debug) else {
+            break;
+        };
+        // Before the dynamic linker fills it in (or if it is not an r_debug
+        // at all), there is nothing to report.
+        if version < 1 || version > i32::MAX as u64 {
+            break;
+        }
+        let Some(mut lm) = read_word(mem, fmt, r_debug + word) else {
+            break;
+        };
+        let mut prev = 0;
+        if r_debug == main_r_debug {
+            if lm == 0 {
+                break;
+            }
+            // The first entry of the main namespace is the executable,
+            // which gdb knows as main-lm rather than as a library.
+            header = format!(" main-lm=\"{lm:#x}\"");
+            seen_lms.insert(lm);
+            prev = lm;
+            let Some(next) = read_word(mem, fmt, lm + 3 * word) else {
+                break;
+            };
+            lm = next;
+        }
+        read_namespace(mem, fmt, r_debug, lm, prev, &mut seen_lms, &mut libraries);
+        if version < 2 {
+            break;
+        }
+        let Some(next) = read_word(mem, fmt, r_debug + 5 * word) else {
+            break;
+        };
+        r_debug = next;
+    }
+    if header.is_empty() && libraries.is_empty() {
+        return Ok(EMPTY.to_string());
+    }
     Ok(format!(
-        "<library-list-svr4 version=\"1.0\" main-lm=\"{first:#x}\">{libraries}</library-list-svr4>"
+        "<library-list-svr4 version=\"1.0\"{header}>{libraries}</library-list-svr4>"
     ))
 }
 
@@ -298,7 +362,7 @@ mod tests {
         (m, auxv)
     }
 
-    const EXPECTED: &str = "<library-list-svr4 version=\"1.0\" main-lm=\"0x6000\"><library name=\"/lib/libc.so.6\" lm=\"0x6100\" l_addr=\"0x100\" l_ld=\"0x8001\" lmid=\"0x0\"/><library name=\"/lib/a&amp;b.so\" lm=\"0x6200\" l_addr=\"0x200\" l_ld=\"0x8002\" lmid=\"0x0\"/></library-list-svr4>";
+    const EXPECTED: &str = "<library-list-svr4 version=\"1.0\" main-lm=\"0x6000\"><library name=\"/lib/libc.so.6\" lm=\"0x6100\" l_addr=\"0x100\" l_ld=\"0x8001\" lmid=\"0x5000\"/><library name=\"/lib/a&amp;b.so\" lm=\"0x6200\" l_addr=\"0x200\" l_ld=\"0x8002\" lmid=\"0x5000\"/></library-list-svr4>";
 
     #[test]
     fn walks_64_bit_little_endian() {
@@ -328,6 +392,49 @@ mod tests {
         };
         let (mut m, auxv) = image(fmt, true);
         assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EXPECTED);
+    }
+
+    /// r_version 2 chains a second namespace (`dlmopen`): its libraries
+    /// follow, tagged with its own r_debug, first entry included.
+    #[test]
+    fn walks_every_namespace() {
+        for fmt in [
+            WordFormat {
+                size: 8,
+                big_endian: false,
+            },
+            WordFormat {
+                size: 4,
+                big_endian: true,
+            },
+        ] {
+            let w = fmt.size as u64;
+            let (mut m, auxv) = image(fmt, false);
+            // Version 1: r_next is not there, even if the word happens to be set.
+            m.word(0x5000 + 5 * w, 0x9000);
+            assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EXPECTED);
+            m.half(0x5000, 2);
+            m.half(0x9000, 2);
+            m.word(0x9000 + w, 0xa000);
+            m.word(0x9000 + 5 * w, 0);
+            for (i, lm) in [0xa000u64, 0xa100].into_iter().enumerate() {
+                m.word(lm, 0x1000 * (i as u64 + 1));
+                m.word(lm + w, 0xb000 + 0x100 * i as u64);
+                m.string(
+                    0xb000 + 0x100 * i as u64,
+                    ["/lib/ns1.so", "/lib/libc.so.6"][i],
+                );
+                m.word(lm + 2 * w, 0xc000 + i as u64);
+                m.word(lm + 3 * w, if i == 0 { 0xa100 } else { 0 });
+                m.word(lm + 4 * w, if i == 0 { 0 } else { 0xa000 });
+            }
+            let second = "<library name=\"/lib/ns1.so\" lm=\"0xa000\" l_addr=\"0x1000\" l_ld=\"0xc000\" lmid=\"0x9000\"/><library name=\"/lib/libc.so.6\" lm=\"0xa100\" l_addr=\"0x2000\" l_ld=\"0xc001\" lmid=\"0x9000\"/>";
+            let expected = EXPECTED.replace("</library-list", &format!("{second}</library-list"));
+            assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), expected);
+            // A chain that loops back ends instead of repeating.
+            m.word(0x9000 + 5 * w, 0x5000);
+            assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), expected);
+        }
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! dynamic symbols (three u32: size in bits, element count, offset), and
 //! from them and the thread pointer we walk the thread's DTV as
 //! libthread_db's `td_thr_tlsbase` does.
+//!
+//! A static executable has no libc.so: glibc's descriptors are in the
+//! executable's own symbol table, and gdb, which finds no link map for it,
+//! asks with module 0. glibc gives the executable's TLS module id 1 there
+//! (`__libc_setup_tls`), which is what GNU gdbserver asks libthread_db for.
 
 use super::elf_symbols;
 use super::maps::MapEntry;
@@ -50,7 +55,9 @@ pub const DESCRIPTORS: [&str; 5] = [
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TlsError {
-    #[error("no glibc in the process (its libc.so carries the TLS layout)")]
+    #[error(
+        "no glibc in the process (its libc.so, or a static executable, carries the TLS layout)"
+    )]
     NoLibc,
     #[error("libc.so has no thread_db descriptors")]
     NoDescriptors,
@@ -84,6 +91,26 @@ pub fn layout(
 ) -> Result<TlsLayout, TlsError> {
     let values =
         elf_symbols::dynamic_symbols(libc_file, &DESCRIPTORS).ok_or(TlsError::NoDescriptors)?;
+    layout_from(&values, base, read)
+}
+
+/// The same for a static executable, from its `.symtab`; `base` is its
+/// load bias (0 unless it is a static PIE).
+pub fn static_layout(
+    exe_file: &[u8],
+    base: u64,
+    read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
+) -> Result<TlsLayout, TlsError> {
+    let values =
+        elf_symbols::static_symbols(exe_file, &DESCRIPTORS).ok_or(TlsError::NoDescriptors)?;
+    layout_from(&values, base, read)
+}
+
+fn layout_from(
+    values: &[Option<u64>],
+    base: u64,
+    read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
+) -> Result<TlsLayout, TlsError> {
     let mut fields = Vec::new();
     for value in values {
         let addr = base.wrapping_add(value.ok_or(TlsError::NoDescriptors)?);
@@ -112,9 +139,14 @@ const TLS_DTV_UNALLOCATED: u64 = u64::MAX;
 const NO_TLS_OFFSET: u64 = 0;
 const FORCED_DYNAMIC_TLS_OFFSET: u64 = u64::MAX;
 
+/// The TLS module id of a static executable, which has no link map
+/// (gdb then sends 0 for it).
+const STATIC_EXECUTABLE_MODID: u64 = 1;
+
 /// The address of `offset` in the TLS block of module `link_map` for the
 /// thread whose thread pointer is `tp` (x86-64's TLS variant II: static
-/// blocks lie below the thread pointer).
+/// blocks lie below the thread pointer). `link_map` 0 is a static
+/// executable's own TLS.
 pub fn address(
     layout: &TlsLayout,
     tp: u64,
@@ -135,7 +167,11 @@ pub fn address(
             u64::from_ne_bytes(buf)
         })
     };
-    let modid = read_field(link_map, layout.modid)?;
+    let modid = if link_map == 0 {
+        STATIC_EXECUTABLE_MODID
+    } else {
+        read_field(link_map, layout.modid)?
+    };
     if modid == 0 {
         return Err(TlsError::NoTls);
     }
@@ -146,7 +182,11 @@ pub fn address(
         return Ok(block.wrapping_add(offset));
     }
     // Not in this thread's DTV yet: a module with static TLS still has
-    // its block at a fixed distance below the thread pointer.
+    // its block at a fixed distance below the thread pointer (with no link
+    // map, that distance is not known).
+    if link_map == 0 {
+        return Err(TlsError::NotAllocated);
+    }
     let static_offset = read_field(link_map, layout.static_offset)?;
     if static_offset != NO_TLS_OFFSET && static_offset != FORCED_DYNAMIC_TLS_OFFSET {
         return Ok(tp.wrapping_sub(static_offset).wrapping_add(offset));
@@ -227,6 +267,14 @@ mod tests {
         ]);
         assert_eq!(
             address(&layout, tp, lm, 0, &mut read),
+            Err(TlsError::NotAllocated)
+        );
+        // A static executable (no link map): module 1, through the DTV only.
+        let mut read = memory(&[(tp + 8, dtv), (dtv + 16, 0xdef000)]);
+        assert_eq!(address(&layout, tp, 0, 0x8, &mut read), Ok(0xdef008));
+        let mut read = memory(&[(tp + 8, dtv), (dtv + 16, u64::MAX)]);
+        assert_eq!(
+            address(&layout, tp, 0, 0x8, &mut read),
             Err(TlsError::NotAllocated)
         );
         // A module without TLS.

@@ -45,6 +45,7 @@ mod tests {
         assert_eq!(decode(b"00aB7f"), Some(vec![0x00, 0xab, 0x7f]));
         assert_eq!(decode(b""), Some(vec![]));
         assert_eq!(decode(b"abc"), None);
+        assert_eq!(decode(b"0"), None);
         assert_eq!(decode(b"zz"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! wrong for a Linux process (see docs/protocol.md). Everything else is fed
 //! to gdbstub's state machine as a verified packet.
 
+pub mod breakpoint_options;
 pub mod framing;
 pub mod hex;
 pub mod memory_read;

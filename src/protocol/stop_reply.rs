@@ -42,6 +42,8 @@ pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
         },
         StopEvent::Exited { code } => MultiThreadStopReason::Exited(code as u8),
         StopEvent::Killed { signal } => MultiThreadStopReason::Terminated(gdb_signal(signal)),
+        // gdbstub has no such reason; one with no thread leaves its
+        // current thread alone.
     }
 }
 

@@ -1,0 +1,444 @@
+//! Agent expressions: gdb's stack bytecode (the "Agent Expressions"
+//! appendix of the gdb manual), evaluated here for breakpoint conditions
+//! that gdb hands to the target (`set breakpoint condition-evaluation
+//! target`, the `;X` options of `Z0`). Then a breakpoint whose condition is
+//! false is stepped over in the server, with no round trip to gdb.
+//!
+//! Integers only: values are 64 bits, operands in the bytecode are
+//! big-endian, memory and registers are read in the target's byte order
+//! (the server runs on the target). Tracing, trace state variables,
+//! floating point and `printf` are not for conditions and are refused;
+//! any error makes the caller report the breakpoint, so that gdb decides.
+
+/// What an expression may look at: the stopped thread's registers and the
+/// process's memory.
+pub trait AgentContext {
+    /// gdb register `regnum`, zero-extended, if it exists and fits 8 bytes.
+    fn register(&mut self, regnum: u16) -> Option<u64>;
+    /// Fill all of `buf` from `addr`, or say false.
+    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AgentError {
+    #[error("bytecode ends inside the instruction at {0}")]
+    Truncated(usize),
+    #[error("bytecode runs off its end at {0}")]
+    NoEnd(usize),
+    #[error("stack underflow at {0}")]
+    StackUnderflow(usize),
+    #[error("stack overflow at {0}")]
+    StackOverflow(usize),
+    #[error("opcode {op:#04x} at {pc} is not supported in conditions")]
+    Unsupported { op: u8, pc: usize },
+    #[error("division by zero at {0}")]
+    DivideByZero(usize),
+    #[error("jump to {0}, outside the bytecode")]
+    BadGoto(usize),
+    #[error("cannot read memory at {0:#x}")]
+    Memory(u64),
+    #[error("no register {0}")]
+    Register(u16),
+    #[error("gave up after {0} instructions")]
+    TooLong(usize),
+}
+
+/// As deep as gdb's own expressions ever get, with room to spare.
+const STACK_LIMIT: usize = 1024;
+/// Backward gotos can loop: a condition that runs this long is not one.
+const STEP_LIMIT: usize = 1_000_000;
+
+// Opcodes (gdb's numbering).
+const ADD: u8 = 0x02;
+const SUB: u8 = 0x03;
+const MUL: u8 = 0x04;
+const DIV_SIGNED: u8 = 0x05;
+const DIV_UNSIGNED: u8 = 0x06;
+const REM_SIGNED: u8 = 0x07;
+const REM_UNSIGNED: u8 = 0x08;
+const LSH: u8 = 0x09;
+const RSH_SIGNED: u8 = 0x0a;
+const RSH_UNSIGNED: u8 = 0x0b;
+const LOG_NOT: u8 = 0x0e;
+const BIT_AND: u8 = 0x0f;
+const BIT_OR: u8 = 0x10;
+const BIT_XOR: u8 = 0x11;
+const BIT_NOT: u8 = 0x12;
+const EQUAL: u8 = 0x13;
+const LESS_SIGNED: u8 = 0x14;
+const LESS_UNSIGNED: u8 = 0x15;
+const EXT: u8 = 0x16;
+const REF8: u8 = 0x17;
+const REF16: u8 = 0x18;
+const REF32: u8 = 0x19;
+const REF64: u8 = 0x1a;
+const IF_GOTO: u8 = 0x20;
+const GOTO: u8 = 0x21;
+const CONST8: u8 = 0x22;
+const CONST16: u8 = 0x23;
+const CONST32: u8 = 0x24;
+const CONST64: u8 = 0x25;
+const REG: u8 = 0x26;
+const END: u8 = 0x27;
+const DUP: u8 = 0x28;
+const POP: u8 = 0x29;
+const ZERO_EXT: u8 = 0x2a;
+const SWAP: u8 = 0x2b;
+const PICK: u8 = 0x32;
+const ROT: u8 = 0x33;
+
+/// Keep the low `bits` bits of `value`, sign-extended (`signed`) or not.
+fn extend(value: u64, bits: u8, signed: bool) -> u64 {
+    if bits == 0 || bits >= 64 {
+        return value;
+    }
+    let shift = 64 - u32::from(bits);
+    if signed {
+        (((value << shift) as i64) >> shift) as u64
+    } else {
+        (value << shift) >> shift
+    }
+}
+
+struct Machine<'c> {
+    code: &'c [u8],
+    stack: Vec<u64>,
+    /// Where the instruction being run starts (for errors).
+    at: usize,
+}
+
+impl Machine<'_> {
+    fn pop(&mut self) -> Result<u64, AgentError> {
+        self.stack.pop().ok_or(AgentError::StackUnderflow(self.at))
+    }
+
+    fn push(&mut self, value: u64) -> Result<(), AgentError> {
+        if self.stack.len() >= STACK_LIMIT {
+            return Err(AgentError::StackOverflow(self.at));
+        }
+        self.stack.push(value);
+        Ok(())
+    }
+
+    /// The big-endian operand of `len` bytes at `pc`.
+    fn operand(&self, pc: usize, len: usize) -> Result<u64, AgentError> {
+        let bytes = self
+            .code
+            .get(pc..pc + len)
+            .ok_or(AgentError::Truncated(self.at))?;
+        Ok(bytes.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)))
+    }
+
+    fn binary(
+        &mut self,
+        f: impl FnOnce(u64, u64) -> Result<u64, AgentError>,
+    ) -> Result<(), AgentError> {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let value = f(a, b)?;
+        self.push(value)
+    }
+}
+
+/// Run `code` and return the value on top of the stack at `end`.
+pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentError> {
+    let mut m = Machine {
+        code,
+        stack: Vec::new(),
+        at: 0,
+    };
+    let mut pc = 0usize;
+    for _ in 0..STEP_LIMIT {
+        let Some(&op) = code.get(pc) else {
+            return Err(AgentError::NoEnd(pc));
+        };
+        m.at = pc;
+        pc += 1;
+        let at = m.at;
+        let div_guard = |b: u64| {
+            if b == 0 {
+                Err(AgentError::DivideByZero(at))
+            } else {
+                Ok(b)
+            }
+        };
+        match op {
+            ADD => m.binary(|a, b| Ok(a.wrapping_add(b)))?,
+            SUB => m.binary(|a, b| Ok(a.wrapping_sub(b)))?,
+            MUL => m.binary(|a, b| Ok(a.wrapping_mul(b)))?,
+            DIV_SIGNED => {
+                m.binary(|a, b| Ok((a as i64).wrapping_div(div_guard(b)? as i64) as u64))?
+            }
+            DIV_UNSIGNED => m.binary(|a, b| Ok(a / div_guard(b)?))?,
+            REM_SIGNED => {
+                m.binary(|a, b| Ok((a as i64).wrapping_rem(div_guard(b)? as i64) as u64))?
+            }
+            REM_UNSIGNED => m.binary(|a, b| Ok(a % div_guard(b)?))?,
+            // Shifts by 64 or more leave nothing (or the sign), as C's
+            // 64-bit shifts would on the machines gdb compiles for.
+            LSH => m.binary(|a, b| Ok(if b >= 64 { 0 } else { a << b }))?,
+            RSH_SIGNED => m.binary(|a, b| Ok(((a as i64) >> b.min(63)) as u64))?,
+            RSH_UNSIGNED => m.binary(|a, b| Ok(if b >= 64 { 0 } else { a >> b }))?,
+            LOG_NOT => {
+                let a = m.pop()?;
+                m.push(u64::from(a == 0))?;
+            }
+            BIT_AND => m.binary(|a, b| Ok(a & b))?,
+            BIT_OR => m.binary(|a, b| Ok(a | b))?,
+            BIT_XOR => m.binary(|a, b| Ok(a ^ b))?,
+            BIT_NOT => {
+                let a = m.pop()?;
+                m.push(!a)?;
+            }
+            EQUAL => m.binary(|a, b| Ok(u64::from(a == b)))?,
+            LESS_SIGNED => m.binary(|a, b| Ok(u64::from((a as i64) < (b as i64))))?,
+            LESS_UNSIGNED => m.binary(|a, b| Ok(u64::from(a < b)))?,
+            EXT | ZERO_EXT => {
+                let bits = m.operand(pc, 1)? as u8;
+                pc += 1;
+                let a = m.pop()?;
+                m.push(extend(a, bits, op == EXT))?;
+            }
+            REF8 | REF16 | REF32 | REF64 => {
+                let len = match op {
+                    REF8 => 1,
+                    REF16 => 2,
+                    REF32 => 4,
+                    _ => 8,
+                };
+                let addr = m.pop()?;
+                let mut buf = [0u8; 8];
+                if !ctx.read_memory(addr, &mut buf[..len]) {
+                    return Err(AgentError::Memory(addr));
+                }
+                let value = match len {
+                    1 => u64::from(buf[0]),
+                    2 => u64::from(u16::from_ne_bytes([buf[0], buf[1]])),
+                    4 => u64::from(u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]])),
+                    _ => u64::from_ne_bytes(buf),
+                };
+                m.push(value)?;
+            }
+            IF_GOTO | GOTO => {
+                let target = m.operand(pc, 2)? as usize;
+                pc += 2;
+                let jump = op == GOTO || m.pop()? != 0;
+                if jump {
+                    if target >= code.len() {
+                        return Err(AgentError::BadGoto(target));
+                    }
+                    pc = target;
+                }
+            }
+            CONST8 | CONST16 | CONST32 | CONST64 => {
+                let len = match op {
+                    CONST8 => 1,
+                    CONST16 => 2,
+                    CONST32 => 4,
+                    _ => 8,
+                };
+                let value = m.operand(pc, len)?;
+                pc += len;
+                m.push(value)?;
+            }
+            REG => {
+                let regnum = m.operand(pc, 2)? as u16;
+                pc += 2;
+                let value = ctx.register(regnum).ok_or(AgentError::Register(regnum))?;
+                m.push(value)?;
+            }
+            END => return m.pop(),
+            DUP => {
+                let a = m.pop()?;
+                m.push(a)?;
+                m.push(a)?;
+            }
+            POP => {
+                m.pop()?;
+            }
+            SWAP => {
+                let b = m.pop()?;
+                let a = m.pop()?;
+                m.push(b)?;
+                m.push(a)?;
+            }
+            PICK => {
+                let depth = m.operand(pc, 1)? as usize;
+                pc += 1;
+                let value = m
+                    .stack
+                    .len()
+                    .checked_sub(depth + 1)
+                    .map(|i| m.stack[i])
+                    .ok_or(AgentError::StackUnderflow(at))?;
+                m.push(value)?;
+            }
+            // a b c => c a b
+            ROT => {
+                let c = m.pop()?;
+                let b = m.pop()?;
+                let a = m.pop()?;
+                m.push(c)?;
+                m.push(a)?;
+                m.push(b)?;
+            }
+            _ => return Err(AgentError::Unsupported { op, pc: at }),
+        }
+    }
+    Err(AgentError::TooLong(STEP_LIMIT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct Ctx {
+        regs: HashMap<u16, u64>,
+        mem: HashMap<u64, u8>,
+    }
+
+    impl AgentContext for Ctx {
+        fn register(&mut self, regnum: u16) -> Option<u64> {
+            self.regs.get(&regnum).copied()
+        }
+        fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+            for (i, b) in buf.iter_mut().enumerate() {
+                match self.mem.get(&(addr + i as u64)) {
+                    Some(&v) => *b = v,
+                    None => return false,
+                }
+            }
+            true
+        }
+    }
+
+    fn run(code: &[u8]) -> Result<u64, AgentError> {
+        let mut ctx = Ctx::default();
+        ctx.regs.insert(6, 0x7fff_0000); // rbp
+        for (i, b) in 0x1234_5678_9abc_def0u64.to_ne_bytes().iter().enumerate() {
+            ctx.mem.insert(0x1000 + i as u64, *b);
+        }
+        evaluate(code, &mut ctx)
+    }
+
+    #[test]
+    fn what_gdb_sends_for_main_equals_zero() {
+        // `break *ADDR if main == 0`: the address of main, 0, equal.
+        let code = [
+            CONST64, 0, 0, 0x55, 0x55, 0x55, 0x55, 0x51, 0x49, CONST8, 0, EQUAL, END,
+        ];
+        assert_eq!(run(&code), Ok(0));
+        assert_eq!(run(&[CONST8, 0, CONST8, 0, EQUAL, END]), Ok(1));
+    }
+
+    #[test]
+    fn arithmetic_and_comparisons() {
+        assert_eq!(run(&[CONST8, 7, CONST8, 3, SUB, END]), Ok(4));
+        assert_eq!(run(&[CONST8, 3, CONST8, 7, SUB, END]), Ok(u64::MAX - 3));
+        assert_eq!(
+            run(&[CONST8, 0xf9, EXT, 8, CONST8, 2, DIV_SIGNED, END]),
+            Ok(-3i64 as u64)
+        );
+        assert_eq!(
+            run(&[CONST8, 0xf9, EXT, 8, CONST8, 2, REM_SIGNED, END]),
+            Ok(-1i64 as u64)
+        );
+        assert_eq!(run(&[CONST8, 9, CONST8, 2, REM_UNSIGNED, END]), Ok(1));
+        assert_eq!(
+            run(&[CONST8, 1, CONST8, 0, DIV_UNSIGNED, END]),
+            Err(AgentError::DivideByZero(4))
+        );
+        assert_eq!(
+            run(&[CONST8, 0xff, EXT, 8, CONST8, 1, LESS_SIGNED, END]),
+            Ok(1)
+        );
+        assert_eq!(
+            run(&[CONST8, 0xff, EXT, 8, CONST8, 1, LESS_UNSIGNED, END]),
+            Ok(0)
+        );
+        assert_eq!(run(&[CONST16, 0x01, 0x80, ZERO_EXT, 8, END]), Ok(0x80));
+        assert_eq!(
+            run(&[CONST8, 1, CONST8, 63, LSH, CONST8, 63, RSH_SIGNED, END]),
+            Ok(u64::MAX)
+        );
+        assert_eq!(run(&[CONST8, 1, CONST8, 64, LSH, END]), Ok(0));
+        assert_eq!(run(&[CONST8, 0, LOG_NOT, CONST8, 6, BIT_AND, END]), Ok(0));
+        assert_eq!(
+            run(&[CONST8, 5, BIT_NOT, CONST8, 0xff, BIT_XOR, CONST8, 1, BIT_OR, END]),
+            Ok(!5u64 ^ 0xff | 1)
+        );
+        assert_eq!(
+            run(&[CONST32, 0, 0, 1, 0, CONST8, 3, MUL, CONST8, 1, ADD, END]),
+            Ok(0x301)
+        );
+    }
+
+    #[test]
+    fn registers_memory_and_stack_shuffles() {
+        assert_eq!(run(&[REG, 0, 6, END]), Ok(0x7fff_0000));
+        assert_eq!(run(&[REG, 0, 99, END]), Err(AgentError::Register(99)));
+        assert_eq!(
+            run(&[CONST16, 0x10, 0, REF64, END]),
+            Ok(0x1234_5678_9abc_def0)
+        );
+        assert_eq!(run(&[CONST16, 0x10, 0, REF32, END]), Ok(0x9abc_def0));
+        assert_eq!(run(&[CONST16, 0x10, 0, REF16, END]), Ok(0xdef0));
+        assert_eq!(run(&[CONST16, 0x10, 0, REF8, END]), Ok(0xf0));
+        assert_eq!(run(&[CONST8, 8, REF8, END]), Err(AgentError::Memory(8)));
+        assert_eq!(run(&[CONST8, 1, CONST8, 2, SWAP, SUB, END]), Ok(1));
+        assert_eq!(run(&[CONST8, 1, DUP, ADD, END]), Ok(2));
+        assert_eq!(run(&[CONST8, 1, CONST8, 2, POP, END]), Ok(1));
+        assert_eq!(run(&[CONST8, 1, CONST8, 2, CONST8, 3, PICK, 2, END]), Ok(1));
+        // a b c => c a b: the top is now b.
+        assert_eq!(run(&[CONST8, 1, CONST8, 2, CONST8, 3, ROT, END]), Ok(2));
+        assert_eq!(
+            run(&[CONST8, 1, CONST8, 2, CONST8, 3, ROT, POP, POP, END]),
+            Ok(3)
+        );
+    }
+
+    #[test]
+    fn jumps() {
+        // if (1) goto 8 else push 5; at 8: push 9.
+        let code = [CONST8, 1, IF_GOTO, 0, 8, CONST8, 5, END, CONST8, 9, END];
+        assert_eq!(run(&code), Ok(9));
+        let code = [CONST8, 0, IF_GOTO, 0, 8, CONST8, 5, END, CONST8, 9, END];
+        assert_eq!(run(&code), Ok(5));
+        assert_eq!(run(&[GOTO, 0, 0]), Err(AgentError::TooLong(STEP_LIMIT)));
+        assert_eq!(run(&[GOTO, 0, 9]), Err(AgentError::BadGoto(9)));
+    }
+
+    #[test]
+    fn malformed_bytecode_is_an_error_not_a_panic() {
+        assert_eq!(run(&[]), Err(AgentError::NoEnd(0)));
+        assert_eq!(run(&[END]), Err(AgentError::StackUnderflow(0)));
+        assert_eq!(run(&[ADD, END]), Err(AgentError::StackUnderflow(0)));
+        assert_eq!(run(&[CONST64, 1, 2]), Err(AgentError::Truncated(0)));
+        assert_eq!(run(&[CONST8, 1]), Err(AgentError::NoEnd(2)));
+        assert_eq!(run(&[PICK, 3, END]), Err(AgentError::StackUnderflow(0)));
+        assert_eq!(
+            run(&[0x01, END]),
+            Err(AgentError::Unsupported { op: 1, pc: 0 })
+        );
+        let overflow: Vec<u8> = [DUP].repeat(STACK_LIMIT + 1);
+        let mut code = vec![CONST8, 0];
+        code.extend(overflow);
+        assert!(matches!(run(&code), Err(AgentError::StackOverflow(_))));
+        // Every byte string ends in a result or an error.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            let len = (seed % 24) as usize;
+            let code: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed % 0x36) as u8
+                })
+                .collect();
+            let _ = run(&code);
+        }
+    }
+}

@@ -1241,7 +1241,9 @@ impl<'s> Session<'s> {
                 return Ok(Ok(Some((0, StopEvent::Exited { code: 0 }))));
             }
             target.forget_exited_leaders();
-            if !target.any_running() && self.no_resumed {
+            // Not while a thread is being killed by another's exit_group:
+            // its exit, and the process's, are still to come.
+            if !target.any_running() && self.no_resumed && !target.any_thread_exiting() {
                 return Ok(Ok(None));
             }
             // A leader thread's exit wakes nobody: look again now and then.

@@ -871,6 +871,12 @@ impl Process {
         zombie
     }
 
+    /// Is one of our threads on its way out (killed by another's
+    /// exit_group, say)? Its exit status is still to come.
+    pub fn some_thread_exiting(&self) -> bool {
+        self.threads.keys().any(|&t| is_exiting(self.pid, t))
+    }
+
     /// Is this wait status ours to handle (a thread of ours, or the leader)?
     pub fn owns(&self, tid: Tid) -> bool {
         tid == self.pid || self.threads.contains_key(&tid)
@@ -1591,6 +1597,40 @@ fn is_zombie(tid: Tid) -> bool {
         text.lines()
             .find_map(|l| l.strip_prefix("State:"))
             .is_some_and(|state| matches!(state.trim_start().chars().next(), Some('Z' | 'X')))
+    })
+}
+
+/// Whether task `tid` of process `pid` is on its way out: exited, exiting
+/// (PF_EXITING in /proc's flags), or with a SIGKILL pending, as every
+/// thread has when another one calls exit_group.
+fn is_exiting(pid: Pid, tid: Tid) -> bool {
+    const PF_EXITING: u64 = 0x4;
+    const SIGKILL_BIT: u64 = 1 << (libc::SIGKILL - 1);
+    let dir = format!("/proc/{pid}/task/{tid}");
+    let Ok(stat) = std::fs::read_to_string(format!("{dir}/stat")) else {
+        return true; // already gone
+    };
+    // After the ")" closing the command name: state, ppid, pgrp, session,
+    // tty_nr, tpgid, flags.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let state = fields.first().copied().unwrap_or("");
+    let flags = fields
+        .get(6)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0);
+    if matches!(state, "Z" | "X" | "x") || flags & PF_EXITING != 0 {
+        return true;
+    }
+    let status = std::fs::read_to_string(format!("{dir}/status")).unwrap_or_default();
+    status.lines().any(|line| {
+        ["SigPnd:", "ShdPnd:"].iter().any(|key| {
+            line.strip_prefix(key)
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                .is_some_and(|mask| mask & SIGKILL_BIT != 0)
+        })
     })
 }
 

@@ -42,6 +42,12 @@ pub enum Svr4Error {
     MissingAuxv(&'static str),
     #[error("cannot read the program headers at {0:#x}")]
     ProgramHeaders(u64),
+    /// The program has no dynamic section, or one without DT_DEBUG: a
+    /// static executable, or ld.so run as the program. That will not
+    /// change, and gdb, told so by an error (as gdbserver does), looks for
+    /// `_r_debug` through its symbols instead.
+    #[error("the program has no DT_DEBUG entry")]
+    NoDebugEntry,
 }
 
 const EMPTY: &str = "<library-list-svr4 version=\"1.0\"/>";
@@ -97,15 +103,16 @@ fn find_r_debug(
     let headers = program_headers(mem, fmt, auxv)?;
     let phdr = lookup(auxv, AT_PHDR).unwrap_or(0);
     // Position-independent executables are loaded at a bias: PT_PHDR's link
-    // address against where the headers really are. Without PT_PHDR, assume
-    // a fixed-address executable.
+    // address against where the headers really are. Programs that need
+    // DT_DEBUG have PT_PHDR; one without it (ld.so run as the program, a
+    // shared library) has nothing for us, as gdbserver also decides.
     let bias = headers
         .iter()
         .find(|(t, _)| *t == PT_PHDR)
         .map(|(_, vaddr)| phdr.wrapping_sub(*vaddr))
-        .unwrap_or(0);
+        .ok_or(Svr4Error::NoDebugEntry)?;
     let Some(&(_, dyn_vaddr)) = headers.iter().find(|(t, _)| *t == PT_DYNAMIC) else {
-        return Ok(None); // static executable: no dynamic linker
+        return Err(Svr4Error::NoDebugEntry);
     };
     let dynamic = dyn_vaddr.wrapping_add(bias);
     for i in 0..MAX_DYNAMIC_ENTRIES as u64 {
@@ -117,8 +124,8 @@ fn find_r_debug(
             return Ok(None);
         };
         match tag {
-            DT_NULL => return Ok(None),
-            DT_DEBUG if value != 0 => return Ok(Some(value)),
+            DT_NULL => return Err(Svr4Error::NoDebugEntry),
+            DT_DEBUG => return Ok((value != 0).then_some(value)),
             DT_MIPS_RLD_MAP => return Ok(read_word(mem, fmt, value).filter(|&a| a != 0)),
             DT_MIPS_RLD_MAP_REL => {
                 return Ok(read_word(mem, fmt, entry.wrapping_add(value)).filter(|&a| a != 0))
@@ -447,6 +454,20 @@ mod tests {
         m.word(0x1000_2000 + 24, 0); // DT_DEBUG still 0
         assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), EMPTY);
         assert!(libraries_svr4_xml(&mut m, &[], fmt).is_err());
+    }
+
+    #[test]
+    fn no_debug_entry_is_an_error() {
+        let fmt = WordFormat {
+            size: 8,
+            big_endian: false,
+        };
+        let (mut m, auxv) = image(fmt, false);
+        m.word(0x1000_2000 + 16, 0); // DT_NULL where DT_DEBUG was
+        assert_eq!(
+            libraries_svr4_xml(&mut m, &auxv, fmt),
+            Err(Svr4Error::NoDebugEntry)
+        );
     }
 
     #[test]

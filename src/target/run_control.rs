@@ -151,6 +151,12 @@ impl DebugTarget {
         }
     }
 
+    /// Is a thread of a live process on its way out, its exit still to come?
+    pub fn any_thread_exiting(&self) -> bool {
+        self.all_processes()
+            .any(|p| !p.has_exited() && p.some_thread_exiting())
+    }
+
     /// Is any thread of any process running?
     pub fn any_running(&self) -> bool {
         self.all_processes()

@@ -49,12 +49,25 @@ fn dumpme_session(commands: &[&str]) -> (tempfile::TempDir, String, KillOnDrop, 
     (dir, out, guard, server)
 }
 
+#[track_caller]
+fn assert_lines_in_order(out: &str, expected: &str) {
+    let mut lines = out.lines();
+    for want in expected.lines() {
+        assert!(
+            lines.any(|line| line == want),
+            "expected {want:?} (after the lines before it) in:\n{out}"
+        );
+    }
+}
+
 #[test]
 fn help_lists_gnu_commands_then_ours() {
     let (_dir, prog) = setup("loop");
     let server = Server::launch(&prog, &[]);
     let out = gdb(&prog, server.port, &["monitor help", "kill"]);
-    assert_contains(
+    // gdb's stdout and stderr share our pipe: a line of one may land in
+    // the middle of the other's, so look for the lines in order.
+    assert_lines_in_order(
         &out,
         "The following monitor commands are supported:
   set debug <0|1>

@@ -240,6 +240,8 @@ pub struct Process {
     exit: Option<StopEvent>,
     /// The exit was handed out by `take_ready`.
     exit_reported: bool,
+    /// The last resume was in non-stop mode: threads run and stop alone.
+    non_stop: bool,
 }
 
 impl Process {
@@ -288,6 +290,7 @@ impl Process {
             ready: VecDeque::new(),
             exit: None,
             exit_reported: false,
+            non_stop: false,
         })
     }
 
@@ -691,6 +694,7 @@ impl Process {
         if self.exit.is_some() {
             return Err(ProcessError::Exited);
         }
+        self.non_stop = non_stop;
         self.regs_cache.clear();
         let mut plan: Vec<(Tid, ResumeAction)> = self
             .threads
@@ -1229,13 +1233,33 @@ impl Process {
                 event
             }
         };
-        match event {
-            Some(StopEvent::Step { .. }) if !gdb_stepping => {}
-            Some(event) => return Ok(Some(event)),
-            None => {}
-        }
+        let reported = match event {
+            Some(StopEvent::Step { .. }) if !gdb_stepping => None,
+            other => other,
+        };
         if let Some(exit) = self.exit {
-            return Ok(Some(exit));
+            return Ok(Some(reported.unwrap_or(exit)));
+        }
+        if self.non_stop {
+            // Threads run on their own: what the others met while stopped
+            // for the step is reported in its turn, and the rest run on
+            // (the stepped thread too, unless it has something to report).
+            for t in &was_running {
+                if let Some(pending) = self.threads.get_mut(t).and_then(|th| th.pending.take()) {
+                    self.ready.push_back(pending);
+                }
+            }
+            let ready: HashSet<Tid> = self.ready.iter().filter_map(|e| e.tid()).collect();
+            let stepped = reported.is_none().then_some(tid);
+            for t in was_running.into_iter().chain(stepped) {
+                if !ready.contains(&t) && self.threads.get(&t).is_some_and(|th| !th.running) {
+                    self.restart(t)?;
+                }
+            }
+            return Ok(reported);
+        }
+        if reported.is_some() {
+            return Ok(reported);
         }
         for t in &was_running {
             if let Some(pending) = self.threads.get_mut(t).and_then(|th| th.pending.take()) {

@@ -24,18 +24,7 @@ pub fn rgdbserver_binary() -> PathBuf {
 
 /// Compile tests/programs/NAME.c into DIR with gcc -g -O0.
 pub fn compile(dir: &Path, name: &str) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/programs")
-        .join(format!("{name}.c"));
-    let out = dir.join(name);
-    let status = Command::new("gcc")
-        .args(["-g", "-O0", "-pthread", "-o"])
-        .arg(&out)
-        .arg(&source)
-        .status()
-        .expect("gcc runs");
-    assert!(status.success(), "gcc failed on {}", source.display());
-    out
+    compile_with(dir, name, name, &[])
 }
 
 /// Compile tests/programs/SOURCE.c into DIR/OUT with gcc -g -O0 and

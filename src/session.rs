@@ -206,7 +206,7 @@ const OUR_FEATURES: &str =
 /// Offered where the server can single-step over a breakpoint whose
 /// condition is false (not on MIPS, which has no hardware single step:
 /// there gdb evaluates conditions itself).
-const CONDITIONS_FEATURE: &str = ";ConditionalBreakpoints+";
+const CONDITIONS_FEATURE: &str = ";ConditionalBreakpoints+;BreakpointCommands+";
 
 fn our_features() -> String {
     let mut features = String::from(OUR_FEATURES);
@@ -459,6 +459,7 @@ impl<'s> Session<'s> {
                 if options.kind == 0 {
                     if let Some(process) = target.process.as_mut() {
                         process.set_breakpoint_conditions(options.addr, options.conditions);
+                        process.set_breakpoint_commands(options.addr, options.commands);
                     }
                 }
                 options.bare.to_vec()

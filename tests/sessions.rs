@@ -582,3 +582,30 @@ fn breakpoint_conditions_are_evaluated_by_the_server() {
         .count();
     assert_eq!(stops, 1, "{log}");
 }
+
+#[test]
+fn agent_dprintf_prints_in_the_server_without_stopping() {
+    let (_dir, prog) = setup("cond");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "set dprintf-style agent",
+            "dprintf visit,\"visit %d|%4x|\\n\", i, i * 16",
+            "info breakpoints",
+            "continue",
+        ],
+    );
+    assert!(!out.contains("cannot run dprintf"), "{out}");
+    assert_contains(&out, "agent-printf");
+    // No stop reached gdb: the program ran to its end.
+    assert!(!out.contains("Breakpoint 1,"), "{out}");
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    // The server's agent printed each hit, in the program's order.
+    let stdout = server.stdout();
+    assert_contains(&stdout, "visit 0|   0|\nvisit 1|  10|\n");
+    assert_contains(&stdout, "visit 9|  90|\n");
+    assert_contains(&stdout, "total 45");
+}

@@ -6,9 +6,11 @@
 //!
 //! Integers only: values are 64 bits, operands in the bytecode are
 //! big-endian, memory and registers are read in the target's byte order
-//! (the server runs on the target). Tracing, trace state variables,
-//! floating point and `printf` are not for conditions and are refused;
-//! any error makes the caller report the breakpoint, so that gdb decides.
+//! (the server runs on the target). Tracing, trace state variables and
+//! floating point are refused, and `printf` too unless the context prints
+//! (breakpoint commands: dprintf with `set dprintf-style agent`); any error
+//! in a condition makes the caller report the breakpoint, so that gdb
+//! decides.
 
 /// What an expression may look at: the stopped thread's registers and the
 /// process's memory.
@@ -17,6 +19,11 @@ pub trait AgentContext {
     fn register(&mut self, regnum: u16) -> Option<u64>;
     /// Fill all of `buf` from `addr`, or say false.
     fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool;
+    /// Print what a `printf` made; false where printing is not allowed
+    /// (conditions).
+    fn print(&mut self, _text: &[u8]) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +48,8 @@ pub enum AgentError {
     Register(u16),
     #[error("gave up after {0} instructions")]
     TooLong(usize),
+    #[error("bad printf format at {0}")]
+    BadFormat(usize),
 }
 
 /// As deep as gdb's own expressions ever get, with room to spare.
@@ -86,6 +95,7 @@ const ZERO_EXT: u8 = 0x2a;
 const SWAP: u8 = 0x2b;
 const PICK: u8 = 0x32;
 const ROT: u8 = 0x33;
+const PRINTF: u8 = 0x34;
 
 /// Keep the low `bits` bits of `value`, sign-extended (`signed`) or not.
 fn extend(value: u64, bits: u8, signed: bool) -> u64 {
@@ -148,6 +158,7 @@ pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentErr
         at: 0,
     };
     let mut pc = 0usize;
+    let mut printed = false;
     for _ in 0..STEP_LIMIT {
         let Some(&op) = code.get(pc) else {
             return Err(AgentError::NoEnd(pc));
@@ -247,6 +258,8 @@ pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentErr
                 let value = ctx.register(regnum).ok_or(AgentError::Register(regnum))?;
                 m.push(value)?;
             }
+            // Commands (a dprintf) leave nothing on the stack.
+            END if m.stack.is_empty() && printed => return Ok(0),
             END => return m.pop(),
             DUP => {
                 let a = m.pop()?;
@@ -282,10 +295,199 @@ pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentErr
                 m.push(a)?;
                 m.push(b)?;
             }
+            // printf NARGS LEN16 FORMAT\0: pops the function and channel
+            // (which we ignore: output goes to the server's stdout, as
+            // gdbserver's), then the arguments, first argument on top.
+            PRINTF => {
+                let nargs = m.operand(pc, 1)? as usize;
+                let len = m.operand(pc + 1, 2)? as usize;
+                let format = code
+                    .get(pc + 3..pc + 3 + len)
+                    .ok_or(AgentError::Truncated(at))?;
+                pc += 3 + len;
+                let Some((&0, format)) = format.split_last() else {
+                    return Err(AgentError::BadFormat(at));
+                };
+                m.pop()?;
+                m.pop()?;
+                let mut args = Vec::with_capacity(nargs.min(STACK_LIMIT));
+                for _ in 0..nargs {
+                    args.push(m.pop()?);
+                }
+                let text = format_printf(format, &args, ctx).ok_or(AgentError::BadFormat(at))?;
+                if !ctx.print(&text) {
+                    return Err(AgentError::Unsupported { op, pc: at });
+                }
+                printed = true;
+            }
             _ => return Err(AgentError::Unsupported { op, pc: at }),
         }
     }
     Err(AgentError::TooLong(STEP_LIMIT))
+}
+
+/// The format arrives as written in C source: `\n`, `\t`, `\\`, `\"`,
+/// octal `\NNN` and `\xHH` escapes are still to be made bytes.
+fn unescape(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        i += 1;
+        if c != b'\\' || i == text.len() {
+            out.push(c);
+            continue;
+        }
+        let e = text[i];
+        i += 1;
+        out.push(match e {
+            b'n' => b'\n',
+            b't' => b'\t',
+            b'r' => b'\r',
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'v' => 0x0b,
+            b'e' => 0x1b,
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match text.get(i) {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                v as u8
+            }
+            b'x' => {
+                let mut v = 0u32;
+                while let Some(d) = text.get(i).and_then(|d| (*d as char).to_digit(16)) {
+                    v = (v * 16 + d) & 0xff;
+                    i += 1;
+                }
+                v as u8
+            }
+            other => other,
+        });
+    }
+    out
+}
+
+/// C's printf over 64-bit arguments: `%d %i %u %x %X %o %c %s %p %%`, with
+/// flags `-0+ #`, a width, a precision and length modifiers (`h`, `l`, `z`,
+/// ...; `%d` without `l` is an int). `%s` reads a string from the target's
+/// memory. None for a conversion we do not know, or too few arguments.
+fn format_printf(format: &[u8], args: &[u64], ctx: &mut dyn AgentContext) -> Option<Vec<u8>> {
+    let format = unescape(format);
+    let format = format.as_slice();
+    let mut out = Vec::new();
+    let mut args = args.iter().copied();
+    let mut i = 0;
+    while i < format.len() {
+        let c = format[i];
+        i += 1;
+        if c != b'%' {
+            out.push(c);
+            continue;
+        }
+        let mut left = false;
+        let mut zero = false;
+        let mut plus = false;
+        while let Some(&flag) = format.get(i) {
+            match flag {
+                b'-' => left = true,
+                b'0' => zero = true,
+                b'+' => plus = true,
+                b' ' | b'#' => {}
+                _ => break,
+            }
+            i += 1;
+        }
+        let mut width = 0usize;
+        while let Some(d) = format.get(i).filter(|d| d.is_ascii_digit()) {
+            width = width
+                .saturating_mul(10)
+                .saturating_add(usize::from(d - b'0'));
+            i += 1;
+        }
+        let mut precision = None;
+        if format.get(i) == Some(&b'.') {
+            i += 1;
+            let mut p = 0usize;
+            while let Some(d) = format.get(i).filter(|d| d.is_ascii_digit()) {
+                p = p.saturating_mul(10).saturating_add(usize::from(d - b'0'));
+                i += 1;
+            }
+            precision = Some(p);
+        }
+        let mut long = false;
+        while let Some(&l) = format.get(i) {
+            match l {
+                b'l' | b'z' | b'j' | b't' | b'q' => long = true,
+                b'h' => {}
+                _ => break,
+            }
+            i += 1;
+        }
+        let conv = *format.get(i)?;
+        i += 1;
+        let text: Vec<u8> = match conv {
+            b'%' => b"%".to_vec(),
+            b'd' | b'i' => {
+                let v = args.next()?;
+                let v = if long { v as i64 } else { i64::from(v as i32) };
+                let sign = if plus && v >= 0 { "+" } else { "" };
+                format!("{sign}{v}").into_bytes()
+            }
+            b'u' | b'x' | b'X' | b'o' => {
+                let v = args.next()?;
+                let v = if long { v } else { u64::from(v as u32) };
+                match conv {
+                    b'u' => format!("{v}"),
+                    b'x' => format!("{v:x}"),
+                    b'X' => format!("{v:X}"),
+                    _ => format!("{v:o}"),
+                }
+                .into_bytes()
+            }
+            b'p' => format!("0x{:x}", args.next()?).into_bytes(),
+            b'c' => vec![args.next()? as u8],
+            b's' => {
+                let addr = args.next()?;
+                let limit = precision.unwrap_or(4096);
+                let mut text = Vec::new();
+                let mut byte = [0u8];
+                while text.len() < limit
+                    && ctx.read_memory(addr.wrapping_add(text.len() as u64), &mut byte)
+                    && byte[0] != 0
+                {
+                    text.push(byte[0]);
+                }
+                text
+            }
+            _ => return None,
+        };
+        let pad = width.saturating_sub(text.len());
+        if left {
+            out.extend_from_slice(&text);
+            out.extend(std::iter::repeat_n(b' ', pad));
+        } else if zero && !matches!(conv, b's' | b'c' | b'%') {
+            let (sign, digits) = match text.first() {
+                Some(b'-' | b'+') => text.split_at(1),
+                _ => text.split_at(0),
+            };
+            out.extend_from_slice(sign);
+            out.extend(std::iter::repeat_n(b'0', pad));
+            out.extend_from_slice(digits);
+        } else {
+            out.extend(std::iter::repeat_n(b' ', pad));
+            out.extend_from_slice(&text);
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -396,6 +598,72 @@ mod tests {
         assert_eq!(
             run(&[CONST8, 1, CONST8, 2, CONST8, 3, ROT, POP, POP, END]),
             Ok(3)
+        );
+    }
+
+    struct Printer(Vec<u8>);
+    impl AgentContext for Printer {
+        fn register(&mut self, _regnum: u16) -> Option<u64> {
+            None
+        }
+        fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+            let text = b"hi\0";
+            for (i, b) in buf.iter_mut().enumerate() {
+                match text.get((addr as usize).wrapping_sub(0x100) + i) {
+                    Some(&t) => *b = t,
+                    None => return false,
+                }
+            }
+            true
+        }
+        fn print(&mut self, text: &[u8]) -> bool {
+            self.0.extend_from_slice(text);
+            true
+        }
+    }
+
+    #[test]
+    fn printf_formats_its_arguments() {
+        // What gdb sends for dprintf "arg=%d, g=%s\n", 1234, 0x100: the
+        // arguments pushed last first, then channel and function.
+        let format = b"arg=%d, g=%s %5x|%-3c|%03d%%\\n\\x41\\101\0";
+        let mut code = vec![
+            CONST8,
+            7,
+            CONST8,
+            b'z',
+            CONST8,
+            0xab,
+            CONST16,
+            0x01,
+            0x00,
+            CONST16,
+            0x04,
+            0xd2,
+            CONST8,
+            0,
+            CONST8,
+            0,
+            PRINTF,
+            5,
+            0,
+            format.len() as u8,
+        ];
+        code.extend_from_slice(format);
+        code.push(END);
+        let mut out = Printer(Vec::new());
+        assert_eq!(evaluate(&code, &mut out), Ok(0));
+        assert_eq!(out.0, b"arg=1234, g=hi    ab|z  |007%\nAA");
+        // Conditions may not print.
+        assert!(matches!(
+            run(&code),
+            Err(AgentError::Unsupported { op: PRINTF, .. })
+        ));
+        // An unterminated format is refused.
+        let bad = [CONST8, 0, CONST8, 0, PRINTF, 0, 0, 1, b'x', END];
+        assert_eq!(
+            evaluate(&bad, &mut Printer(Vec::new())),
+            Err(AgentError::BadFormat(4))
         );
     }
 

@@ -218,6 +218,10 @@ pub struct Process {
     /// gdb's conditions (agent expressions) for software breakpoints, by
     /// address: the breakpoint is reported only when one of them is true.
     conditions: HashMap<u64, Vec<Vec<u8>>>,
+    /// gdb's commands (agent expressions, e.g. an agent-style dprintf) for
+    /// software breakpoints, by address: run at each hit, which then does
+    /// not stop.
+    commands: HashMap<u64, Vec<Vec<u8>>>,
     hw: HwDebug,
     pub signal_policy: SignalPolicy,
     /// gdb understands fork and vfork events (`fork-events+`); otherwise
@@ -279,6 +283,7 @@ impl Process {
             regs_cache: HashMap::new(),
             breakpoints: SoftwareBreakpoints::default(),
             conditions: HashMap::new(),
+            commands: HashMap::new(),
             hw: HwDebug::default(),
             signal_policy: SignalPolicy::default(),
             report_forks: false,
@@ -310,6 +315,7 @@ impl Process {
         } else {
             process.breakpoints = self.breakpoints.clone();
             process.conditions = self.conditions.clone();
+            process.commands = self.commands.clone();
         }
         Ok(process)
     }
@@ -432,6 +438,7 @@ impl Process {
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
         self.conditions.remove(&addr);
+        self.commands.remove(&addr);
         self.breakpoints.remove(&self.memory, addr)?;
         Ok(())
     }
@@ -446,6 +453,37 @@ impl Process {
         }
     }
 
+    /// gdb's commands for the software breakpoint at `addr` (none: it
+    /// stops as usual).
+    pub fn set_breakpoint_commands(&mut self, addr: u64, commands: Vec<Vec<u8>>) {
+        if commands.is_empty() {
+            self.commands.remove(&addr);
+        } else {
+            self.commands.insert(addr, commands);
+        }
+    }
+
+    /// Run the commands of the breakpoint at `addr` for `tid`, which hit it
+    /// (its conditions held). True if it has commands: then, as with
+    /// gdbserver, the hit is not reported.
+    fn run_breakpoint_commands(&mut self, tid: Tid, addr: u64) -> bool {
+        let Some(commands) = self.commands.get(&addr).cloned() else {
+            return false;
+        };
+        let mut ctx = ConditionContext {
+            process: self,
+            tid,
+            registers: None,
+            prints: true,
+        };
+        for code in &commands {
+            if let Err(e) = agent_expr::evaluate(code, &mut ctx) {
+                log::warn!("breakpoint command at {addr:#x}: {e}");
+            }
+        }
+        true
+    }
+
     /// Whether `tid`, stopped at the breakpoint at `addr`, is to be
     /// reported: with no conditions, or when one of them is true. A
     /// condition we cannot evaluate counts as true, so that gdb decides
@@ -458,6 +496,7 @@ impl Process {
             process: self,
             tid,
             registers: None,
+            prints: false,
         };
         conditions
             .iter()
@@ -580,10 +619,12 @@ impl Process {
         if self.exit.is_some() {
             self.breakpoints.forget_all();
             self.conditions.clear();
+            self.commands.clear();
             self.hw.clear();
             return Ok(());
         }
         self.conditions.clear();
+        self.commands.clear();
         let software = self.breakpoints.remove_all(&self.memory);
         let had_hw = !self.hw.is_empty();
         self.hw.clear();
@@ -978,6 +1019,7 @@ impl Process {
                 self.threads.entry(tid).or_default();
                 self.breakpoints.forget_all();
                 self.conditions.clear();
+                self.commands.clear();
                 // exec clears the debug registers too.
                 self.hw.clear();
                 self.tls_layout = None;
@@ -1057,7 +1099,11 @@ impl Process {
                 self.mark_stopped(tid);
                 let event = self.classify_trap(tid, stepping)?;
                 if let StopEvent::Breakpoint { addr, .. } = event {
-                    if !self.breakpoint_condition_holds(tid, addr) {
+                    // Commands run only when a condition holds; either way
+                    // there is nothing to report then.
+                    if !self.breakpoint_condition_holds(tid, addr)
+                        || self.run_breakpoint_commands(tid, addr)
+                    {
                         // gdb's condition is false: no stop for gdb. While
                         // threads are being stopped, this one just stays
                         // stopped at the breakpoint, to hit it again (and
@@ -1381,6 +1427,7 @@ impl Process {
         self.regs_cache.clear();
         self.breakpoints.forget_all();
         self.conditions.clear();
+        self.commands.clear();
         self.exit = Some(event);
         event
     }
@@ -1587,6 +1634,9 @@ struct ConditionContext<'p> {
     process: &'p mut Process,
     tid: Tid,
     registers: Option<Vec<u8>>,
+    /// Commands may print (to our stdout, the terminal the program shares,
+    /// as gdbserver's agent printf does); conditions may not.
+    prints: bool,
 }
 
 impl agent_expr::AgentContext for ConditionContext<'_> {
@@ -1612,6 +1662,16 @@ impl agent_expr::AgentContext for ConditionContext<'_> {
 
     fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {
         matches!(self.process.read_memory(addr, buf), Ok(n) if n == buf.len())
+    }
+
+    fn print(&mut self, text: &[u8]) -> bool {
+        use std::io::Write;
+        if !self.prints {
+            return false;
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text).and_then(|()| out.flush());
+        true
     }
 }
 

@@ -17,6 +17,9 @@ pub struct BreakpointOptions<'a> {
     /// Agent expressions; the breakpoint reports when any is true (or
     /// there are none).
     pub conditions: Vec<Vec<u8>>,
+    /// Agent expressions to run at each hit (`cmds:`, dprintf with
+    /// `set dprintf-style agent`); a breakpoint with commands does not stop.
+    pub commands: Vec<Vec<u8>>,
 }
 
 /// A `Z0`/`Z1` packet split from its options. None if `body` is not one of
@@ -43,19 +46,20 @@ fn parse_options<'a>(
         .next()
         .and_then(hex::parse_u64)
         .ok_or(())?;
-    let mut conditions = Vec::new();
-    let mut rest = options;
-    // Commands (`cmds:`) only come with BreakpointCommands+, which we do
-    // not offer; they would follow the conditions, after a `;`.
-    while let Some(tail) = rest.strip_prefix(b"X") {
+    let (conditions, mut rest) = expressions(options)?;
+    let mut commands = Vec::new();
+    // Commands follow the conditions: `cmds:PERSIST,` then expressions.
+    if let Some(tail) = rest
+        .strip_prefix(b";cmds:")
+        .or_else(|| rest.strip_prefix(b"cmds:"))
+    {
         let comma = tail.iter().position(|&b| b == b',').ok_or(())?;
-        let len = usize::try_from(hex::parse_u64(&tail[..comma]).ok_or(())?).map_err(drop)?;
-        let hex_len = len.checked_mul(2).ok_or(())?;
-        let bytes = tail.get(comma + 1..comma + 1 + hex_len).ok_or(())?;
-        conditions.push(hex::decode(bytes).ok_or(())?);
-        rest = &tail[comma + 1 + hex_len..];
+        if !matches!(&tail[..comma], b"0" | b"1") {
+            return Err(());
+        }
+        (commands, rest) = expressions(&tail[comma + 1..])?;
     }
-    if !rest.is_empty() && !rest.starts_with(b";") {
+    if !rest.is_empty() {
         return Err(());
     }
     Ok(BreakpointOptions {
@@ -63,7 +67,22 @@ fn parse_options<'a>(
         kind,
         addr,
         conditions,
+        commands,
     })
+}
+
+/// `XLEN,BYTES` agent expressions back to back, and what follows them.
+fn expressions(mut rest: &[u8]) -> Result<(Vec<Vec<u8>>, &[u8]), ()> {
+    let mut found = Vec::new();
+    while let Some(tail) = rest.strip_prefix(b"X") {
+        let comma = tail.iter().position(|&b| b == b',').ok_or(())?;
+        let len = usize::try_from(hex::parse_u64(&tail[..comma]).ok_or(())?).map_err(drop)?;
+        let hex_len = len.checked_mul(2).ok_or(())?;
+        let bytes = tail.get(comma + 1..comma + 1 + hex_len).ok_or(())?;
+        found.push(hex::decode(bytes).ok_or(())?);
+        rest = &tail[comma + 1 + hex_len..];
+    }
+    Ok((found, rest))
 }
 
 #[cfg(test)]
@@ -88,6 +107,12 @@ mod tests {
         assert!(plain.conditions.is_empty());
         let with_cmds = parse(b"Z0,10,1;X1,27;cmds:0,X1,27").unwrap().unwrap();
         assert_eq!(with_cmds.conditions, vec![vec![0x27]]);
+        assert_eq!(with_cmds.commands, vec![vec![0x27]]);
+        let only_cmds = parse(b"Z0,10,1;cmds:1,X2,2727X1,27").unwrap().unwrap();
+        assert!(only_cmds.conditions.is_empty());
+        assert_eq!(only_cmds.commands, vec![vec![0x27, 0x27], vec![0x27]]);
+        assert!(parse(b"Z0,10,1;cmds:2,X1,27").unwrap().is_err());
+        assert!(parse(b"Z0,10,1;X1,27junk").unwrap().is_err());
     }
 
     #[test]

@@ -294,7 +294,14 @@ impl<'s> Session<'s> {
                     if self.non_stop {
                         self.notify_stops(target)?;
                     }
-                    match self.next_input()? {
+                    // Wait statuses may be left over from a busy poll:
+                    // look at gdb's packets, then come straight back.
+                    let timeout = if self.non_stop && target.more_events {
+                        PollTimeout::ZERO
+                    } else {
+                        PollTimeout::NONE
+                    };
+                    match self.next_input(timeout)? {
                         Ok(Some(frame)) => self.handle_frame(machine, target, frame)?,
                         Ok(None) => machine,
                         Err(end) => return Ok(end),
@@ -1197,12 +1204,15 @@ impl<'s> Session<'s> {
 
     /// The next frame from gdb, blocking while the target is stopped. In
     /// non-stop mode None when the target may have news (SIGCHLD).
-    fn next_input(&mut self) -> Result<Result<Option<Frame>, SessionEnd>, SessionError> {
+    fn next_input(
+        &mut self,
+        timeout: PollTimeout,
+    ) -> Result<Result<Option<Frame>, SessionEnd>, SessionError> {
         loop {
             if let Some(frame) = self.frames.pop_front() {
                 return Ok(Ok(Some(frame)));
             }
-            match self.wait(PollTimeout::NONE)? {
+            match self.wait(timeout)? {
                 Wake::Frames => {}
                 Wake::Child if self.non_stop => return Ok(Ok(None)),
                 Wake::Child => {}
@@ -1248,7 +1258,12 @@ impl<'s> Session<'s> {
                 return Ok(Ok(None));
             }
             // A leader thread's exit wakes nobody: look again now and then.
-            match self.wait(PollTimeout::from(LEADER_EXIT_POLL_MS))? {
+            let timeout = if target.more_events {
+                PollTimeout::ZERO
+            } else {
+                PollTimeout::from(LEADER_EXIT_POLL_MS)
+            };
+            match self.wait(timeout)? {
                 Wake::Child | Wake::Frames => {}
                 Wake::ConnectionLost => return Ok(Err(SessionEnd::ConnectionLost)),
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),

@@ -94,6 +94,9 @@ pub struct DebugTarget {
     /// Thread-local lookups on (off after `monitor set
     /// libthread-db-search-path` names a path without libthread_db).
     pub thread_db: bool,
+    /// `poll_event` stopped with wait statuses possibly left: call it
+    /// again without waiting for a signal.
+    pub more_events: bool,
 }
 
 impl DebugTarget {
@@ -115,6 +118,7 @@ impl DebugTarget {
             last_run: None,
             run_args: None,
             thread_db: true,
+            more_events: false,
         }
     }
 

@@ -14,6 +14,9 @@ use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::regs::native;
 use crate::protocol::vcont::{Action, Threads};
 
+/// How long `poll_event` may work through statuses that report nothing.
+const WAIT_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// What a resume request did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resumed {
@@ -72,13 +75,19 @@ impl DebugTarget {
 
     /// The next event of any process, without blocking: one that is ready,
     /// or one found by `waitpid(-1)`. Returns the process id with it.
+    /// Works at most `WAIT_BUDGET` on statuses that report nothing (threads
+    /// stepped over a breakpoint whose condition is false, say), then sets
+    /// `more_events` and returns None, so that the caller can answer gdb
+    /// (which gives up on a reply after two seconds) before calling again.
     pub fn poll_event(&mut self) -> Result<Option<(i32, StopEvent)>, ProcessError> {
+        self.more_events = false;
         for process in self.all_processes_mut() {
             if let Some(event) = process.take_ready() {
                 return Ok(Some((process.pid().as_raw(), event)));
             }
         }
-        loop {
+        let started = std::time::Instant::now();
+        while started.elapsed() < WAIT_BUDGET {
             let (tid, status) = match pt::wait(-1, true) {
                 Ok(Some(found)) => found,
                 Ok(None) | Err(Errno::ECHILD) => return Ok(None),
@@ -109,6 +118,8 @@ impl DebugTarget {
                 None => {}
             }
         }
+        self.more_events = true;
+        Ok(None)
     }
 
     /// All-stop: stop every running thread of every process (events met

@@ -446,21 +446,13 @@ impl Process {
     /// gdb's conditions for the software breakpoint at `addr`, as its last
     /// `Z0` there gave them (none: it always stops).
     pub fn set_breakpoint_conditions(&mut self, addr: u64, conditions: Vec<Vec<u8>>) {
-        if conditions.is_empty() {
-            self.conditions.remove(&addr);
-        } else {
-            self.conditions.insert(addr, conditions);
-        }
+        replace_expressions(&mut self.conditions, addr, conditions);
     }
 
     /// gdb's commands for the software breakpoint at `addr` (none: it
     /// stops as usual).
     pub fn set_breakpoint_commands(&mut self, addr: u64, commands: Vec<Vec<u8>>) {
-        if commands.is_empty() {
-            self.commands.remove(&addr);
-        } else {
-            self.commands.insert(addr, commands);
-        }
+        replace_expressions(&mut self.commands, addr, commands);
     }
 
     /// Run the commands of the breakpoint at `addr` for `tid`, which hit it
@@ -470,12 +462,7 @@ impl Process {
         let Some(commands) = self.commands.get(&addr).cloned() else {
             return false;
         };
-        let mut ctx = ConditionContext {
-            process: self,
-            tid,
-            registers: None,
-            prints: true,
-        };
+        let mut ctx = ConditionContext::new(self, tid, true);
         for code in &commands {
             if let Err(e) = agent_expr::evaluate(code, &mut ctx) {
                 log::warn!("breakpoint command at {addr:#x}: {e}");
@@ -492,12 +479,7 @@ impl Process {
         let Some(conditions) = self.conditions.get(&addr).cloned() else {
             return true;
         };
-        let mut ctx = ConditionContext {
-            process: self,
-            tid,
-            registers: None,
-            prints: false,
-        };
+        let mut ctx = ConditionContext::new(self, tid, false);
         conditions
             .iter()
             .any(|code| match agent_expr::evaluate(code, &mut ctx) {
@@ -1639,6 +1621,17 @@ struct ConditionContext<'p> {
     prints: bool,
 }
 
+impl<'p> ConditionContext<'p> {
+    fn new(process: &'p mut Process, tid: Tid, prints: bool) -> ConditionContext<'p> {
+        ConditionContext {
+            process,
+            tid,
+            registers: None,
+            prints,
+        }
+    }
+}
+
 impl agent_expr::AgentContext for ConditionContext<'_> {
     fn register(&mut self, regnum: u16) -> Option<u64> {
         if self.registers.is_none() {
@@ -1672,6 +1665,15 @@ impl agent_expr::AgentContext for ConditionContext<'_> {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text).and_then(|()| out.flush());
         true
+    }
+}
+
+/// A `Z0` says a breakpoint's whole list of expressions (none: forget them).
+fn replace_expressions(map: &mut HashMap<u64, Vec<Vec<u8>>>, addr: u64, list: Vec<Vec<u8>>) {
+    if list.is_empty() {
+        map.remove(&addr);
+    } else {
+        map.insert(addr, list);
     }
 }
 

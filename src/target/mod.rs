@@ -71,8 +71,6 @@ pub struct DebugTarget {
     pub config: TargetConfig,
     plan: ResumePlan,
     host_files: HostFiles,
-    /// Set when gdbstub resumed the target; the session then waits for a stop.
-    pub resumed: bool,
     /// Set by `monitor exit`: end the session and the server.
     pub exit_requested: bool,
     /// gdb sent `!`: the connection outlives processes (run, attach again).
@@ -107,7 +105,6 @@ impl DebugTarget {
             config,
             plan: ResumePlan::default(),
             host_files: HostFiles::default(),
-            resumed: false,
             exit_requested: false,
             extended: false,
             signal_policy: SignalPolicy::default(),

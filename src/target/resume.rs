@@ -23,7 +23,6 @@ impl MultiThreadResume for DebugTarget {
     fn resume(&mut self) -> Result<(), Self::Error> {
         let plan = std::mem::take(&mut self.plan);
         let default = (!plan.scheduler_locked).then_some(ResumeAction::Continue { signal: 0 });
-        self.resumed = true;
         match self.process.as_mut() {
             Some(process) => process
                 .resume(&plan.actions, default, false)

@@ -355,6 +355,13 @@ fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"Zzz,0,1", ErrorOrEmpty),
         (b"Z9,0,1", ErrorOrEmpty),
         (b"Z2,0,zz", ErrorOrEmpty),
+        // Watched lengths no debug register set can cover, some wrapping
+        // past the top of the address space: refused at once.
+        (b"Z2,39fe,ffffffffffffffff", Error),
+        (b"Z4,1000,7fffffffffffffff", Error),
+        (b"Z4,fffffffffffffff8,100", Error),
+        (b"Z2,1000,21", Error),
+        (b"z2,39fe,ffffffffffffffff", ErrorOrOk),
         (b"z0,zz,1", Error),
         // Removing a breakpoint that is not there changes nothing.
         (b"z0,0,1", ErrorOrOk),

@@ -385,22 +385,27 @@ impl WatchWindow {
 }
 
 /// Split `[addr, addr + len)` into doubleword windows, one per slot.
-pub fn split_watch_range(addr: u64, len: u64) -> Vec<WatchWindow> {
-    let mut windows = Vec::new();
+///
+/// Lazy, because gdb's length is untrusted: a caller takes one window more
+/// than it has slots instead of splitting 2^64 bytes. A range that runs
+/// past the end of the address space yields nothing.
+pub fn split_watch_range(addr: u64, len: u64) -> impl Iterator<Item = WatchWindow> {
+    let end = addr.checked_add(len).unwrap_or(addr);
     let mut start = addr;
-    let end = addr.saturating_add(len);
-    while start < end {
+    std::iter::from_fn(move || {
+        if start >= end {
+            return None;
+        }
         let aligned = start & !(WATCH_ALIGN - 1);
         let offset = start - aligned;
         let chunk = (WATCH_ALIGN - offset).min(end - start);
-        windows.push(WatchWindow {
+        start += chunk;
+        Some(WatchWindow {
             addr: aligned,
             offset,
             len: chunk,
-        });
-        start += chunk;
-    }
-    windows
+        })
+    })
 }
 
 /// The NT_ARM_HW_BREAK / NT_ARM_HW_WATCH regset contents.
@@ -844,7 +849,7 @@ mod tests {
     #[test]
     fn watch_ranges_split_on_doublewords() {
         assert_eq!(
-            split_watch_range(0x1000, 8),
+            split_watch_range(0x1000, 8).collect::<Vec<_>>(),
             vec![WatchWindow {
                 addr: 0x1000,
                 offset: 0,
@@ -852,7 +857,7 @@ mod tests {
             }]
         );
         assert_eq!(
-            split_watch_range(0x1006, 4),
+            split_watch_range(0x1006, 4).collect::<Vec<_>>(),
             vec![
                 WatchWindow {
                     addr: 0x1000,
@@ -867,10 +872,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            split_watch_range(0x1003, 1)[0].ctrl(WatchKind::Write),
-            0x1 | 0x4 | 0x10 | (0x8 << 5)
+            split_watch_range(0x1003, 1)
+                .next()
+                .map(|w| w.ctrl(WatchKind::Write)),
+            Some(0x1 | 0x4 | 0x10 | (0x8 << 5))
         );
-        assert!(split_watch_range(0x1000, 0).is_empty());
+        assert_eq!(split_watch_range(0x1000, 0).count(), 0);
+        // gdb's length is untrusted: the split must not walk 2^64 bytes.
+        assert_eq!(split_watch_range(0x39fe, u64::MAX).count(), 0);
+        assert_eq!(split_watch_range(0x39fe, u64::MAX / 2).take(5).count(), 5);
     }
 
     #[test]

@@ -26,19 +26,25 @@ pub struct Slot {
 
 /// Cover `[addr, addr + len)` with naturally aligned regions of 1, 2, 4 or 8
 /// bytes, the only ones a slot can watch, fewest first-fit as gdb does.
-pub fn split_region(addr: u64, len: u64) -> Vec<(u64, u8)> {
-    let mut regions = Vec::new();
+///
+/// Lazy, because gdb's length is untrusted: a caller takes one region more
+/// than it has slots instead of splitting 2^64 bytes. A range that runs
+/// past the end of the address space yields nothing.
+pub fn split_region(addr: u64, len: u64) -> impl Iterator<Item = (u64, u8)> {
+    let end = addr.checked_add(len).unwrap_or(addr);
     let mut at = addr;
-    let end = addr.saturating_add(len);
-    while at < end {
+    std::iter::from_fn(move || {
+        if at >= end {
+            return None;
+        }
         let size = [8u64, 4, 2, 1]
             .into_iter()
-            .find(|&size| at % size == 0 && at + size <= end)
+            .find(|&size| at % size == 0 && size <= end - at)
             .unwrap_or(1);
-        regions.push((at, size as u8));
+        let region = (at, size as u8);
         at += size;
-    }
-    regions
+        Some(region)
+    })
 }
 
 fn len_bits(len: u8) -> u64 {
@@ -96,19 +102,16 @@ mod tests {
 
     #[test]
     fn regions_are_aligned_and_cover_exactly() {
-        assert_eq!(split_region(0x1000, 8), [(0x1000, 8)]);
-        assert_eq!(split_region(0x1004, 4), [(0x1004, 4)]);
-        assert_eq!(split_region(0x1001, 3), [(0x1001, 1), (0x1002, 2)]);
-        assert_eq!(
-            split_region(0x1006, 12),
-            [(0x1006, 2), (0x1008, 8), (0x1010, 2)]
-        );
-        assert_eq!(split_region(0x1000, 0), []);
+        let split = |addr, len| split_region(addr, len).collect::<Vec<_>>();
+        assert_eq!(split(0x1000, 8), [(0x1000, 8)]);
+        assert_eq!(split(0x1004, 4), [(0x1004, 4)]);
+        assert_eq!(split(0x1001, 3), [(0x1001, 1), (0x1002, 2)]);
+        assert_eq!(split(0x1006, 12), [(0x1006, 2), (0x1008, 8), (0x1010, 2)]);
+        assert_eq!(split(0x1000, 0), []);
         for addr in 0x2000..0x2010u64 {
             for len in 1..24u64 {
-                let regions = split_region(addr, len);
                 let mut at = addr;
-                for (start, size) in regions {
+                for (start, size) in split_region(addr, len) {
                     assert_eq!(start, at);
                     assert_eq!(start % size as u64, 0);
                     at += size as u64;
@@ -116,6 +119,28 @@ mod tests {
                 assert_eq!(at, addr + len);
             }
         }
+    }
+
+    #[test]
+    fn huge_or_wrapping_lengths_split_lazily() {
+        // gdb's length is untrusted: the split must not walk 2^64 bytes.
+        assert_eq!(split_region(0x39fe, u64::MAX).count(), 0);
+        let first: Vec<_> = split_region(0x39fe, u64::MAX / 2).take(5).collect();
+        assert_eq!(
+            first,
+            [
+                (0x39fe, 2),
+                (0x3a00, 8),
+                (0x3a08, 8),
+                (0x3a10, 8),
+                (0x3a18, 8)
+            ]
+        );
+        let top = u64::MAX - 7;
+        assert_eq!(
+            split_region(top, 7).collect::<Vec<_>>(),
+            [(top, 4), (top + 4, 2), (top + 6, 1)]
+        );
     }
 
     #[test]

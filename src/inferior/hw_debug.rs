@@ -75,14 +75,17 @@ mod imp {
                 // access watchpoint and filters itself, as with gdbserver.
                 HwKind::Read => return Err(HwDebugError::Unsupported),
             };
-            let regions = if request.kind == HwKind::Execute {
-                vec![(request.addr, 1)]
-            } else {
-                dr::split_region(request.addr, request.len)
-            };
             let free: Vec<usize> = (0..dr::NUM_SLOTS)
                 .filter(|&i| self.slots[i].is_none())
                 .collect();
+            // One region past the free slots is enough to refuse.
+            let regions: Vec<(u64, u8)> = if request.kind == HwKind::Execute {
+                vec![(request.addr, 1)]
+            } else {
+                dr::split_region(request.addr, request.len)
+                    .take(free.len() + 1)
+                    .collect()
+            };
             if regions.is_empty() || regions.len() > free.len() {
                 return Err(HwDebugError::NoSlots);
             }

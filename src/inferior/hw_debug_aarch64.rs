@@ -88,9 +88,12 @@ impl HwDebug {
             HwKind::Read => WatchKind::Read,
             HwKind::Access => WatchKind::Access,
         };
-        let windows = split_watch_range(request.addr, request.len);
         let free: Vec<usize> = (0..MAX_HW_SLOTS)
             .filter(|&i| self.watches[i].is_none())
+            .collect();
+        // One window past the free slots is enough to refuse.
+        let windows: Vec<WatchWindow> = split_watch_range(request.addr, request.len)
+            .take(free.len() + 1)
             .collect();
         if windows.is_empty() || windows.len() > free.len() {
             return Err(HwDebugError::NoSlots);

@@ -307,33 +307,12 @@ impl<'s> Session<'s> {
                         Err(end) => return Ok(end),
                     }
                 }
-                // Our layer resumes the target itself; this is only for a
-                // resume gdbstub would start on its own.
-                GdbStubStateMachine::Running(inner) => {
-                    let event = match self.wait_all_stop(target)? {
-                        Ok(Some((pid, event))) => {
-                            target.select_pid(pid);
-                            event
-                        }
-                        Ok(None) => StopEvent::Exited { code: 0 },
-                        Err(end) => return Ok(end),
-                    };
-                    self.last_stop = Some(event);
-                    // gdbstub makes the stopped thread current; so do we.
-                    self.general_thread = None;
-                    target.adopt_forked();
-                    let reply = match target.process.as_mut() {
-                        Some(process) => stop_reply::reply(process, event, self.multiprocess),
-                        None => b"W00".to_vec(),
-                    };
-                    // gdbstub only moves its state on; the reply is ours.
-                    let mut next = inner
-                        .report_stop(target, stop_reply::to_gdbstub(event))
-                        .map_err(|e| SessionError::Stub(e.to_string()))?;
-                    take_output(&mut next);
-                    let reply = self.disabled.stop_reply(reply);
-                    self.send_packet(&reply)?;
-                    next
+                // DebugTarget offers gdbstub no resume support, and only its
+                // resume handlers lead here.
+                GdbStubStateMachine::Running(_) => {
+                    return Err(SessionError::Stub(
+                        "gdbstub entered its running state, which our protocol layer owns".into(),
+                    ))
                 }
                 GdbStubStateMachine::CtrlCInterrupt(inner) => {
                     if let Some(process) = target.process.as_mut() {

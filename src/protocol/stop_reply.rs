@@ -1,51 +1,12 @@
 //! Stop replies, written by us for every stop (gdbstub's lack the
 //! expedited registers, fork children's real pids, watchpoint addresses with
 //! our own trap decoding, exec and syscall events, and `;process:PID` on
-//! exits), and the gdbstub stop reason that only moves its state machine
-//! from running back to idle.
-
-use std::num::NonZeroUsize;
-
-use gdbstub::common::Signal;
-use gdbstub::stub::MultiThreadStopReason;
+//! exits).
 
 use super::hex;
 use crate::inferior::hw_debug::HwKind;
 use crate::inferior::process::{Process, StopEvent};
 use crate::inferior::regs::native;
-
-/// The stop reason that moves gdbstub's state machine on for `event`
-/// (its own reply text is discarded).
-pub fn to_gdbstub(event: StopEvent) -> MultiThreadStopReason<u64> {
-    let tid =
-        |t: nix::unistd::Pid| NonZeroUsize::new(t.as_raw() as usize).unwrap_or(NonZeroUsize::MIN);
-    let gdb_signal = |s: i32| Signal(native::SIGNALS.to_gdb(s));
-    match event {
-        StopEvent::Breakpoint { tid: t, .. } => MultiThreadStopReason::SwBreak(tid(t)),
-        StopEvent::Step { tid: t }
-        | StopEvent::HwBreak { tid: t }
-        | StopEvent::Watch { tid: t, .. }
-        | StopEvent::Fork { tid: t, .. }
-        | StopEvent::VforkDone { tid: t }
-        | StopEvent::Exec { tid: t }
-        | StopEvent::Syscall { tid: t, .. } => MultiThreadStopReason::SignalWithThread {
-            tid: tid(t),
-            signal: Signal::SIGTRAP,
-        },
-        StopEvent::Stopped { tid: t } => MultiThreadStopReason::SignalWithThread {
-            tid: tid(t),
-            signal: Signal(0),
-        },
-        StopEvent::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread {
-            tid: tid(t),
-            signal: gdb_signal(signal),
-        },
-        StopEvent::Exited { code } => MultiThreadStopReason::Exited(code as u8),
-        StopEvent::Killed { signal } => MultiThreadStopReason::Terminated(gdb_signal(signal)),
-        // gdbstub has no such reason; one with no thread leaves its
-        // current thread alone.
-    }
-}
 
 /// (regnum, bytes) of the expedited registers of the thread that stopped.
 pub fn expedited_registers(process: &mut Process, event: StopEvent) -> Vec<(usize, Vec<u8>)> {

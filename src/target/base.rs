@@ -81,8 +81,11 @@ impl MultiThreadBase for DebugTarget {
         Ok(self.all_processes().any(|p| p.has_thread(tid)))
     }
 
+    // Our protocol layer parses and runs every resume packet itself
+    // (run_control.rs), so gdbstub is told there are none: it never enters
+    // its running state and never answers a resume on its own.
     fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
-        Some(self)
+        None
     }
 }
 

@@ -14,17 +14,16 @@ mod launch_settings;
 mod libraries;
 mod memory_map;
 mod monitor;
-mod resume;
 mod run_control;
 mod target_xml;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::{Target, TargetError};
 
 use crate::inferior::launch::LaunchSpec;
-use crate::inferior::process::{Process, ProcessError, ResumeAction, SignalPolicy};
+use crate::inferior::process::{Process, ProcessError, SignalPolicy};
 use crate::inferior::ptrace::Tid;
 
 pub use host_io::HostFiles;
@@ -55,13 +54,6 @@ pub struct TargetConfig {
     pub multi: bool,
 }
 
-/// Resume plan gathered from a vCont packet before gdbstub calls `resume`.
-#[derive(Debug, Default)]
-struct ResumePlan {
-    actions: HashMap<Tid, ResumeAction>,
-    scheduler_locked: bool,
-}
-
 pub struct DebugTarget {
     /// The process gdb is working on now (the one gdbstub sees).
     pub process: Option<Process>,
@@ -69,7 +61,6 @@ pub struct DebugTarget {
     /// stopped while another is current.
     pub others: BTreeMap<i32, Process>,
     pub config: TargetConfig,
-    plan: ResumePlan,
     host_files: HostFiles,
     /// Set by `monitor exit`: end the session and the server.
     pub exit_requested: bool,
@@ -103,7 +94,6 @@ impl DebugTarget {
             process,
             others: BTreeMap::new(),
             config,
-            plan: ResumePlan::default(),
             host_files: HostFiles::default(),
             exit_requested: false,
             extended: false,

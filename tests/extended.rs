@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -275,27 +276,7 @@ fn disabled_packets_for_testing_like_gdbserver() {
 fn two_inferiors_on_one_connection() {
     let dir = tempfile::tempdir().unwrap();
     let prog = compile(dir.path(), "abc");
-    let exec_file = format!("set remote exec-file {}", prog.display());
-    let file = format!("file {}", prog.display());
-    let mut server = multi_server(&[]);
-    let out = gdb_extended(
-        Some(&prog),
-        server.port,
-        &[
-            &exec_file,
-            "break b",
-            "run",
-            "add-inferior",
-            "inferior 2",
-            &file,
-            // No exec-file for this inferior: the program run last.
-            "run",
-            "info threads",
-            "continue",
-            "inferior 1",
-            "continue",
-        ],
-    );
+    let (out, mut server) = run_in_two_inferiors(&prog, "b");
     assert_contains(&out, "hit Breakpoint 1.2, b ()");
     assert_contains(&out, "* 2.1  Thread");
     assert_contains(&out, "[Inferior 2 (process ");
@@ -303,6 +284,35 @@ fn two_inferiors_on_one_connection() {
     assert_eq!(out.matches("exited with code 03").count(), 2, "{out}");
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
     assert_eq!(server.stdout().matches("counter 3").count(), 2);
+}
+
+/// `prog` run in inferior 1 to `stop_at`, then in a second inferior (with
+/// no exec-file of its own: the program run last) to the same place; `info
+/// threads` there, then both continued to their ends. gdb's output and the
+/// `--multi` server, which has served that one connection.
+fn run_in_two_inferiors(prog: &Path, stop_at: &str) -> (String, Server) {
+    let exec_file = format!("set remote exec-file {}", prog.display());
+    let file = format!("file {}", prog.display());
+    let stop_at = format!("break {stop_at}");
+    let server = multi_server(&[]);
+    let out = gdb_extended(
+        Some(prog),
+        server.port,
+        &[
+            &exec_file,
+            &stop_at,
+            "run",
+            "add-inferior",
+            "inferior 2",
+            &file,
+            "run",
+            "info threads",
+            "continue",
+            "inferior 1",
+            "continue",
+        ],
+    );
+    (out, server)
 }
 
 #[test]
@@ -351,28 +361,9 @@ fn empty_arguments_and_a_tilde_working_directory() {
 fn threads_of_two_inferiors_are_all_listed() {
     let dir = tempfile::tempdir().unwrap();
     let prog = compile(dir.path(), "threads");
-    let exec_file = format!("set remote exec-file {}", prog.display());
-    let file = format!("file {}", prog.display());
-    let mut server = multi_server(&[]);
-    let out = gdb_extended(
-        Some(&prog),
-        server.port,
-        &[
-            &exec_file,
-            "break all_started",
-            "run",
-            "add-inferior",
-            "inferior 2",
-            &file,
-            "run",
-            // gdb reads the thread list (qXfer:threads:read) at this stop
-            // and forgets the threads of any inferior it leaves out.
-            "info threads",
-            "continue",
-            "inferior 1",
-            "continue",
-        ],
-    );
+    // gdb reads the thread list (qXfer:threads:read) at the second stop
+    // and forgets the threads of any inferior it leaves out.
+    let (out, mut server) = run_in_two_inferiors(&prog, "all_started");
     let listed = |id: &str, name: &str| {
         out.lines().any(|l| {
             let words: Vec<&str> = l.trim_start_matches('*').split_whitespace().collect();

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::path::Path;
 use std::time::Duration;
 
 fn setup(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -431,18 +432,9 @@ fn calling_a_function_with_float_arguments() {
 #[test]
 fn thread_local_variables() {
     let (_dir, prog) = setup("tls");
-    let server = Server::launch(&prog, &[]);
-    let out = gdb(
+    let out = read_thread_locals(
         &prog,
-        server.port,
         &[
-            "break checkpoint",
-            "continue",
-            "p mine",
-            "p tag",
-            "continue",
-            "p mine == who",
-            "p tag[0]",
             "continue",
             "p mine == who",
             // Told to go without thread_db, as gdbserver can be.
@@ -452,12 +444,30 @@ fn thread_local_variables() {
     );
     assert_contains(&out, "libthread-db-search-path set to `/nonexistent'");
     assert_contains(&out, "Remote target failed to process qGetTLSAddr request");
+    assert_contains(&out, "$5 = 1");
+    assert_eq!(out.matches("Cannot find thread-local").count(), 1, "{out}");
+}
+
+/// Run tls.c to its checkpoints, reading `__thread` variables in the main
+/// thread and then in another, then `more` commands; gdb's output.
+fn read_thread_locals(prog: &Path, more: &[&str]) -> String {
+    let server = Server::launch(prog, &[]);
+    let mut commands = vec![
+        "break checkpoint",
+        "continue",
+        "p mine",
+        "p tag",
+        "continue",
+        "p mine == who",
+        "p tag[0]",
+    ];
+    commands.extend_from_slice(more);
+    let out = gdb(prog, server.port, &commands);
     assert_contains(&out, "$1 = 7");
     assert_contains(&out, "$2 = \"main\\000\\000\\000\"");
     assert_contains(&out, "$3 = 1");
     assert_contains(&out, "$4 = 119 'w'");
-    assert_contains(&out, "$5 = 1");
-    assert_eq!(out.matches("Cannot find thread-local").count(), 1, "{out}");
+    out
 }
 
 #[test]
@@ -515,24 +525,7 @@ fn thread_local_variables_in_a_static_executable() {
     // itself, and gdb asks for the executable's TLS as module 0.
     let dir = tempfile::tempdir().unwrap();
     let prog = compile_with(dir.path(), "tls", "tls-static", &["-static"]);
-    let server = Server::launch(&prog, &[]);
-    let out = gdb(
-        &prog,
-        server.port,
-        &[
-            "break checkpoint",
-            "continue",
-            "p mine",
-            "p tag",
-            "continue",
-            "p mine == who",
-            "p tag[0]",
-        ],
-    );
-    assert_contains(&out, "$1 = 7");
-    assert_contains(&out, "$2 = \"main\\000\\000\\000\"");
-    assert_contains(&out, "$3 = 1");
-    assert_contains(&out, "$4 = 119 'w'");
+    let out = read_thread_locals(&prog, &[]);
     assert!(!out.contains("Cannot find thread-local"), "{out}");
 }
 

@@ -403,6 +403,13 @@ EOF
   fi
   expect_console "joined"
 
+  # __thread variables (qGetTLSAddr) of a static program: glibc's TLS
+  # layout from the executable's symbols, the thread pointer from
+  # NT_ARM_TLS or PTRACE_GET_THREAD_AREA, in the main thread and a worker.
+  gdb_session tls tls "break checkpoint" "run" "p mine" "p tag" "continue" "p mine == who" \
+    "p tag[0]" "continue" "p mine == who"
+  expect tls '$1 = 7' '$2 = "main\000\000\000"' '$3 = 1' "\$4 = 119 'w'" '$5 = 1'
+
   # Signals: host numbers differ on MIPS (SIGUSR1 is 16, not 10).
   gdb_session signals signals "run" "continue" "run segv" "bt 1" "kill" "run abort" "continue"
   expect signals "Program received signal SIGUSR1" "exited normally" \

@@ -54,7 +54,12 @@ pub const PTRACE_GETREGS: u32 = 12;
 pub const PTRACE_SETREGS: u32 = 13;
 pub const PTRACE_GETFPREGS: u32 = 14;
 pub const PTRACE_SETFPREGS: u32 = 15;
+/// The thread pointer set by set_thread_area (what `rdhwr $29` reads), as
+/// an unsigned long.
 pub const PTRACE_GET_THREAD_AREA: u32 = 25;
+/// glibc's TLS_TCB_OFFSET: the thread pointer lies this far past the end
+/// of the thread control block, so 16-bit offsets reach more of the TLS.
+pub const TLS_TCB_OFFSET: u64 = 0x7000;
 
 /// PTRACE_GETREGS buffer: 38 64-bit words.
 pub const GREGS_SIZE: usize = 38 * 8;

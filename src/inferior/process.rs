@@ -688,9 +688,18 @@ impl Process {
                 layout
             }
         };
-        let tp = thread_pointer(tid).ok_or_else(|| tls_err(tls::TlsError::NoThreadPointer))?;
+        let tp = native::RegisterContext::thread_pointer(tid)
+            .map_err(|_| tls_err(tls::TlsError::NoThreadPointer))?;
         let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
-        tls::address(&layout, tp, link_map, offset, &mut read).map_err(tls_err)
+        tls::address(
+            &layout,
+            native::TLS_VARIANT,
+            tp,
+            link_map,
+            offset,
+            &mut read,
+        )
+        .map_err(tls_err)
     }
 
     /// `qXfer:memory-map:read`'s document, from /proc/PID/maps.
@@ -1386,7 +1395,7 @@ impl Process {
                 Some(nr) => (nr, false),
                 // Entered before we watched (catch syscall set mid-call):
                 // the registers still say which call it is.
-                None => match syscall_number_from_registers(tid) {
+                None => match native::RegisterContext::syscall_number(tid) {
                     Some(nr) => (nr, false),
                     None => return Ok(None),
                 },
@@ -1598,17 +1607,6 @@ impl Process {
     }
 }
 
-/// The thread pointer TLS hangs off, where we know how to read it.
-fn thread_pointer(tid: Tid) -> Option<u64> {
-    #[cfg(target_arch = "x86_64")]
-    return native::RegisterContext::thread_pointer(tid).ok();
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = tid;
-        None
-    }
-}
-
 /// What a breakpoint condition sees: the stopped thread's registers (read
 /// once, in gdb's `g` layout) and the process's memory as the program has
 /// it.
@@ -1718,17 +1716,6 @@ fn is_exiting(pid: Pid, tid: Tid) -> bool {
                 .is_some_and(|mask| mask & SIGKILL_BIT != 0)
         })
     })
-}
-
-/// The system call a stopped thread is in, where the registers tell.
-fn syscall_number_from_registers(tid: Tid) -> Option<u64> {
-    #[cfg(target_arch = "x86_64")]
-    return native::RegisterContext::syscall_number(tid).ok();
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = tid;
-        None
-    }
 }
 
 impl Drop for Process {

@@ -22,7 +22,8 @@ fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result
     // SET/GETREGSET with a valid iovec, GET/SETFPREGS and GET/SETSIGINFO with
     // a buffer of the kernel's size, GET_SYSCALL_INFO with the buffer's size,
     // POKEUSER, MIPS GET/SETREGS and GET/SETFPREGS with buffers of the
-    // kernel's size) only read or write memory we pass and own.
+    // kernel's size, MIPS GET_THREAD_AREA into an unsigned long) only read
+    // or write memory we pass and own.
     check(unsafe {
         libc::ptrace(
             req,
@@ -163,6 +164,20 @@ pub fn mips_set_fpregs(
 ) -> nix::Result<()> {
     use rgdbserver_arch::mips::PTRACE_SETFPREGS;
     request(PTRACE_SETFPREGS, tid, 0, buf.as_ptr() as usize).map(drop)
+}
+
+/// MIPS PTRACE_GET_THREAD_AREA: the thread's TLS pointer.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub fn mips_get_thread_area(tid: Tid) -> nix::Result<u64> {
+    use rgdbserver_arch::mips::PTRACE_GET_THREAD_AREA;
+    let mut tp: libc::c_ulong = 0;
+    request(
+        PTRACE_GET_THREAD_AREA,
+        tid,
+        0,
+        &mut tp as *mut libc::c_ulong as usize,
+    )?;
+    Ok(u64::from(tp))
 }
 
 /// Byte offset of debug register `n` in `struct user`.

@@ -6,6 +6,11 @@
 //! from them and the thread pointer we walk the thread's DTV as
 //! libthread_db's `td_thr_tlsbase` does.
 //!
+//! Where the thread descriptor lies depends on glibc's TLS variant: at the
+//! thread pointer on x86-64 (variant II), `_thread_db_const_thread_area`
+//! bytes below it on arm64 and MIPS (variant I), as libthread_db's
+//! `ps_get_thread_area` callbacks in gdbserver compute it.
+//!
 //! A static executable has no libc.so: glibc's descriptors are in the
 //! executable's own symbol table, and gdb, which finds no link map for it,
 //! asks with module 0. glibc gives the executable's TLS module id 1 there
@@ -43,15 +48,37 @@ pub struct TlsLayout {
     /// The DTV's entries (element size) and their `pointer.val`.
     pub dtv_entry: Field,
     pub dtv_value: Field,
+    /// `_thread_db_const_thread_area`: on variant I, how far below the
+    /// thread pointer the thread descriptor starts (on x86-64 it names the
+    /// fs register instead, and is not used).
+    pub thread_area: u64,
 }
 
-pub const DESCRIPTORS: [&str; 5] = [
+/// glibc's TLS variant on this architecture, with what locates the
+/// thread's structures from its thread pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVariant {
+    /// Variant II (x86-64): the thread descriptor is at the thread pointer
+    /// and static TLS blocks lie below it.
+    TcbAtTp,
+    /// Variant I (arm64, MIPS): the thread descriptor lies below the thread
+    /// pointer, and static TLS blocks above the thread control block, which
+    /// ends `tcb_offset` bytes below the thread pointer (MIPS's
+    /// TLS_TCB_OFFSET; 0 on arm64).
+    DtvAtTp { tcb_offset: u64 },
+}
+
+/// The symbols looked up: five field descriptors, then
+/// `_thread_db_const_thread_area`, a u32 variable read where it exists.
+const SYMBOLS: [&str; 6] = [
     "_thread_db_link_map_l_tls_modid",
     "_thread_db_link_map_l_tls_offset",
     "_thread_db_pthread_dtvp",
     "_thread_db_dtv_dtv",
     "_thread_db_dtv_t_pointer_val",
+    "_thread_db_const_thread_area",
 ];
+const FIELD_DESCRIPTORS: usize = 5;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TlsError {
@@ -67,7 +94,7 @@ pub enum TlsError {
     NotAllocated,
     #[error("cannot read memory at {0:#x}")]
     Memory(u64),
-    #[error("no thread pointer on this architecture")]
+    #[error("cannot read the thread's thread pointer")]
     NoThreadPointer,
 }
 
@@ -90,7 +117,7 @@ pub fn layout(
     read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
 ) -> Result<TlsLayout, TlsError> {
     let values =
-        elf_symbols::dynamic_symbols(libc_file, &DESCRIPTORS).ok_or(TlsError::NoDescriptors)?;
+        elf_symbols::dynamic_symbols(libc_file, &SYMBOLS).ok_or(TlsError::NoDescriptors)?;
     layout_from(&values, base, read)
 }
 
@@ -101,8 +128,7 @@ pub fn static_layout(
     base: u64,
     read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
 ) -> Result<TlsLayout, TlsError> {
-    let values =
-        elf_symbols::static_symbols(exe_file, &DESCRIPTORS).ok_or(TlsError::NoDescriptors)?;
+    let values = elf_symbols::static_symbols(exe_file, &SYMBOLS).ok_or(TlsError::NoDescriptors)?;
     layout_from(&values, base, read)
 }
 
@@ -111,8 +137,20 @@ fn layout_from(
     base: u64,
     read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
 ) -> Result<TlsLayout, TlsError> {
+    let (descriptors, thread_area) = values.split_at(FIELD_DESCRIPTORS);
+    let thread_area = match thread_area.first().copied().flatten() {
+        Some(value) => {
+            let addr = base.wrapping_add(value);
+            let mut raw = [0u8; 4];
+            if !read(addr, &mut raw) {
+                return Err(TlsError::Memory(addr));
+            }
+            u64::from(u32::from_ne_bytes(raw))
+        }
+        None => 0,
+    };
     let mut fields = Vec::new();
-    for value in values {
+    for value in descriptors {
         let addr = base.wrapping_add(value.ok_or(TlsError::NoDescriptors)?);
         let mut raw = [0u8; 12];
         if !read(addr, &mut raw) {
@@ -130,6 +168,7 @@ fn layout_from(
         dtv_pointer: fields[2],
         dtv_entry: fields[3],
         dtv_value: fields[4],
+        thread_area,
     })
 }
 
@@ -144,11 +183,11 @@ const FORCED_DYNAMIC_TLS_OFFSET: u64 = u64::MAX;
 const STATIC_EXECUTABLE_MODID: u64 = 1;
 
 /// The address of `offset` in the TLS block of module `link_map` for the
-/// thread whose thread pointer is `tp` (x86-64's TLS variant II: static
-/// blocks lie below the thread pointer). `link_map` 0 is a static
+/// thread whose thread pointer is `tp`. `link_map` 0 is a static
 /// executable's own TLS.
 pub fn address(
     layout: &TlsLayout,
+    variant: TlsVariant,
     tp: u64,
     link_map: u64,
     offset: u64,
@@ -175,27 +214,38 @@ pub fn address(
     if modid == 0 {
         return Err(TlsError::NoTls);
     }
-    let dtv = read_field(tp, layout.dtv_pointer)?;
+    let descriptor = match variant {
+        TlsVariant::TcbAtTp => tp,
+        TlsVariant::DtvAtTp { .. } => tp.wrapping_sub(layout.thread_area),
+    };
+    let dtv = read_field(descriptor, layout.dtv_pointer)?;
     let slot = dtv.wrapping_add(modid.wrapping_mul(layout.dtv_entry.bytes));
     let block = read_field(slot, layout.dtv_value)?;
     if block != TLS_DTV_UNALLOCATED && block != 0 {
         return Ok(block.wrapping_add(offset));
     }
     // Not in this thread's DTV yet: a module with static TLS still has
-    // its block at a fixed distance below the thread pointer (with no link
+    // its block at a fixed distance from the thread pointer (with no link
     // map, that distance is not known).
     if link_map == 0 {
         return Err(TlsError::NotAllocated);
     }
     let static_offset = read_field(link_map, layout.static_offset)?;
     if static_offset != NO_TLS_OFFSET && static_offset != FORCED_DYNAMIC_TLS_OFFSET {
-        return Ok(tp.wrapping_sub(static_offset).wrapping_add(offset));
+        let block = match variant {
+            TlsVariant::TcbAtTp => tp.wrapping_sub(static_offset),
+            TlsVariant::DtvAtTp { tcb_offset } => {
+                tp.wrapping_sub(tcb_offset).wrapping_add(static_offset)
+            }
+        };
+        return Ok(block.wrapping_add(offset));
     }
     Err(TlsError::NotAllocated)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::TlsVariant::*;
     use super::*;
     use std::collections::HashMap;
 
@@ -221,6 +271,8 @@ mod tests {
                 bytes: 8,
                 offset: 0,
             },
+            // FS, a register number on x86-64.
+            thread_area: 25,
         }
     }
 
@@ -246,7 +298,10 @@ mod tests {
             (dtv + 32, 0xabc000),
             (lm + 1144, 0x80),
         ]);
-        assert_eq!(address(&layout, tp, lm, 0x10, &mut read), Ok(0xabc010));
+        assert_eq!(
+            address(&layout, TcbAtTp, tp, lm, 0x10, &mut read),
+            Ok(0xabc010)
+        );
         // Not allocated in the DTV, but static: below the thread pointer.
         let mut read = memory(&[
             (lm + 1152, 2),
@@ -255,7 +310,7 @@ mod tests {
             (lm + 1144, 0x80),
         ]);
         assert_eq!(
-            address(&layout, tp, lm, 0x10, &mut read),
+            address(&layout, TcbAtTp, tp, lm, 0x10, &mut read),
             Ok(tp - 0x80 + 0x10)
         );
         // Dynamic and not allocated yet.
@@ -266,24 +321,85 @@ mod tests {
             (lm + 1144, u64::MAX),
         ]);
         assert_eq!(
-            address(&layout, tp, lm, 0, &mut read),
+            address(&layout, TcbAtTp, tp, lm, 0, &mut read),
             Err(TlsError::NotAllocated)
         );
         // A static executable (no link map): module 1, through the DTV only.
         let mut read = memory(&[(tp + 8, dtv), (dtv + 16, 0xdef000)]);
-        assert_eq!(address(&layout, tp, 0, 0x8, &mut read), Ok(0xdef008));
+        assert_eq!(
+            address(&layout, TcbAtTp, tp, 0, 0x8, &mut read),
+            Ok(0xdef008)
+        );
         let mut read = memory(&[(tp + 8, dtv), (dtv + 16, u64::MAX)]);
         assert_eq!(
-            address(&layout, tp, 0, 0x8, &mut read),
+            address(&layout, TcbAtTp, tp, 0, 0x8, &mut read),
             Err(TlsError::NotAllocated)
         );
         // A module without TLS.
         let mut read = memory(&[(lm + 1152, 0)]);
-        assert_eq!(address(&layout, tp, lm, 0, &mut read), Err(TlsError::NoTls));
+        assert_eq!(
+            address(&layout, TcbAtTp, tp, lm, 0, &mut read),
+            Err(TlsError::NoTls)
+        );
         let mut read = memory(&[]);
         assert_eq!(
-            address(&layout, tp, lm, 0, &mut read),
+            address(&layout, TcbAtTp, tp, lm, 0, &mut read),
             Err(TlsError::Memory(lm + 1152))
+        );
+    }
+
+    #[test]
+    fn variant_one_finds_the_descriptor_below_the_thread_pointer() {
+        // arm64's glibc 2.36: struct pthread is 0x740 bytes and ends at
+        // tpidr_el0, where the TCB's dtv pointer is.
+        let layout = TlsLayout {
+            dtv_pointer: Field {
+                bytes: 8,
+                offset: 0x740,
+            },
+            thread_area: 0x740,
+            ..layout_x86_64()
+        };
+        let arm64 = DtvAtTp { tcb_offset: 0 };
+        let (tp, lm, dtv) = (0x7f00_1000u64, 0x5000u64, 0x9000u64);
+        let mut read = memory(&[(lm + 1152, 2), (tp, dtv), (dtv + 32, 0xabc000)]);
+        assert_eq!(
+            address(&layout, arm64, tp, lm, 0x10, &mut read),
+            Ok(0xabc010)
+        );
+        // Static TLS not in the DTV yet: above the TCB at the thread pointer.
+        let mut read = memory(&[
+            (lm + 1152, 2),
+            (tp, dtv),
+            (dtv + 32, u64::MAX),
+            (lm + 1144, 0x10),
+        ]);
+        assert_eq!(
+            address(&layout, arm64, tp, lm, 0x8, &mut read),
+            Ok(tp + 0x10 + 0x8)
+        );
+        // MIPS: the TCB ends 0x7000 below the thread pointer.
+        let mips = DtvAtTp { tcb_offset: 0x7000 };
+        let layout = TlsLayout {
+            dtv_pointer: Field {
+                bytes: 8,
+                offset: 0x748,
+            },
+            thread_area: 0x7750,
+            ..layout
+        };
+        let descriptor = tp - 0x7750;
+        let mut read = memory(&[(descriptor + 0x748, dtv), (dtv + 16, 0xdef000)]);
+        assert_eq!(address(&layout, mips, tp, 0, 0x4, &mut read), Ok(0xdef004));
+        let mut read = memory(&[
+            (lm + 1152, 2),
+            (descriptor + 0x748, dtv),
+            (dtv + 32, u64::MAX),
+            (lm + 1144, 0x10),
+        ]);
+        assert_eq!(
+            address(&layout, mips, tp, lm, 0x8, &mut read),
+            Ok(tp - 0x7000 + 0x10 + 0x8)
         );
     }
 

@@ -9,6 +9,7 @@ use rgdbserver_arch::RegisterLayout;
 
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
+use crate::inferior::tls::TlsVariant;
 
 pub use arch::{BREAKPOINT_INSN, EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
 pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::GENERIC;
@@ -20,6 +21,8 @@ pub const LAYOUT: RegisterLayout = arch::FULL_LAYOUT;
 pub const PC_REGNUM: usize = arch::PC;
 /// PTRACE_SINGLESTEP works on arm64.
 pub const HARDWARE_SINGLE_STEP: bool = true;
+/// glibc's TLS layout here (TLS blocks just above tpidr_el0).
+pub const TLS_VARIANT: TlsVariant = TlsVariant::DtvAtTp { tcb_offset: 0 };
 
 /// AT_HWCAP bit for address authentication (HWCAP_PACA).
 const HWCAP_PACA: libc::c_ulong = 1 << 30;
@@ -128,6 +131,23 @@ impl RegisterContext {
             pt::set_regset(tid, arch::NT_ARM_TLS as i32, &tls)?;
         }
         Ok(())
+    }
+
+    /// The system call a thread stopped in (NT_ARM_SYSTEM_CALL, kept by the
+    /// kernel through the call's return).
+    pub fn syscall_number(tid: Tid) -> Option<u64> {
+        let raw = get(tid, arch::NT_ARM_SYSTEM_CALL, 4).ok()?;
+        let nr = i32::from_ne_bytes(raw[..4].try_into().ok()?);
+        u64::try_from(nr).ok()
+    }
+
+    /// The thread pointer TLS is found from (tpidr_el0, from NT_ARM_TLS).
+    pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
+        let tls = get(tid, arch::NT_ARM_TLS, arch::USER_TLS_SIZE)?;
+        let word = tls[..8]
+            .try_into()
+            .map_err(|_| RegsError::BadSize(tls.len()))?;
+        Ok(u64::from_ne_bytes(word))
     }
 
     pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {

@@ -13,6 +13,7 @@ use rgdbserver_arch::RegisterLayout;
 
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
+use crate::inferior::tls::TlsVariant;
 
 /// The flavour this server was built for.
 pub const NATIVE: Mips = Mips {
@@ -36,6 +37,10 @@ pub const LAYOUT: RegisterLayout = NATIVE.layout();
 pub const PC_REGNUM: usize = arch::PC;
 /// The kernel refuses PTRACE_SINGLESTEP on MIPS; gdb steps in software.
 pub const HARDWARE_SINGLE_STEP: bool = false;
+/// glibc's TLS layout here (the thread pointer TLS_TCB_OFFSET past the TCB).
+pub const TLS_VARIANT: TlsVariant = TlsVariant::DtvAtTp {
+    tcb_offset: arch::TLS_TCB_OFFSET,
+};
 
 const EPC_OFFSET: usize = arch::gregs::EPC * 8;
 
@@ -113,6 +118,18 @@ impl RegisterContext {
             pt::mips_set_fpregs(tid, &fpregs)?;
         }
         Ok(())
+    }
+
+    /// The system call a thread stopped in, where the registers still say:
+    /// never on MIPS, where v0 holds the number at entry only and the
+    /// kernel keeps it nowhere ptrace reads.
+    pub fn syscall_number(_tid: Tid) -> Option<u64> {
+        None
+    }
+
+    /// The thread pointer TLS is found from (set_thread_area's value).
+    pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
+        Ok(pt::mips_get_thread_area(tid)?)
     }
 
     pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {

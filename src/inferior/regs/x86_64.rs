@@ -8,6 +8,7 @@ use rgdbserver_arch::RegisterLayout;
 
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
+use crate::inferior::tls::TlsVariant;
 
 pub use arch::{BREAKPOINT_INSN, EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
 pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::GENERIC;
@@ -15,6 +16,8 @@ pub const LAYOUT: RegisterLayout = arch::LAYOUT;
 pub const PC_REGNUM: usize = arch::RIP;
 /// PTRACE_SINGLESTEP works: gdb may ask us to step.
 pub const HARDWARE_SINGLE_STEP: bool = true;
+/// glibc's TLS layout here (thread descriptor at fs_base).
+pub const TLS_VARIANT: TlsVariant = TlsVariant::TcbAtTp;
 
 const NT_X86_XSTATE: i32 = 0x202;
 /// Large enough for any XSAVE layout the kernel reports today (AMX included).
@@ -211,8 +214,8 @@ impl RegisterContext {
     }
 
     /// The system call a thread stopped in (the kernel keeps it in orig_rax).
-    pub fn syscall_number(tid: Tid) -> Result<u64, RegsError> {
-        Ok(ptrace::getregs(tid)?.orig_rax)
+    pub fn syscall_number(tid: Tid) -> Option<u64> {
+        Some(ptrace::getregs(tid).ok()?.orig_rax)
     }
 
     /// The thread pointer TLS is found from (fs_base on x86-64).

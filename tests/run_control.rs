@@ -83,11 +83,7 @@ fn schedule_multiple_runs_every_inferior() {
 fn range_stepping_reports_only_the_end_of_the_range() {
     let dir = tempfile::tempdir().unwrap();
     let prog = compile(dir.path(), "abc");
-    let prog_arg = prog.display().to_string();
-    let mut server = Server::start(
-        &server_binary(),
-        &["--once", "--remote-debug", "127.0.0.1:0", &prog_arg],
-    );
+    let mut server = Server::launch_logging_packets(&prog);
     let out = gdb(
         &prog,
         server.port,

@@ -532,15 +532,7 @@ fn thread_local_variables_in_a_static_executable() {
 #[test]
 fn breakpoint_conditions_are_evaluated_by_the_server() {
     let (_dir, prog) = setup("cond");
-    let mut server = Server::start(
-        &server_binary(),
-        &[
-            "--once",
-            "--remote-debug",
-            "127.0.0.1:0",
-            prog.to_str().unwrap(),
-        ],
-    );
+    let mut server = Server::launch_logging_packets(&prog);
     let out = gdb(
         &prog,
         server.port,

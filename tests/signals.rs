@@ -17,15 +17,7 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn passed_signals_reach_the_program_without_stopping() {
     let (_dir, prog) = setup();
-    let mut server = Server::start(
-        &server_binary(),
-        &[
-            "--once",
-            "--remote-debug",
-            "127.0.0.1:0",
-            prog.to_str().unwrap(),
-        ],
-    );
+    let mut server = Server::launch_logging_packets(&prog);
     let out = gdb(
         &prog,
         server.port,

@@ -120,6 +120,16 @@ impl Server {
         Server::start(&server_binary(), &all)
     }
 
+    /// `--once --remote-debug 127.0.0.1:0 PROG`: the packets in the
+    /// server's stderr, for tests that check what gdb sent.
+    pub fn launch_logging_packets(prog: &Path) -> Server {
+        let prog = prog.to_str().unwrap();
+        Server::start(
+            &server_binary(),
+            &["--once", "--remote-debug", "127.0.0.1:0", prog],
+        )
+    }
+
     /// `--once --attach 127.0.0.1:0 PID`
     pub fn attach(pid: u32) -> Server {
         let pid = pid.to_string();

@@ -15,7 +15,7 @@ use crate::cli::{Cli, OnDisconnect};
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
 use crate::session::{describe_exit, DisabledPackets, Session, SessionEnd, SessionError};
-use crate::target::{DebugTarget, TargetConfig};
+use crate::stub::{DebugTarget, TargetConfig};
 use crate::transport::{Comm, Listener, TransportError};
 
 #[derive(Debug, thiserror::Error)]

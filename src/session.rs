@@ -21,7 +21,7 @@ use crate::protocol::{
     breakpoint_options, memory_read, osdata, qxfer_reply, signals, stop_reply, threads_xfer,
     validate, PACKET_SIZE,
 };
-use crate::target::{DebugTarget, Resumed};
+use crate::stub::{DebugTarget, Resumed};
 use crate::transport::Connection;
 
 /// gdbstub writes its replies here; we take them out after every call.

@@ -286,7 +286,7 @@ impl MonitorCmd for DebugTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::TargetConfig;
+    use crate::stub::TargetConfig;
 
     fn run(cmd: &str) -> String {
         let mut target = DebugTarget::new(None, TargetConfig::default());

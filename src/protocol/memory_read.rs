@@ -2,10 +2,10 @@
 //! handler would loop over any length gdb names (a 4 GiB request means 8 GiB
 //! of reply). We clamp the length to what one reply packet holds, return the
 //! readable prefix of a range that runs into unmapped memory, and an error
-//! only when nothing at all is readable, as gdbserver does.
+//! only when nothing at all is readable, as gdbserver does. This module
+//! parses; `session::packets::memory` reads.
 
 use super::hex;
-use crate::inferior::process::Process;
 
 /// The most bytes one `m` reply carries (hex doubles them).
 pub const MAX_READ: usize = super::PACKET_SIZE / 2 - 32;
@@ -16,31 +16,6 @@ pub fn parse(body: &[u8]) -> Option<(u64, usize)> {
     let addr = hex::parse_u64(&args[..comma])?;
     let len = hex::parse_u64(&args[comma + 1..])?;
     Some((addr, usize::try_from(len).unwrap_or(usize::MAX)))
-}
-
-pub fn reply(body: &[u8], process: Option<&Process>) -> Vec<u8> {
-    let Some((addr, len)) = parse(body) else {
-        return b"E01".to_vec();
-    };
-    let Some(process) = process else {
-        return b"E01".to_vec();
-    };
-    let len = len.min(MAX_READ);
-    if len == 0 {
-        return Vec::new();
-    }
-    let mut buf = vec![0u8; len];
-    match process.read_memory(addr, &mut buf) {
-        Ok(n) => {
-            let mut out = Vec::with_capacity(n * 2);
-            hex::encode_into(&buf[..n], &mut out);
-            out
-        }
-        Err(e) => {
-            log::debug!("m {addr:#x},{len:#x}: {e}");
-            b"E01".to_vec()
-        }
-    }
 }
 
 #[cfg(test)]
@@ -61,7 +36,5 @@ mod tests {
         assert_eq!(parse(b"m1000"), None);
         assert_eq!(parse(b"m,10"), None);
         assert_eq!(parse(b"mzz,10"), None);
-        assert_eq!(reply(b"m1000,10", None), b"E01");
-        assert_eq!(reply(b"mgarbage", None), b"E01");
     }
 }

@@ -4,12 +4,15 @@
 //! to gdbstub's state machine as a verified packet.
 
 pub mod breakpoint_options;
+pub mod command;
 pub mod framing;
 pub mod hex;
 pub mod memory_read;
 pub mod osdata;
+pub mod reply;
 pub mod signals;
 pub mod stop_reply;
+pub mod thread_id;
 pub mod threads_xfer;
 pub mod validate;
 pub mod vcont;

@@ -12,6 +12,8 @@
 //!
 //! gdbserver answers all of these with `E01`.
 
+use super::reply::Reply;
+
 /// The threads a packet may name.
 pub trait ThreadSet {
     fn has_process(&self, pid: u64) -> bool;
@@ -100,8 +102,8 @@ fn unescaped_len(data: &[u8]) -> Option<u64> {
 }
 
 /// `Some(reply)` when the packet must be refused with that reply.
-pub fn refuse(body: &[u8], threads: Option<&dyn ThreadSet>) -> Option<Vec<u8>> {
-    let error = || Some(b"E01".to_vec());
+pub fn refuse(body: &[u8], threads: Option<&dyn ThreadSet>) -> Option<Reply> {
+    let error = || Some(Reply::Error(1));
     if let Some(id) = body
         .strip_prefix(b"Hg")
         .or_else(|| body.strip_prefix(b"Hc"))
@@ -124,12 +126,12 @@ pub fn refuse(body: &[u8], threads: Option<&dyn ThreadSet>) -> Option<Vec<u8>> {
     if let Some(args) = body.strip_prefix(b"M") {
         return write_data(args).and_then(|(len, data)| {
             let hex = data.iter().all(u8::is_ascii_hexdigit);
-            (!hex || data.len() as u64 != len.saturating_mul(2)).then(|| b"E01".to_vec())
+            (!hex || data.len() as u64 != len.saturating_mul(2)).then_some(Reply::Error(1))
         });
     }
     if let Some(args) = body.strip_prefix(b"X") {
         return write_data(args)
-            .and_then(|(len, data)| (unescaped_len(data) != Some(len)).then(|| b"E01".to_vec()));
+            .and_then(|(len, data)| (unescaped_len(data) != Some(len)).then_some(Reply::Error(1)));
     }
     // gdbstub reads odd-length hex as if it had a leading zero; gdbserver
     // refuses it.
@@ -159,17 +161,17 @@ mod tests {
         }
     }
 
-    fn with(body: &[u8]) -> Option<Vec<u8>> {
+    fn with(body: &[u8]) -> Option<Reply> {
         refuse(body, Some(&Two))
     }
 
-    fn without(body: &[u8]) -> Option<Vec<u8>> {
+    fn without(body: &[u8]) -> Option<Reply> {
         refuse(body, None)
     }
 
     #[test]
     fn unknown_threads_are_refused() {
-        let e01 = Some(b"E01".to_vec());
+        let e01 = Some(Reply::Error(1));
         for ok in [
             &b"Hg0"[..],
             b"Hg-1",
@@ -227,7 +229,7 @@ mod tests {
 
     #[test]
     fn memory_writes_must_carry_what_they_announce() {
-        let e01 = Some(b"E01".to_vec());
+        let e01 = Some(Reply::Error(1));
         for ok in [
             &b"M1000,2:abcd"[..],
             b"M1000,0:",
@@ -256,7 +258,7 @@ mod tests {
 
     #[test]
     fn resuming_nothing_is_refused() {
-        let e01 = Some(b"E01".to_vec());
+        let e01 = Some(Reply::Error(1));
         for bad in [
             &b"c"[..],
             b"s",

@@ -16,13 +16,17 @@ use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
 use crate::protocol::framing::{self, Frame, FrameReader};
+use crate::protocol::thread_id::{process_of, thread_of};
 use crate::protocol::vcont::{self, Action, Threads};
-use crate::protocol::{
-    breakpoint_options, memory_read, osdata, qxfer_reply, signals, stop_reply, threads_xfer,
-    validate, PACKET_SIZE,
-};
+use crate::protocol::{breakpoint_options, stop_reply, PACKET_SIZE};
 use crate::stub::{DebugTarget, Resumed};
 use crate::transport::Connection;
+
+mod dispatch;
+mod packets;
+
+use packets::osdata::OsdataReads;
+use packets::threads::ThreadList;
 
 /// gdbstub writes its replies here; we take them out after every call.
 #[derive(Default)]
@@ -106,11 +110,9 @@ pub struct Session<'s> {
     /// What we add to gdbstub's qSupported reply.
     extra_features: String,
     /// Thread ids for qsThreadInfo, after qfThreadInfo sent the first.
-    thread_list: VecDeque<String>,
-    /// The `qXfer:osdata` document being read, by annex: taken at offset 0
-    /// and served from here for the later windows, so that a table read in
-    /// several packets is one consistent snapshot of /proc.
-    osdata: Option<(Vec<u8>, Vec<u8>)>,
+    thread_list: ThreadList,
+    /// The `qXfer:osdata` document being read.
+    osdata: OsdataReads,
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
     disabled: DisabledPackets,
@@ -237,8 +239,8 @@ impl<'s> Session<'s> {
             bad_frames_in_a_row: 0,
             general_thread: None,
             extra_features: our_features(),
-            thread_list: VecDeque::new(),
-            osdata: None,
+            thread_list: ThreadList::default(),
+            osdata: OsdataReads::default(),
             end_after_reply: None,
             disabled,
             cont_thread: None,
@@ -481,12 +483,12 @@ impl<'s> Session<'s> {
             }
         } else if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             if body.starts_with(b"Hg") {
-                self.general_thread = parse_thread_id(&body[2..]);
+                self.general_thread = thread_of(&body[2..]);
             } else {
-                self.cont_thread = parse_thread_id(&body[2..]);
+                self.cont_thread = thread_of(&body[2..]);
             }
             // A thread of another process we follow: make it current.
-            if let Some(pid) = parse_process_id(&body[2..]) {
+            if let Some(pid) = process_of(&body[2..]) {
                 target.select_pid(pid);
             }
         }
@@ -516,7 +518,7 @@ impl<'s> Session<'s> {
                         .position(|&b| b == b':')
                         .map(|i| &action[i + 1..])
                 })
-                .find_map(parse_process_id);
+                .find_map(process_of);
             if let Some(pid) = pid {
                 target.select_pid(pid);
             }
@@ -895,171 +897,6 @@ impl<'s> Session<'s> {
         }
     }
 
-    /// Packets our layer answers instead of gdbstub.
-    fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
-        let everyone = Followed(target);
-        let any_process = target.process.is_some() || !target.others.is_empty();
-        let threads = any_process.then_some(&everyone as &dyn validate::ThreadSet);
-        // Non-stop: gdb may name threads whose exit it has not yet taken
-        // from the notification queue; like gdbserver, we resume or stop
-        // whoever is there and say OK.
-        let lenient = self.non_stop && body.starts_with(b"vCont;");
-        // "Any thread" with none left: nothing to select, nothing wrong.
-        if !any_process
-            && matches!(
-                body,
-                b"Hg0" | b"Hgp0.0" | b"Hg-1" | b"Hc0" | b"Hc-1" | b"Hcp0.0"
-            )
-        {
-            return Some(b"OK".to_vec());
-        }
-        if !lenient {
-            if let Some(refusal) = validate::refuse(body, threads) {
-                return Some(refusal);
-            }
-        }
-        match body {
-            b"QStartNoAckMode" => Some(b"OK".to_vec()),
-            b"vCont?" if self.disabled.vcont => Some(Vec::new()),
-            // Without hardware single step (MIPS) gdb steps with breakpoints.
-            b"vCont?" if crate::inferior::regs::native::HARDWARE_SINGLE_STEP => {
-                Some(b"vCont;c;C;s;S;t;r".to_vec())
-            }
-            b"vCont?" => Some(b"vCont;c;C;t".to_vec()),
-            b"QNonStop:1" | b"QNonStop:0" => {
-                self.non_stop = body == b"QNonStop:1";
-                self.notifications.clear();
-                self.notified = false;
-                if !self.non_stop && target.any_running() {
-                    if let Err(e) = target.stop_everything() {
-                        log::warn!("stopping for all-stop mode: {e}");
-                    }
-                }
-                Some(b"OK".to_vec())
-            }
-            b"vStopped" => Some(self.next_notification()),
-            b"vCtrlC" => Some(match target.interrupt() {
-                Ok(()) => b"OK".to_vec(),
-                Err(e) => format!("E{:02x}", e.errno()).into_bytes(),
-            }),
-            b"?" if self.non_stop => Some(self.non_stop_status(target)),
-            b"qC" if self.disabled.qc => Some(Vec::new()),
-            b"qfThreadInfo" | b"qsThreadInfo" if self.disabled.qfthreadinfo => Some(Vec::new()),
-            _ if body == b"D" || body.starts_with(b"D;") => Some(self.detach(target, body)),
-            b"qfThreadInfo" => {
-                self.thread_list = all_thread_ids(target, self.multiprocess).into();
-                Some(self.next_thread_ids())
-            }
-            b"qsThreadInfo" => Some(self.next_thread_ids()),
-            _ if body.starts_with(b"qGetTLSAddr:") => {
-                Some(tls_reply(target, &body[b"qGetTLSAddr:".len()..]))
-            }
-            _ if body.starts_with(b"QCatchSyscalls:") => {
-                Some(catch_syscalls(target, &body[b"QCatchSyscalls:".len()..]))
-            }
-            b"?" => Some(self.disabled.stop_reply(stop_reply::question_mark_reply(
-                target.process.as_mut(),
-                self.last_stop,
-                self.multiprocess,
-            ))),
-
-            _ if body.starts_with(b"m") => Some(memory_read::reply(body, target.process.as_ref())),
-            // x86 cannot trap on reads alone. An empty reply (as gdbserver
-            // gives) makes gdb use an access watchpoint and check the value
-            // itself; an error would make `rwatch` fail outright.
-            _ if cfg!(target_arch = "x86_64")
-                && (body.starts_with(b"Z3,") || body.starts_with(b"z3,")) =>
-            {
-                Some(Vec::new())
-            }
-            _ if body.starts_with(b"qXfer:threads:read::") => {
-                let window =
-                    crate::protocol::parse_offset_length(&body[b"qXfer:threads:read::".len()..]);
-                // No process (yet, or any more): an empty list.
-                Some(match window {
-                    Some((offset, length)) => qxfer_reply(
-                        threads_xfer::threads_xml(target.all_processes(), self.multiprocess)
-                            .as_bytes(),
-                        offset,
-                        length,
-                    ),
-                    None => b"E00".to_vec(),
-                })
-            }
-            // gdbstub answers a qAttached without a pid (gdb's form without
-            // multiprocess ids) with "attached" whatever the process is, and
-            // gdb then detaches a program it launched instead of killing it.
-            b"qAttached" => Some(match target.process.as_ref().map(|p| p.origin()) {
-                Some(Origin::Attached) => b"1".to_vec(),
-                Some(Origin::Launched) => b"0".to_vec(),
-                None => b"E01".to_vec(),
-            }),
-            _ if body.starts_with(b"qXfer:osdata:read:") => {
-                Some(self.osdata_reply(&body[b"qXfer:osdata:read:".len()..]))
-            }
-            _ if body.starts_with(b"QPassSignals:") || body.starts_with(b"QProgramSignals:") => {
-                let pass = body.starts_with(b"QPassSignals:");
-                let list = &body[body.iter().position(|&b| b == b':').unwrap_or(0) + 1..];
-                Some(match signals::parse_signal_list(list) {
-                    Some(set) => {
-                        if pass {
-                            target.signal_policy.pass = set;
-                        } else {
-                            target.signal_policy.program = Some(set);
-                        }
-                        target.configure_all();
-                        b"OK".to_vec()
-                    }
-                    None => b"E01".to_vec(),
-                })
-            }
-            _ if body.starts_with(b"qXfer:siginfo:read::") => {
-                let window =
-                    crate::protocol::parse_offset_length(&body[b"qXfer:siginfo:read::".len()..]);
-                let tid = self.siginfo_thread();
-                Some(match (window, target.process.as_ref(), tid) {
-                    (None, _, _) => b"E00".to_vec(),
-                    (Some((offset, length)), Some(process), Some(tid)) => {
-                        match process.siginfo(tid) {
-                            Ok(info) => qxfer_reply(&info, offset, length),
-                            Err(e) => format!("E{:02x}", e.errno()).into_bytes(),
-                        }
-                    }
-                    _ => b"E01".to_vec(),
-                })
-            }
-            _ if body.starts_with(b"qXfer:siginfo:write::") => {
-                let write = signals::parse_write(&body[b"qXfer:siginfo:write::".len()..]);
-                let tid = self.siginfo_thread();
-                Some(match (write, target.process.as_mut(), tid) {
-                    (None, _, _) => b"E00".to_vec(),
-                    (Some((offset, data)), Some(process), Some(tid)) => {
-                        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-                        match process.write_siginfo(tid, offset, &data) {
-                            Ok(()) => format!("{:x}", data.len()).into_bytes(),
-                            Err(e) => format!("E{:02x}", e.errno()).into_bytes(),
-                        }
-                    }
-                    _ => b"E01".to_vec(),
-                })
-            }
-            // gdbstub answers unknown register numbers with an empty reply,
-            // which gdb takes for "p not supported".
-            _ if body.starts_with(b"p") || body.starts_with(b"P") => {
-                let number = &body[1..body.iter().position(|&b| b == b'=').unwrap_or(body.len())];
-                let known = crate::protocol::hex::parse_u64(number).is_some_and(|n| {
-                    let limit = match &target.process {
-                        Some(p) => p.register_context().num_regs(),
-                        None => 0,
-                    };
-                    (n as usize) < limit
-                });
-                (!known).then(|| b"E01".to_vec())
-            }
-            _ => None,
-        }
-    }
-
     /// Without multiprocess ids gdb knows a process by a made-up pid (42000)
     /// yet still sends `vKill;PID`: like gdbserver, that then means the
     /// current process.
@@ -1070,77 +907,6 @@ impl<'s> Session<'s> {
             }
             _ => body,
         }
-    }
-
-    /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH` (`info os`). Needs no
-    /// process. An unknown annex is an empty document, as with gdbserver.
-    fn osdata_reply(&mut self, args: &[u8]) -> Vec<u8> {
-        let Some(colon) = args.iter().rposition(|&b| b == b':') else {
-            return b"E00".to_vec();
-        };
-        let (annex, window) = (&args[..colon], &args[colon + 1..]);
-        let Some((offset, length)) = crate::protocol::parse_offset_length(window) else {
-            return b"E00".to_vec();
-        };
-        let cached = self.osdata.as_ref().is_some_and(|(a, _)| a == annex);
-        if offset == 0 || !cached {
-            let document = std::str::from_utf8(annex)
-                .ok()
-                .and_then(osdata::document)
-                .unwrap_or_default();
-            self.osdata = Some((annex.to_vec(), document.into_bytes()));
-        }
-        match &self.osdata {
-            Some((_, document)) => qxfer_reply(document, offset, length),
-            None => b"E01".to_vec(),
-        }
-    }
-
-    /// `D` / `D;pid`: detach one process (gdbstub would end the session
-    /// whatever the pid). The session goes on while processes remain, or in
-    /// extended mode.
-    fn detach(&mut self, target: &mut DebugTarget, body: &[u8]) -> Vec<u8> {
-        let pid = body
-            .strip_prefix(b"D;")
-            .and_then(crate::protocol::hex::parse_u64)
-            .and_then(|p| i32::try_from(p).ok());
-        if let Some(pid) = pid {
-            if !target.select_pid(pid) {
-                return b"E01".to_vec();
-            }
-        }
-        let Some(mut process) = target.process.take() else {
-            return b"E01".to_vec();
-        };
-        eprintln!("Detaching from process {}", process.pid());
-        if let Err(e) = process.detach() {
-            log::warn!("detaching {}: {e}", process.pid());
-        }
-        target.drop_current();
-        self.forget_threads();
-        if target.process.is_none() && !target.extended {
-            self.end_after_reply = Some(SessionEnd::Detached);
-        }
-        b"OK".to_vec()
-    }
-
-    /// qfThreadInfo / qsThreadInfo: a batch of thread ids, or `l` at the end.
-    fn next_thread_ids(&mut self) -> Vec<u8> {
-        if self.thread_list.is_empty() {
-            return b"l".to_vec();
-        }
-        let batch: Vec<String> = self
-            .thread_list
-            .drain(..self.thread_list.len().min(256))
-            .collect();
-        format!("m{}", batch.join(",")).into_bytes()
-    }
-
-    /// The thread whose `$_siginfo` gdb means: the one `Hg` picked, or the
-    /// one that stopped.
-    fn siginfo_thread(&self) -> Option<Tid> {
-        self.general_thread
-            .or_else(|| self.last_stop.and_then(|e| e.tid()))
     }
 
     /// Send what gdbstub wrote, packet by packet, appending `extra` to the first.
@@ -1321,93 +1087,6 @@ impl<'s> Session<'s> {
     }
 }
 
-/// Every process we follow, for checking the thread ids gdb sends.
-struct Followed<'a>(&'a DebugTarget);
-
-impl validate::ThreadSet for Followed<'_> {
-    fn has_process(&self, pid: u64) -> bool {
-        self.0
-            .all_processes()
-            .any(|p| p.pid().as_raw() as u64 == pid)
-    }
-
-    fn has_thread(&self, tid: u64) -> bool {
-        let Ok(tid) = i32::try_from(tid) else {
-            return false;
-        };
-        self.0
-            .all_processes()
-            .any(|p| p.has_thread(Tid::from_raw(tid)))
-    }
-}
-
-/// Every thread of every process we follow, as gdb names them.
-fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
-    let mut ids = Vec::new();
-    for process in target.all_processes() {
-        let pid = process.pid().as_raw();
-        for tid in process.thread_ids() {
-            let tid = tid.as_raw();
-            ids.push(if multiprocess {
-                format!("p{pid:x}.{tid:x}")
-            } else {
-                format!("{tid:x}")
-            });
-        }
-    }
-    ids
-}
-
-/// `qGetTLSAddr:THREAD,OFFSET,LM`: where a thread's `__thread` variable lives.
-fn tls_reply(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
-    let mut parts = args.split(|&b| b == b',');
-    let (Some(thread), Some(offset), Some(lm), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return b"E01".to_vec();
-    };
-    let hex = crate::protocol::hex::parse_u64;
-    let (Some(tid), Some(offset), Some(lm)) = (parse_thread_id(thread), hex(offset), hex(lm))
-    else {
-        return b"E01".to_vec();
-    };
-    if !target.thread_db || !target.select_tid(tid) {
-        return b"E01".to_vec();
-    }
-    let Some(process) = target.process.as_mut() else {
-        return b"E01".to_vec();
-    };
-    match process.tls_address(tid, offset, lm) {
-        Ok(addr) => format!("{addr:x}").into_bytes(),
-        Err(e) => {
-            log::debug!("qGetTLSAddr: {e}");
-            b"E01".to_vec()
-        }
-    }
-}
-
-/// `QCatchSyscalls:0` or `QCatchSyscalls:1[;NR]...`: which system calls stop.
-fn catch_syscalls(target: &mut DebugTarget, args: &[u8]) -> Vec<u8> {
-    let setting = match args {
-        b"0" => None,
-        [b'1', rest @ ..] => {
-            let mut numbers = std::collections::HashSet::new();
-            for item in rest.split(|&b| b == b';').filter(|i| !i.is_empty()) {
-                match crate::protocol::hex::parse_u64(item) {
-                    Some(nr) => numbers.insert(nr),
-                    None => return b"E01".to_vec(),
-                };
-            }
-            Some(numbers)
-        }
-        _ => return b"E01".to_vec(),
-    };
-    for process in target.all_processes_mut() {
-        process.catch_syscalls = setting.clone();
-    }
-    b"OK".to_vec()
-}
-
 /// Packets that resume the target, which our layer handles.
 fn is_resume(body: &[u8]) -> bool {
     body.starts_with(b"vCont;") || matches!(body.first(), Some(b'c' | b'C' | b's' | b'S'))
@@ -1416,28 +1095,6 @@ fn is_resume(body: &[u8]) -> bool {
 /// How often an all-stop wait looks for leader threads that exited
 /// without a word.
 const LEADER_EXIT_POLL_MS: u16 = 200;
-
-/// The process of a `p<pid>.<tid>` thread id, if it names one.
-fn parse_process_id(text: &[u8]) -> Option<i32> {
-    let rest = text.strip_prefix(b"p")?;
-    let end = rest.iter().position(|&b| b == b'.').unwrap_or(rest.len());
-    let pid = crate::protocol::hex::parse_u64(&rest[..end])?;
-    i32::try_from(pid).ok().filter(|&p| p > 0)
-}
-
-/// The thread of an `H` packet's thread id (`p<pid>.<tid>` or `<tid>`, in
-/// hex); None for "any" (0) and "all" (-1).
-fn parse_thread_id(text: &[u8]) -> Option<Tid> {
-    let tid = match text.strip_prefix(b"p") {
-        Some(rest) => &rest[rest.iter().position(|&b| b == b'.')? + 1..],
-        None => text,
-    };
-    let tid = crate::protocol::hex::parse_u64(tid)?;
-    i32::try_from(tid)
-        .ok()
-        .filter(|&t| t > 0)
-        .map(Tid::from_raw)
-}
 
 /// What the server prints when the process ends, as gdbserver does.
 pub fn describe_exit(event: StopEvent) -> String {

@@ -1,0 +1,266 @@
+//! The packets our own layer answers, parsed from bytes into a `Command`
+//! through one prefix table. Everything the table does not name goes to
+//! gdbstub, the single fallback (see `session::dispatch`). Pure: no process,
+//! no session state; a command's arguments stay borrowed from the packet and
+//! are parsed further by the handler's own protocol module where they have
+//! one (`signals`, `memory_read`, `qXfer` windows).
+//!
+//! Adding a packet of our own: one arm here (and its table row), one
+//! handler, and the dispatcher's match arm (docs/architecture.md).
+
+use super::hex;
+
+/// One packet our layer owns, with its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// `QStartNoAckMode`.
+    StartNoAckMode,
+    /// `vCont?`.
+    VContQuery,
+    /// `QNonStop:0` / `QNonStop:1`.
+    NonStop(bool),
+    /// `vStopped`: the next queued non-stop stop reply.
+    VStopped,
+    /// `vCtrlC`.
+    VCtrlC,
+    /// `?`.
+    StopReason,
+    /// `qC`.
+    CurrentThread,
+    /// `qfThreadInfo`.
+    ThreadInfoFirst,
+    /// `qsThreadInfo`.
+    ThreadInfoNext,
+    /// `D` (None: the current process) or `D;PID`.
+    Detach(Option<i32>),
+    /// `qGetTLSAddr:` and its arguments.
+    TlsAddress(&'a [u8]),
+    /// `QCatchSyscalls:` and its arguments.
+    CatchSyscalls(&'a [u8]),
+    /// `m ADDR,LENGTH` (the whole packet, for `memory_read`).
+    ReadMemory(&'a [u8]),
+    /// `Z3,...` / `z3,...`: a read watchpoint.
+    ReadWatchpoint,
+    /// `qXfer:threads:read::OFFSET,LENGTH`.
+    XferThreads(&'a [u8]),
+    /// `qAttached` without a pid.
+    Attached,
+    /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH`.
+    XferOsdata(&'a [u8]),
+    /// `QPassSignals:` and its list.
+    PassSignals(&'a [u8]),
+    /// `QProgramSignals:` and its list.
+    ProgramSignals(&'a [u8]),
+    /// `qXfer:siginfo:read::OFFSET,LENGTH`.
+    SiginfoRead(&'a [u8]),
+    /// `qXfer:siginfo:write::OFFSET:DATA`.
+    SiginfoWrite(&'a [u8]),
+    /// `p N` / `P N=VALUE`: the register number's hex digits.
+    Register(&'a [u8]),
+}
+
+/// How a table row matches a packet.
+#[derive(Clone, Copy)]
+enum Match {
+    /// The whole packet is the key.
+    Exact,
+    /// The packet starts with the key; the rest is the argument.
+    Prefix,
+}
+
+type Build = for<'a> fn(&'a [u8]) -> Option<Command<'a>>;
+
+/// The one prefix table, tried in order (a longer key before a shorter key
+/// that is its prefix). `Build` gets the packet after the key.
+const TABLE: &[(&[u8], Match, Build)] = &[
+    (b"QStartNoAckMode", Match::Exact, |_| {
+        Some(Command::StartNoAckMode)
+    }),
+    (b"vCont?", Match::Exact, |_| Some(Command::VContQuery)),
+    (b"QNonStop:1", Match::Exact, |_| {
+        Some(Command::NonStop(true))
+    }),
+    (b"QNonStop:0", Match::Exact, |_| {
+        Some(Command::NonStop(false))
+    }),
+    (b"vStopped", Match::Exact, |_| Some(Command::VStopped)),
+    (b"vCtrlC", Match::Exact, |_| Some(Command::VCtrlC)),
+    (b"?", Match::Exact, |_| Some(Command::StopReason)),
+    (b"qC", Match::Exact, |_| Some(Command::CurrentThread)),
+    (b"qfThreadInfo", Match::Exact, |_| {
+        Some(Command::ThreadInfoFirst)
+    }),
+    (b"qsThreadInfo", Match::Exact, |_| {
+        Some(Command::ThreadInfoNext)
+    }),
+    (b"D", Match::Exact, |_| Some(Command::Detach(None))),
+    (b"D;", Match::Prefix, |pid| {
+        Some(Command::Detach(parse_pid(pid)))
+    }),
+    (b"qGetTLSAddr:", Match::Prefix, |args| {
+        Some(Command::TlsAddress(args))
+    }),
+    (b"QCatchSyscalls:", Match::Prefix, |args| {
+        Some(Command::CatchSyscalls(args))
+    }),
+    (b"qXfer:threads:read::", Match::Prefix, |w| {
+        Some(Command::XferThreads(w))
+    }),
+    (b"qAttached", Match::Exact, |_| Some(Command::Attached)),
+    (b"qXfer:osdata:read:", Match::Prefix, |args| {
+        Some(Command::XferOsdata(args))
+    }),
+    (b"QPassSignals:", Match::Prefix, |list| {
+        Some(Command::PassSignals(list))
+    }),
+    (b"QProgramSignals:", Match::Prefix, |list| {
+        Some(Command::ProgramSignals(list))
+    }),
+    (b"qXfer:siginfo:read::", Match::Prefix, |w| {
+        Some(Command::SiginfoRead(w))
+    }),
+    (b"qXfer:siginfo:write::", Match::Prefix, |args| {
+        Some(Command::SiginfoWrite(args))
+    }),
+    (b"Z3,", Match::Prefix, read_watchpoint),
+    (b"z3,", Match::Prefix, read_watchpoint),
+    (b"p", Match::Prefix, |args| {
+        Some(Command::Register(register_number(args)))
+    }),
+    (b"P", Match::Prefix, |args| {
+        Some(Command::Register(register_number(args)))
+    }),
+];
+
+/// x86 cannot trap on reads alone: `Z3`/`z3` are ours there (an empty
+/// reply); elsewhere they are gdbstub's.
+fn read_watchpoint(_: &[u8]) -> Option<Command<'_>> {
+    cfg!(target_arch = "x86_64").then_some(Command::ReadWatchpoint)
+}
+
+/// The register number of `p N` / `P N=VALUE`.
+fn register_number(args: &[u8]) -> &[u8] {
+    &args[..args.iter().position(|&b| b == b'=').unwrap_or(args.len())]
+}
+
+fn parse_pid(text: &[u8]) -> Option<i32> {
+    hex::parse_u64(text).and_then(|p| i32::try_from(p).ok())
+}
+
+impl<'a> Command<'a> {
+    /// The command a packet body asks for, if it is one of ours.
+    pub fn parse(body: &'a [u8]) -> Option<Command<'a>> {
+        // `m` has no other meaning in the protocol: the whole packet is the
+        // read's (memory_read parses it, and refuses what is malformed).
+        if body.first() == Some(&b'm') {
+            return Some(Command::ReadMemory(body));
+        }
+        TABLE.iter().find_map(|&(key, how, build)| match how {
+            Match::Exact if body == key => build(&[]),
+            Match::Prefix => body.strip_prefix(key).and_then(build),
+            Match::Exact => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &[u8]) -> Option<Command<'_>> {
+        Command::parse(body)
+    }
+
+    #[test]
+    fn exact_packets() {
+        assert_eq!(parse(b"QStartNoAckMode"), Some(Command::StartNoAckMode));
+        assert_eq!(parse(b"QStartNoAckModeX"), None);
+        assert_eq!(parse(b"vCont?"), Some(Command::VContQuery));
+        assert_eq!(parse(b"QNonStop:1"), Some(Command::NonStop(true)));
+        assert_eq!(parse(b"QNonStop:0"), Some(Command::NonStop(false)));
+        assert_eq!(parse(b"QNonStop:2"), None);
+        assert_eq!(parse(b"?"), Some(Command::StopReason));
+        assert_eq!(parse(b"qC"), Some(Command::CurrentThread));
+        assert_eq!(parse(b"qfThreadInfo"), Some(Command::ThreadInfoFirst));
+        assert_eq!(parse(b"qsThreadInfo"), Some(Command::ThreadInfoNext));
+        assert_eq!(parse(b"qAttached"), Some(Command::Attached));
+        // With a pid, gdbstub answers it.
+        assert_eq!(parse(b"qAttached:1234"), None);
+    }
+
+    #[test]
+    fn detach_with_and_without_pid() {
+        assert_eq!(parse(b"D"), Some(Command::Detach(None)));
+        assert_eq!(parse(b"D;1f"), Some(Command::Detach(Some(0x1f))));
+        // A pid that is no number means the current process, as before.
+        assert_eq!(parse(b"D;zz"), Some(Command::Detach(None)));
+        assert_eq!(parse(b"Dx"), None);
+    }
+
+    #[test]
+    fn prefixed_arguments() {
+        assert_eq!(parse(b"m10,4"), Some(Command::ReadMemory(b"m10,4")));
+        assert_eq!(parse(b"mzz"), Some(Command::ReadMemory(b"mzz")));
+        assert_eq!(
+            parse(b"qGetTLSAddr:1,2,3"),
+            Some(Command::TlsAddress(b"1,2,3"))
+        );
+        assert_eq!(
+            parse(b"QCatchSyscalls:1;3c"),
+            Some(Command::CatchSyscalls(b"1;3c"))
+        );
+        assert_eq!(
+            parse(b"qXfer:threads:read::0,fff"),
+            Some(Command::XferThreads(b"0,fff"))
+        );
+        assert_eq!(
+            parse(b"qXfer:osdata:read:processes:0,fff"),
+            Some(Command::XferOsdata(b"processes:0,fff"))
+        );
+        assert_eq!(
+            parse(b"QPassSignals:e;f"),
+            Some(Command::PassSignals(b"e;f"))
+        );
+        assert_eq!(
+            parse(b"QProgramSignals:"),
+            Some(Command::ProgramSignals(b""))
+        );
+        assert_eq!(
+            parse(b"qXfer:siginfo:read::0,80"),
+            Some(Command::SiginfoRead(b"0,80"))
+        );
+        assert_eq!(
+            parse(b"qXfer:siginfo:write::0:ab"),
+            Some(Command::SiginfoWrite(b"0:ab"))
+        );
+        assert_eq!(parse(b"p1a"), Some(Command::Register(b"1a")));
+        assert_eq!(parse(b"P1a=00ff"), Some(Command::Register(b"1a")));
+    }
+
+    #[test]
+    fn read_watchpoints_are_ours_only_on_x86() {
+        let ours = cfg!(target_arch = "x86_64").then_some(Command::ReadWatchpoint);
+        assert_eq!(parse(b"Z3,1000,4"), ours);
+        assert_eq!(parse(b"z3,1000,4"), ours);
+        assert_eq!(parse(b"Z2,1000,4"), None);
+    }
+
+    #[test]
+    fn everything_else_is_gdbstubs() {
+        for body in [
+            &b"g"[..],
+            b"G00",
+            b"qSupported:multiprocess+",
+            b"vCont;c",
+            b"c",
+            b"Hg0",
+            b"qXfer:features:read:target.xml:0,fff",
+            b"qXfer:libraries-svr4:read::0,fff",
+            b"vKill;1",
+            b"qRcmd,6869",
+            b"",
+        ] {
+            assert_eq!(parse(body), None, "{}", String::from_utf8_lossy(body));
+        }
+    }
+}

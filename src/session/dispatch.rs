@@ -1,0 +1,157 @@
+//! The gate every packet passes before gdbstub, and the dispatcher for the
+//! packets our layer answers itself.
+//!
+//! First the gate: thread ids that name nobody, memory writes whose data
+//! does not match their length and the like are refused with `E01`
+//! (`protocol::validate`), whoever would answer them. Then the packet is
+//! parsed into a `Command` (`protocol::command`, one prefix table); each
+//! command goes to its handler in `packets/` (or to a session method where
+//! the command is about the session's own state). A packet that is no
+//! `Command`, or whose handler defers, is gdbstub's: it is the single
+//! fallback.
+
+use super::packets::{detach, memory, registers, signals, syscalls, tls};
+use super::Session;
+use crate::inferior::ptrace::Tid;
+use crate::inferior::regs::native;
+use crate::protocol::command::Command;
+use crate::protocol::reply::Reply;
+use crate::protocol::validate;
+use crate::stub::DebugTarget;
+
+/// What our layer does with a packet.
+pub(super) enum Outcome {
+    Reply(Reply),
+    /// Not ours after all: gdbstub answers.
+    Gdbstub,
+}
+
+impl Session<'_> {
+    /// Our reply to `body`, or None when gdbstub is to answer it.
+    pub(super) fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
+        if let Some(refusal) = self.refusal(target, body) {
+            return Some(refusal.into_bytes());
+        }
+        match self.run_command(target, Command::parse(body)?) {
+            Outcome::Reply(reply) => Some(reply.into_bytes()),
+            Outcome::Gdbstub => None,
+        }
+    }
+
+    /// The gate: a packet refused whoever would answer it.
+    fn refusal(&self, target: &DebugTarget, body: &[u8]) -> Option<Reply> {
+        let everyone = Followed(target);
+        let any_process = target.process.is_some() || !target.others.is_empty();
+        // "Any thread" with none left: nothing to select, nothing wrong.
+        if !any_process
+            && matches!(
+                body,
+                b"Hg0" | b"Hgp0.0" | b"Hg-1" | b"Hc0" | b"Hc-1" | b"Hcp0.0"
+            )
+        {
+            return Some(Reply::Ok);
+        }
+        // Non-stop: gdb may name threads whose exit it has not yet taken
+        // from the notification queue; like gdbserver, we resume or stop
+        // whoever is there and say OK.
+        if self.non_stop && body.starts_with(b"vCont;") {
+            return None;
+        }
+        let threads = any_process.then_some(&everyone as &dyn validate::ThreadSet);
+        validate::refuse(body, threads)
+    }
+
+    fn run_command(&mut self, target: &mut DebugTarget, command: Command<'_>) -> Outcome {
+        use Command as C;
+        let reply = match command {
+            C::StartNoAckMode => Reply::Ok,
+            C::VContQuery if self.disabled.vcont => Reply::Empty,
+            // Without hardware single step (MIPS) gdb steps with breakpoints.
+            C::VContQuery if native::HARDWARE_SINGLE_STEP => {
+                Reply::Data(b"vCont;c;C;s;S;t;r".to_vec())
+            }
+            C::VContQuery => Reply::Data(b"vCont;c;C;t".to_vec()),
+            C::NonStop(on) => self.set_non_stop(target, on),
+            C::VStopped => Reply::Data(self.next_notification()),
+            C::VCtrlC => Reply::ok_or(target.interrupt().map_err(|e| e.errno())),
+            C::StopReason if self.non_stop => Reply::Data(self.non_stop_status(target)),
+            C::StopReason => Reply::Data(self.disabled.stop_reply(
+                crate::protocol::stop_reply::question_mark_reply(
+                    target.process.as_mut(),
+                    self.last_stop,
+                    self.multiprocess,
+                ),
+            )),
+            C::CurrentThread if self.disabled.qc => Reply::Empty,
+            C::CurrentThread => return Outcome::Gdbstub,
+            C::ThreadInfoFirst | C::ThreadInfoNext if self.disabled.qfthreadinfo => Reply::Empty,
+            C::ThreadInfoFirst => self.thread_list.first(target, self.multiprocess),
+            C::ThreadInfoNext => self.thread_list.next(),
+            C::XferThreads(window) => {
+                super::packets::threads::xfer(target, self.multiprocess, window)
+            }
+            C::Detach(pid) => self.detach(target, pid),
+            C::Attached => detach::attached(target),
+            C::TlsAddress(args) => tls::address(target, args),
+            C::CatchSyscalls(args) => syscalls::catch(target, args),
+            C::ReadMemory(body) => memory::read(body, target.process.as_ref()),
+            // x86 cannot trap on reads alone. An empty reply (as gdbserver
+            // gives) makes gdb use an access watchpoint and check the value
+            // itself; an error would make `rwatch` fail outright.
+            C::ReadWatchpoint => Reply::Empty,
+            C::XferOsdata(args) => self.osdata.read(args),
+            C::PassSignals(list) => signals::set_list(target, signals::SignalList::Pass, list),
+            C::ProgramSignals(list) => {
+                signals::set_list(target, signals::SignalList::Program, list)
+            }
+            C::SiginfoRead(window) => signals::read_siginfo(target, self.siginfo_thread(), window),
+            C::SiginfoWrite(args) => signals::write_siginfo(target, self.siginfo_thread(), args),
+            C::Register(number) => match registers::refuse_unknown(target, number) {
+                Some(refusal) => refusal,
+                None => return Outcome::Gdbstub,
+            },
+        };
+        Outcome::Reply(reply)
+    }
+
+    /// `QNonStop:0|1`. Leaving non-stop mode stops every thread, as
+    /// all-stop has them.
+    fn set_non_stop(&mut self, target: &mut DebugTarget, on: bool) -> Reply {
+        self.non_stop = on;
+        self.notifications.clear();
+        self.notified = false;
+        if !self.non_stop && target.any_running() {
+            if let Err(e) = target.stop_everything() {
+                log::warn!("stopping for all-stop mode: {e}");
+            }
+        }
+        Reply::Ok
+    }
+
+    /// The thread whose `$_siginfo` gdb means: the one `Hg` picked, or the
+    /// one that stopped.
+    fn siginfo_thread(&self) -> Option<Tid> {
+        self.general_thread
+            .or_else(|| self.last_stop.and_then(|e| e.tid()))
+    }
+}
+
+/// Every process we follow, for checking the thread ids gdb sends.
+struct Followed<'a>(&'a DebugTarget);
+
+impl validate::ThreadSet for Followed<'_> {
+    fn has_process(&self, pid: u64) -> bool {
+        self.0
+            .all_processes()
+            .any(|p| p.pid().as_raw() as u64 == pid)
+    }
+
+    fn has_thread(&self, tid: u64) -> bool {
+        let Ok(tid) = i32::try_from(tid) else {
+            return false;
+        };
+        self.0
+            .all_processes()
+            .any(|p| p.has_thread(Tid::from_raw(tid)))
+    }
+}

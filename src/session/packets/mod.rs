@@ -1,0 +1,21 @@
+//! One small module per packet family our layer answers itself; the
+//! dispatcher (`super::dispatch`) sends each parsed `Command` here. A
+//! handler takes only what it needs (the target, a piece of session state)
+//! and returns a typed `Reply`.
+
+pub(super) mod detach;
+pub(super) mod memory;
+pub(super) mod osdata;
+pub(super) mod registers;
+pub(super) mod signals;
+pub(super) mod syscalls;
+pub(super) mod threads;
+pub(super) mod tls;
+
+use crate::inferior::process::ProcessError;
+use crate::protocol::reply::Reply;
+
+/// The `Exx` a failed inferior request gives.
+pub(super) fn error(e: ProcessError) -> Reply {
+    Reply::Error(e.errno())
+}

@@ -1,0 +1,18 @@
+//! `p N` / `P N=VALUE` for a register the target does not have: `E01`.
+//! gdbstub answers an unknown number with the empty reply, which gdb takes
+//! for "p not supported" and then never asks again. Known numbers are
+//! gdbstub's.
+
+use crate::protocol::hex;
+use crate::protocol::reply::Reply;
+use crate::stub::DebugTarget;
+
+/// None when the register exists (gdbstub reads or writes it).
+pub(in crate::session) fn refuse_unknown(target: &DebugTarget, number: &[u8]) -> Option<Reply> {
+    let limit = target
+        .process
+        .as_ref()
+        .map_or(0, |p| p.register_context().num_regs());
+    let known = hex::parse_u64(number).is_some_and(|n| (n as usize) < limit);
+    (!known).then_some(Reply::Error(1))
+}

@@ -79,16 +79,19 @@ impl Session<'_> {
                 crate::protocol::stop_reply::question_mark_reply(
                     target.process.as_mut(),
                     self.last_stop,
-                    self.multiprocess,
+                    self.features.multiprocess,
                 ),
             )),
             C::CurrentThread if self.disabled.qc => Reply::Empty,
             C::CurrentThread => return Outcome::Gdbstub,
             C::ThreadInfoFirst | C::ThreadInfoNext if self.disabled.qfthreadinfo => Reply::Empty,
-            C::ThreadInfoFirst => self.thread_list.first(target, self.multiprocess),
-            C::ThreadInfoNext => self.thread_list.next(),
+            C::ThreadInfoFirst => self
+                .selection
+                .list
+                .first(target, self.features.multiprocess),
+            C::ThreadInfoNext => self.selection.list.next(),
             C::XferThreads(window) => {
-                super::packets::threads::xfer(target, self.multiprocess, window)
+                super::packets::threads::xfer(target, self.features.multiprocess, window)
             }
             C::Detach(pid) => self.detach(target, pid),
             C::Attached => detach::attached(target),
@@ -118,8 +121,8 @@ impl Session<'_> {
     /// all-stop has them.
     fn set_non_stop(&mut self, target: &mut DebugTarget, on: bool) -> Reply {
         self.non_stop = on;
-        self.notifications.clear();
-        self.notified = false;
+        self.stops.queue.clear();
+        self.stops.notified = false;
         if !self.non_stop && target.any_running() {
             if let Err(e) = target.stop_everything() {
                 log::warn!("stopping for all-stop mode: {e}");
@@ -131,7 +134,8 @@ impl Session<'_> {
     /// The thread whose `$_siginfo` gdb means: the one `Hg` picked, or the
     /// one that stopped.
     fn siginfo_thread(&self) -> Option<Tid> {
-        self.general_thread
+        self.selection
+            .general
             .or_else(|| self.last_stop.and_then(|e| e.tid()))
     }
 }

@@ -1,12 +1,42 @@
-//! The thread lists gdb reads: `qfThreadInfo`/`qsThreadInfo` (ids in
-//! batches, every thread of every process we follow) and
-//! `qXfer:threads:read` (the XML document, names and cores too).
+//! Threads as gdb sees them: which one `Hg` and `Hc` selected, and the
+//! lists gdb reads, `qfThreadInfo`/`qsThreadInfo` (ids in batches, every
+//! thread of every process we follow) and `qXfer:threads:read` (the XML
+//! document, names and cores too).
 
 use std::collections::VecDeque;
 
+use crate::inferior::ptrace::Tid;
 use crate::protocol::reply::Reply;
+use crate::protocol::thread_id::{process_of, thread_of};
 use crate::protocol::{parse_offset_length, qxfer_reply, threads_xfer};
 use crate::stub::DebugTarget;
+
+/// The threads gdb selected, and the thread list it is reading.
+#[derive(Debug, Default)]
+pub(in crate::session) struct Selection {
+    /// The thread `Hg` selected, if a specific one (else the last stop's).
+    pub(in crate::session) general: Option<Tid>,
+    /// The thread `Hc` selected, if a specific one: legacy `c`/`s` act on it.
+    pub(in crate::session) cont: Option<Tid>,
+    /// Thread ids for `qsThreadInfo`, after `qfThreadInfo` sent the first.
+    pub(in crate::session) list: ThreadList,
+}
+
+impl Selection {
+    /// Note what an `Hg`/`Hc` packet selects (gdbstub answers it). A thread
+    /// of another process we follow makes that process current.
+    pub(in crate::session) fn select(&mut self, target: &mut DebugTarget, body: &[u8]) {
+        let (which, id) = body.split_at(2.min(body.len()));
+        match which {
+            b"Hg" => self.general = thread_of(id),
+            b"Hc" => self.cont = thread_of(id),
+            _ => return,
+        }
+        if let Some(pid) = process_of(id) {
+            target.select_pid(pid);
+        }
+    }
+}
 
 /// Ids per `qfThreadInfo`/`qsThreadInfo` reply.
 const BATCH: usize = 256;

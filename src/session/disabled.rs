@@ -1,0 +1,60 @@
+//! `--disable-packet`: packets the session pretends not to know, a testing
+//! aid from GNU gdbserver that GDB's testsuite uses to exercise gdb's
+//! fallbacks (no `vCont`, `S` instead of `T` stop replies, no thread ids).
+
+/// Packets the session pretends not to know (`--disable-packet`, a
+/// testing aid from gdbserver that the GDB testsuite uses).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DisabledPackets {
+    pub vcont: bool,
+    /// `T` stop replies: plain `S` instead.
+    pub t: bool,
+    /// The `thread:` part of `T` stop replies.
+    pub tthread: bool,
+    pub qc: bool,
+    pub qfthreadinfo: bool,
+}
+
+impl DisabledPackets {
+    pub fn from_cli(list: &[crate::cli::DisabledPacket]) -> DisabledPackets {
+        use crate::cli::DisabledPacket as P;
+        let mut d = DisabledPackets::default();
+        for packet in list {
+            match packet {
+                P::VCont => d.vcont = true,
+                P::T => d.t = true,
+                P::Tthread => d.tthread = true,
+                P::QC => d.qc = true,
+                P::QfThreadInfo => d.qfthreadinfo = true,
+                P::Threads => {
+                    d.vcont = true;
+                    d.tthread = true;
+                    d.qc = true;
+                    d.qfthreadinfo = true;
+                }
+            }
+        }
+        d
+    }
+
+    /// A stop reply as these settings want it.
+    pub(super) fn stop_reply(&self, reply: Vec<u8>) -> Vec<u8> {
+        if reply.first() != Some(&b'T') {
+            return reply;
+        }
+        if self.t {
+            let mut plain = b"S".to_vec();
+            plain.extend_from_slice(&reply[1..3.min(reply.len())]);
+            return plain;
+        }
+        if self.tthread {
+            let text = String::from_utf8_lossy(&reply).into_owned();
+            let kept: Vec<&str> = text
+                .split_inclusive(';')
+                .filter(|part| !part.starts_with("thread:"))
+                .collect();
+            return kept.concat().into_bytes();
+        }
+        reply
+    }
+}

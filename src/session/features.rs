@@ -1,0 +1,86 @@
+//! `qSupported` negotiation: what gdb offers decides how we speak
+//! (multiprocess thread ids, the `N` stop reply) and which events the
+//! target reports (fork, vfork, exec); our answer is gdbstub's feature list
+//! with ours added. Everything negotiated lives in one `Features` value,
+//! made anew by each `qSupported`.
+
+use crate::inferior::regs::native;
+use crate::stub::DebugTarget;
+
+/// Features gdbstub does not know of that our layer implements.
+const OURS: &str =
+    ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+";
+
+/// Offered where the server can single-step over a breakpoint whose
+/// condition is false (not on MIPS, which has no hardware single step:
+/// there gdb evaluates conditions itself).
+const CONDITIONS: &str = ";ConditionalBreakpoints+;BreakpointCommands+";
+
+/// What this connection negotiated.
+#[derive(Debug, Clone)]
+pub(super) struct Features {
+    /// gdb uses `pPID.TID` thread ids (`multiprocess+`).
+    pub(super) multiprocess: bool,
+    /// gdb takes `N` for "no resumed thread left" (`no-resumed+`).
+    pub(super) no_resumed: bool,
+    /// What we append to gdbstub's `qSupported` reply.
+    added: String,
+}
+
+impl Default for Features {
+    fn default() -> Features {
+        Features {
+            multiprocess: false,
+            no_resumed: false,
+            added: ours(),
+        }
+    }
+}
+
+fn ours() -> String {
+    let mut features = String::from(OURS);
+    if native::HARDWARE_SINGLE_STEP {
+        features.push_str(CONDITIONS);
+    }
+    features
+}
+
+impl Features {
+    /// Read gdb's `qSupported:...` and set the target's event reporting
+    /// to match.
+    pub(super) fn negotiate(body: &[u8], target: &mut DebugTarget) -> Features {
+        let offered = |feature: &[u8]| {
+            body.split(|&b| b == b';' || b == b':')
+                .any(|f| f == feature)
+        };
+        let multiprocess = offered(b"multiprocess+");
+        // Fork children are named by pid: without multiprocess ids gdb
+        // could not tell the processes apart.
+        target.report_forks = multiprocess && offered(b"fork-events+");
+        target.report_exec = offered(b"exec-events+");
+        target.target_description = body
+            .split(|&b| b == b';' || b == b':')
+            .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
+        target.configure_all();
+        let mut added = ours();
+        if target.report_forks {
+            added.push_str(";fork-events+");
+            if offered(b"vfork-events+") {
+                added.push_str(";vfork-events+");
+            }
+        }
+        if target.report_exec {
+            added.push_str(";exec-events+");
+        }
+        Features {
+            multiprocess,
+            no_resumed: offered(b"no-resumed+"),
+            added,
+        }
+    }
+
+    /// What our layer adds to gdbstub's `qSupported` reply.
+    pub(super) fn added(&self) -> &str {
+        &self.added
+    }
+}

@@ -1,0 +1,210 @@
+//! The link to gdb: bytes in and out of the connection, framed packets,
+//! acknowledgements (`+`/`-`, and none after `QStartNoAckMode`), and the
+//! limits that tell a protocol peer from line noise. It also waits on the
+//! signalfd that brings SIGCHLD (the inferior has news) and termination
+//! signals, since one `poll` serves both.
+
+use std::collections::VecDeque;
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signalfd::SignalFd;
+
+use super::SessionError;
+use crate::protocol::framing::{self, Frame, FrameReader};
+use crate::protocol::PACKET_SIZE;
+use crate::transport::Connection;
+
+/// A client that sends this much without one valid packet is not gdb: it
+/// is treated as gone. Well above the largest packet we accept.
+const GARBAGE_BYTES_LIMIT: usize = 4 * PACKET_SIZE;
+/// gdb resends a packet a few times on a NAK; this many bad frames in a row
+/// is line noise or an attack, not a protocol peer.
+const BAD_FRAMES_LIMIT: usize = 64;
+
+/// What woke a wait.
+pub(super) enum Wake {
+    Frames,
+    ConnectionLost,
+    Terminated(i32),
+    Child,
+}
+
+/// What a frame from gdb asks of the session, once the link has dealt with
+/// acknowledgements.
+pub(super) enum Incoming {
+    Packet(Vec<u8>),
+    /// `\x03`.
+    Interrupt,
+}
+
+pub(super) struct Link<'s> {
+    conn: Connection,
+    signals: &'s mut SignalFd,
+    reader: FrameReader,
+    /// Frames read and not yet handled.
+    pub(super) frames: VecDeque<Frame>,
+    no_ack: bool,
+    last_sent: Vec<u8>,
+    /// Bytes received since the last well-formed packet.
+    bytes_since_packet: usize,
+    /// Bad-checksum or oversized frames in a row.
+    bad_frames_in_a_row: usize,
+}
+
+impl<'s> Link<'s> {
+    pub(super) fn new(conn: Connection, signals: &'s mut SignalFd) -> Link<'s> {
+        Link {
+            conn,
+            signals,
+            reader: FrameReader::new(PACKET_SIZE - 4),
+            frames: VecDeque::new(),
+            no_ack: false,
+            last_sent: Vec::new(),
+            bytes_since_packet: 0,
+            bad_frames_in_a_row: 0,
+        }
+    }
+
+    /// gdb and we stop acknowledging (`QStartNoAckMode` was answered).
+    pub(super) fn stop_acks(&mut self) {
+        self.no_ack = true;
+    }
+
+    /// Deal with a frame's acknowledgement side; what is left for the
+    /// session, if anything.
+    pub(super) fn take_frame(&mut self, frame: Frame) -> Result<Option<Incoming>, SessionError> {
+        match frame {
+            Frame::Packet(body) => {
+                if !self.no_ack {
+                    self.write(b"+")?;
+                }
+                Ok(Some(Incoming::Packet(body)))
+            }
+            // Without acknowledgements a stray `-` is noise: resending would
+            // put an extra reply in front of the next one.
+            Frame::Nack => {
+                if !self.no_ack && !self.last_sent.is_empty() {
+                    let again = self.last_sent.clone();
+                    self.write(&again)?;
+                }
+                Ok(None)
+            }
+            // Without acknowledgements gdb waits for a reply to every packet,
+            // mangled or not: an error keeps the two sides in step.
+            Frame::BadChecksum | Frame::Oversized => {
+                if self.no_ack {
+                    self.send_packet(b"E01")?;
+                } else {
+                    self.write(b"-")?;
+                }
+                Ok(None)
+            }
+            Frame::Interrupt => Ok(Some(Incoming::Interrupt)),
+            Frame::Ack => Ok(None),
+        }
+    }
+
+    pub(super) fn send_packet(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        if crate::logging::remote_debug() {
+            let shown = &body[..body.len().min(200)];
+            log::info!(target: crate::logging::REMOTE, "putpkt (\"{}\");", String::from_utf8_lossy(shown));
+        }
+        let packet = framing::encode_packet(body, true);
+        self.write(&packet)?;
+        self.last_sent = packet;
+        Ok(())
+    }
+
+    /// A `%NAME:BODY` notification (non-stop `%Stop`): never acknowledged,
+    /// never resent.
+    pub(super) fn send_notification(&mut self, body: &[u8]) -> Result<(), SessionError> {
+        let mut packet = framing::encode_packet(body, true);
+        packet[0] = b'%';
+        if crate::logging::remote_debug() {
+            log::info!(target: crate::logging::REMOTE, "notif (\"{}\");", String::from_utf8_lossy(body));
+        }
+        self.write(&packet)
+    }
+
+    pub(super) fn write(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
+        if let Err(e) = self.conn.write_all(bytes) {
+            log::debug!("write to gdb failed: {e}");
+            // The read side will see the connection go; nothing more to send.
+        }
+        Ok(())
+    }
+
+    /// Block until the connection has data or a signal arrives.
+    pub(super) fn wait(&mut self, timeout: PollTimeout) -> Result<Wake, SessionError> {
+        let (conn_ready, signal_ready) = {
+            let mut fds = [
+                PollFd::new(self.conn.input_fd(), PollFlags::POLLIN),
+                PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, timeout) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => return Ok(Wake::Child),
+                Err(e) => return Err(SessionError::Poll(e)),
+            }
+            let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
+            (ready(&fds[0]), ready(&fds[1]))
+        };
+        if signal_ready {
+            let mut child = false;
+            while let Ok(Some(info)) = self.signals.read_signal() {
+                match info.ssi_signo as i32 {
+                    libc::SIGCHLD => child = true,
+                    sig => return Ok(Wake::Terminated(sig)),
+                }
+            }
+            if child && !conn_ready {
+                return Ok(Wake::Child);
+            }
+        }
+        if conn_ready {
+            return Ok(self.read_frames());
+        }
+        Ok(Wake::Child)
+    }
+
+    /// Read what the connection has and frame it.
+    fn read_frames(&mut self) -> Wake {
+        let mut buf = vec![0u8; 64 * 1024];
+        match self.conn.read(&mut buf) {
+            Ok(0) => return Wake::ConnectionLost,
+            Ok(n) => {
+                self.bytes_since_packet += n;
+                for &b in &buf[..n] {
+                    if let Some(frame) = self.reader.push(b) {
+                        match frame {
+                            Frame::Packet(_) => {
+                                self.bytes_since_packet = 0;
+                                self.bad_frames_in_a_row = 0;
+                            }
+                            Frame::BadChecksum | Frame::Oversized => self.bad_frames_in_a_row += 1,
+                            Frame::Ack | Frame::Nack | Frame::Interrupt => {}
+                        }
+                        self.frames.push_back(frame);
+                    }
+                }
+                if self.bytes_since_packet > GARBAGE_BYTES_LIMIT
+                    || self.bad_frames_in_a_row > BAD_FRAMES_LIMIT
+                {
+                    log::warn!(
+                        "{} bytes and {} bad frames since the last valid packet: dropping the client",
+                        self.bytes_since_packet,
+                        self.bad_frames_in_a_row
+                    );
+                    return Wake::ConnectionLost;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => {
+                log::debug!("read from gdb failed: {e}");
+                return Wake::ConnectionLost;
+            }
+        }
+        Wake::Frames
+    }
+}

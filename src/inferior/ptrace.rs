@@ -1,7 +1,9 @@
 //! Thin wrappers over the ptrace and wait requests that nix lacks or types too
 //! narrowly: nix's `Signal` enum cannot hold realtime signals, so resuming and
-//! waiting here take and give raw signal numbers. Every `unsafe` block of the
-//! inferior layer lives in this file.
+//! waiting here take and give raw signal numbers. The inferior layer's
+//! `unsafe` lives here (ptrace and wait), in `launch.rs` (fork and exec in
+//! the child) and in `regs/aarch64.rs` (`getauxval`), each in a small
+//! wrapper with its `// SAFETY:` reason.
 
 use nix::errno::Errno;
 use nix::unistd::Pid;

@@ -57,6 +57,8 @@ pub enum Command<'a> {
     SiginfoWrite(&'a [u8]),
     /// `p N` / `P N=VALUE`: the register number's hex digits.
     Register(&'a [u8]),
+    /// `qRcmd,HEX`: a monitor command, hex-encoded.
+    Monitor(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -122,6 +124,7 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     (b"qXfer:siginfo:write::", Match::Prefix, |args| {
         Some(Command::SiginfoWrite(args))
     }),
+    (b"qRcmd,", Match::Prefix, |hex| Some(Command::Monitor(hex))),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
@@ -235,6 +238,10 @@ mod tests {
         );
         assert_eq!(parse(b"p1a"), Some(Command::Register(b"1a")));
         assert_eq!(parse(b"P1a=00ff"), Some(Command::Register(b"1a")));
+        assert_eq!(
+            parse(b"qRcmd,68656c70"),
+            Some(Command::Monitor(b"68656c70"))
+        );
     }
 
     #[test]
@@ -257,7 +264,7 @@ mod tests {
             b"qXfer:features:read:target.xml:0,fff",
             b"qXfer:libraries-svr4:read::0,fff",
             b"vKill;1",
-            b"qRcmd,6869",
+            b"qRcmd",
             b"",
         ] {
             assert_eq!(parse(body), None, "{}", String::from_utf8_lossy(body));

@@ -10,7 +10,7 @@
 //! `Command`, or whose handler defers, is gdbstub's: it is the single
 //! fallback.
 
-use super::packets::{detach, memory, registers, signals, syscalls, tls};
+use super::packets::{detach, memory, monitor, registers, signals, syscalls, tls};
 use super::Session;
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
@@ -22,20 +22,33 @@ use crate::stub::DebugTarget;
 /// What our layer does with a packet.
 pub(super) enum Outcome {
     Reply(Reply),
+    /// Console output (`O` packets), then the reply.
+    WithOutput(Vec<Vec<u8>>, Reply),
     /// Not ours after all: gdbstub answers.
     Gdbstub,
 }
 
+/// Our answer to a packet: packets to send before the reply, and the reply.
+pub(super) struct Answer {
+    pub(super) output: Vec<Vec<u8>>,
+    pub(super) reply: Reply,
+}
+
 impl Session<'_> {
-    /// Our reply to `body`, or None when gdbstub is to answer it.
-    pub(super) fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Vec<u8>> {
+    /// Our answer to `body`, or None when gdbstub is to answer it.
+    pub(super) fn own_reply(&mut self, target: &mut DebugTarget, body: &[u8]) -> Option<Answer> {
         if let Some(refusal) = self.refusal(target, body) {
-            return Some(refusal.into_bytes());
+            return Some(Answer {
+                output: Vec::new(),
+                reply: refusal,
+            });
         }
-        match self.run_command(target, Command::parse(body)?) {
-            Outcome::Reply(reply) => Some(reply.into_bytes()),
-            Outcome::Gdbstub => None,
-        }
+        let (output, reply) = match self.run_command(target, Command::parse(body)?) {
+            Outcome::Reply(reply) => (Vec::new(), reply),
+            Outcome::WithOutput(output, reply) => (output, reply),
+            Outcome::Gdbstub => return None,
+        };
+        Some(Answer { output, reply })
     }
 
     /// The gate: a packet refused whoever would answer it.
@@ -109,6 +122,10 @@ impl Session<'_> {
             }
             C::SiginfoRead(window) => signals::read_siginfo(target, self.siginfo_thread(), window),
             C::SiginfoWrite(args) => signals::write_siginfo(target, self.siginfo_thread(), args),
+            C::Monitor(hex) => {
+                let (output, reply) = monitor::run(target, hex);
+                return Outcome::WithOutput(output, reply);
+            }
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

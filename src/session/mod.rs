@@ -250,8 +250,11 @@ impl<'s> Session<'s> {
             }
         }
         let body = self.own_pid_in_vkill(target, body);
-        if let Some(reply) = self.own_reply(target, &body) {
-            self.link.send_packet(&reply)?;
+        if let Some(answer) = self.own_reply(target, &body) {
+            for packet in &answer.output {
+                self.link.send_packet(packet)?;
+            }
+            self.link.send_packet(&answer.reply.into_bytes())?;
             if body == b"QStartNoAckMode" {
                 self.link.stop_acks();
             }
@@ -319,7 +322,6 @@ impl<'s> Session<'s> {
         }
         // gdbstub's vRun parser drops empty arguments: run gets ours.
         target.run_args = crate::protocol::vrun::arguments(&body);
-        target.monitor_failed = false;
         // gdbstub answers; the handshake keeps the packet if it sets
         // gdbstub state, once gdbstub took it.
         let fed = self.handshake.feed(machine, target, &body);
@@ -328,19 +330,6 @@ impl<'s> Session<'s> {
             Ok(mut next) => {
                 let features = self.features.clone();
                 let edit = body.starts_with(b"qSupported").then_some(features.added());
-                if std::mem::take(&mut target.monitor_failed) {
-                    // gdbstub always ends qRcmd with OK; GNU fails an
-                    // unknown command, and scripts rely on that.
-                    let mut packets = framing::split_packets(&take_output(&mut next));
-                    if packets.last().is_some_and(|p| p == b"OK") {
-                        packets.pop();
-                        packets.push(b"E01".to_vec());
-                    }
-                    for packet in packets {
-                        self.link.send_packet(&packet)?;
-                    }
-                    return Ok(next);
-                }
                 if self.non_stop && body.starts_with(b"vAttach;") {
                     self.attached_in_non_stop(&mut next, target)?;
                     return Ok(next);

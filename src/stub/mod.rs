@@ -27,6 +27,7 @@ use crate::inferior::process::{Process, ProcessError, SignalPolicy};
 use crate::inferior::ptrace::Tid;
 
 pub use host_io::HostFiles;
+pub use monitor::MonitorOutput;
 pub use run_control::Resumed;
 
 /// Errors that end the session (everything else becomes an `Exx` reply).
@@ -68,8 +69,6 @@ pub struct DebugTarget {
     pub extended: bool,
     /// QPassSignals / QProgramSignals, given to every process we debug.
     pub signal_policy: SignalPolicy,
-    /// The last monitor command was not understood: its reply is an error.
-    pub monitor_failed: bool,
     /// gdb takes fork/vfork events, and exec events (from its qSupported).
     pub report_forks: bool,
     pub report_exec: bool,
@@ -98,7 +97,6 @@ impl DebugTarget {
             exit_requested: false,
             extended: false,
             signal_policy: SignalPolicy::default(),
-            monitor_failed: false,
             report_forks: false,
             report_exec: false,
             target_description: true,
@@ -304,12 +302,6 @@ impl Target for DebugTarget {
     fn support_libraries_svr4(
         &mut self,
     ) -> Option<gdbstub::target::ext::libraries::LibrariesSvr4Ops<'_, Self>> {
-        Some(self)
-    }
-
-    fn support_monitor_cmd(
-        &mut self,
-    ) -> Option<gdbstub::target::ext::monitor_cmd::MonitorCmdOps<'_, Self>> {
         Some(self)
     }
 }

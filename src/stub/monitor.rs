@@ -4,16 +4,14 @@
 //! after them in `monitor help`. The file-writing rules are in
 //! `crate::inferior::dump`.
 //!
-//! Output reaches gdb as `O` packets; gdbstub buffers a command's output and
-//! sends it as one, so long output (a big maps file) is flushed in small
-//! chunks. Every failure is a message to the console: gdbstub always
-//! answers `OK`, where GNU's unknown-command reply is an error.
+//! The session owns `qRcmd` (`session::packets::monitor`): it sends the
+//! text as `O` packets and ends with `OK`, or with `E01` for a command not
+//! understood, as GNU does. Every failure of a known command is a message to
+//! the console.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-
-use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
 
 use super::DebugTarget;
 use crate::inferior::dump::{self, DumpError};
@@ -45,10 +43,6 @@ const DUMP_MEMORY_USAGE: &str =
 const DUMP_MAPS_USAGE: &str = "Usage: monitor dump-maps DIR\n";
 const MAPS_USAGE: &str = "Usage: monitor maps\n";
 const NO_PROCESS: &str = "The program is not being run.\n";
-
-/// Text per `O` packet (hex-encoded, so twice this on the wire): far below
-/// our PACKET_SIZE and gdb's initial packet buffer.
-const OUTPUT_CHUNK: usize = 4096;
 
 fn on_off(word: &[u8]) -> Option<bool> {
     match word {
@@ -85,9 +79,18 @@ fn read_maps(process: &Process) -> Result<Vec<u8>, String> {
     std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}\n"))
 }
 
+/// What a monitor command printed, and whether it was understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorOutput {
+    pub text: Vec<u8>,
+    /// False for an unknown command (its text is GNU's complaint and help).
+    pub understood: bool,
+}
+
 impl DebugTarget {
-    /// Run one monitor command; what to print.
-    fn monitor_command(&mut self, cmd: &[u8]) -> Vec<u8> {
+    /// Run one monitor command.
+    pub fn monitor_command(&mut self, cmd: &[u8]) -> MonitorOutput {
+        log::debug!("monitor command {:?}", String::from_utf8_lossy(cmd));
         let cmd = cmd.trim_ascii();
         let (verb, rest) = match cmd.iter().position(u8::is_ascii_whitespace) {
             Some(at) => (&cmd[..at], cmd[at..].trim_ascii()),
@@ -122,11 +125,15 @@ impl DebugTarget {
                 format!("libthread-db-search-path set to `{path}'\n")
             }
             (b"maps", []) => {
-                return match process.map(read_maps) {
+                let text = match process.map(read_maps) {
                     Some(Ok(text)) => text,
                     Some(Err(message)) => message.into_bytes(),
                     None => NO_PROCESS.into(),
-                }
+                };
+                return MonitorOutput {
+                    text,
+                    understood: true,
+                };
             }
             (b"maps", _) => MAPS_USAGE.to_string(),
             (b"dump-memory", _) => dump_memory(process, rest),
@@ -134,11 +141,16 @@ impl DebugTarget {
             // GNU gdbserver 13's words; the session then fails the packet
             // with E01, as GNU does.
             _ => {
-                self.monitor_failed = true;
-                format!("Unknown monitor command.\n\n{HELP}")
+                return MonitorOutput {
+                    text: format!("Unknown monitor command.\n\n{HELP}").into_bytes(),
+                    understood: false,
+                }
             }
         };
-        text.into_bytes()
+        MonitorOutput {
+            text: text.into_bytes(),
+            understood: true,
+        }
     }
 }
 
@@ -262,27 +274,6 @@ fn dump_maps(process: Option<&Process>, args: &[u8]) -> String {
     out
 }
 
-/// Write `text` as a series of modest `O` packets.
-fn emit(out: &mut ConsoleOutput<'_>, text: &[u8]) {
-    for chunk in text.chunks(OUTPUT_CHUNK) {
-        out.write_raw(chunk);
-        out.flush();
-    }
-}
-
-impl MonitorCmd for DebugTarget {
-    fn handle_monitor_cmd(
-        &mut self,
-        cmd: &[u8],
-        mut out: ConsoleOutput<'_>,
-    ) -> Result<(), Self::Error> {
-        log::debug!("monitor command {:?}", String::from_utf8_lossy(cmd));
-        let text = self.monitor_command(cmd);
-        emit(&mut out, &text);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,7 +281,7 @@ mod tests {
 
     fn run(cmd: &str) -> String {
         let mut target = DebugTarget::new(None, TargetConfig::default());
-        String::from_utf8(target.monitor_command(cmd.as_bytes())).unwrap()
+        String::from_utf8(target.monitor_command(cmd.as_bytes()).text).unwrap()
     }
 
     #[test]
@@ -313,13 +304,13 @@ mod tests {
         );
         assert_eq!(run("frob"), format!("Unknown monitor command.\n\n{HELP}"));
         let mut target = DebugTarget::new(None, TargetConfig::default());
-        target.monitor_command(b"frob");
-        assert!(target.monitor_failed);
+        assert!(!target.monitor_command(b"frob").understood);
+        assert!(target.monitor_command(b"help").understood);
         assert_eq!(run(""), run("frob"));
         assert_eq!(run("set debug maybe"), run("frob"));
         assert_eq!(run("help me"), run("frob"));
         let mut target = DebugTarget::new(None, TargetConfig::default());
-        assert_eq!(target.monitor_command(b"exit"), b"");
+        assert_eq!(target.monitor_command(b"exit").text, b"");
         assert!(target.exit_requested);
     }
 
@@ -344,13 +335,16 @@ mod tests {
         assert_eq!(run("dump-memory f \u{ff} 2"), DUMP_MEMORY_USAGE);
         // Not UTF-8: still answered.
         let mut target = DebugTarget::new(None, TargetConfig::default());
-        assert_eq!(target.monitor_command(b"\xff\xfe"), run("frob").as_bytes());
         assert_eq!(
-            target.monitor_command(b"dump-maps \xff"),
+            target.monitor_command(b"\xff\xfe").text,
+            run("frob").as_bytes()
+        );
+        assert_eq!(
+            target.monitor_command(b"dump-maps \xff").text,
             NO_PROCESS.as_bytes()
         );
         assert_eq!(
-            target.monitor_command(b"dump-memory \xff 1 0x2"),
+            target.monitor_command(b"dump-memory \xff 1 0x2").text,
             NO_PROCESS.as_bytes()
         );
     }

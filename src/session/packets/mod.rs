@@ -5,6 +5,7 @@
 
 pub(super) mod detach;
 pub(super) mod memory;
+pub(super) mod monitor;
 pub(super) mod osdata;
 pub(super) mod registers;
 pub(super) mod signals;

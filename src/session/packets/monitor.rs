@@ -1,0 +1,76 @@
+//! `qRcmd,HEX`: a `monitor` command. The command itself runs in
+//! `stub::monitor`; here its text becomes `O` packets (in modest chunks, so
+//! a big maps file never needs one huge packet), and the final reply is
+//! `OK`, or `E01` for a command not understood, as GNU gdbserver answers.
+
+use crate::protocol::hex;
+use crate::protocol::reply::Reply;
+use crate::stub::DebugTarget;
+
+/// Text per `O` packet (hex-encoded, so twice this on the wire): far below
+/// our PACKET_SIZE and gdb's initial packet buffer.
+const OUTPUT_CHUNK: usize = 4096;
+
+/// The console output packets, then the final reply.
+pub(in crate::session) fn run(
+    target: &mut DebugTarget,
+    hex_command: &[u8],
+) -> (Vec<Vec<u8>>, Reply) {
+    let Some(command) = hex::decode(hex_command) else {
+        return (Vec::new(), Reply::Error(1));
+    };
+    let output = target.monitor_command(&command);
+    let packets = output
+        .text
+        .chunks(OUTPUT_CHUNK)
+        .map(|chunk| {
+            let mut packet = b"O".to_vec();
+            hex::encode_into(chunk, &mut packet);
+            packet
+        })
+        .collect();
+    let reply = if output.understood {
+        Reply::Ok
+    } else {
+        Reply::Error(1)
+    };
+    (packets, reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stub::TargetConfig;
+
+    fn target() -> DebugTarget {
+        DebugTarget::new(None, TargetConfig::default())
+    }
+
+    fn text_of(packets: &[Vec<u8>]) -> Vec<u8> {
+        packets
+            .iter()
+            .flat_map(|p| hex::decode(&p[1..]).expect("O packets are hex"))
+            .collect()
+    }
+
+    #[test]
+    fn output_then_ok_or_e01() {
+        // "help"
+        let (out, reply) = run(&mut target(), b"68656c70");
+        assert_eq!(reply, Reply::Ok);
+        assert!(out
+            .iter()
+            .all(|p| p[0] == b'O' && p.len() <= 1 + 2 * OUTPUT_CHUNK));
+        assert!(text_of(&out).starts_with(b"The following monitor commands are supported:\n"));
+        // "frob": GNU's words, then an error
+        let (out, reply) = run(&mut target(), b"66726f62");
+        assert_eq!(reply, Reply::Error(1));
+        assert!(text_of(&out).starts_with(b"Unknown monitor command.\n"));
+        // "exit" prints nothing
+        let mut t = target();
+        assert_eq!(run(&mut t, b"65786974"), (Vec::new(), Reply::Ok));
+        assert!(t.exit_requested);
+        // not hex
+        assert_eq!(run(&mut target(), b"zz"), (Vec::new(), Reply::Error(1)));
+    }
+}

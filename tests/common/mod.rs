@@ -16,6 +16,7 @@
 pub mod gdb;
 pub mod procfs;
 pub mod programs;
+pub mod rsp;
 pub mod server;
 
 // A binary that uses nothing of a module would warn of its re-export.

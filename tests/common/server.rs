@@ -32,8 +32,29 @@ impl Server {
         Server::start_command(Command::new(binary), args)
     }
 
-    /// Start a prepared command (environment set) with `args`.
-    pub fn start_command(mut command: Command, args: &[&str]) -> Server {
+    /// Start a prepared command (environment set) with `args`, and wait
+    /// until it listens on a TCP port (`port`).
+    pub fn start_command(command: Command, args: &[&str]) -> Server {
+        let mut server = Server::spawn(command, args);
+        let listening = |l: &str| l.strip_prefix("Listening on port ").map(str::to_string);
+        server.wait_for("Listening on port ", |text| {
+            text.lines().any(|l| listening(l).is_some())
+        });
+        let port = server.stderr().lines().find_map(listening).unwrap();
+        server.port = port.trim().parse().expect("port number");
+        server
+    }
+
+    /// Start `binary` with `args` and wait until `marker` shows in its
+    /// stderr: for a COMM that prints no port (a serial device, a Unix
+    /// socket), whose server leaves `port` 0.
+    pub fn start_until(binary: &Path, args: &[&str], marker: &str) -> Server {
+        let mut server = Server::spawn(Command::new(binary), args);
+        server.wait_for(marker, |text| text.contains(marker));
+        server
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Server {
         let mut child = command
             .args(args)
             .stdin(Stdio::null())
@@ -45,31 +66,35 @@ impl Server {
         let stdout = Arc::new(Mutex::new(String::new()));
         collect(child.stderr.take().unwrap(), stderr.clone());
         collect(child.stdout.take().unwrap(), stdout.clone());
-        let mut server = Server {
+        Server {
             child,
             port: 0,
             pid: None,
             stderr,
             stdout,
-        };
+        }
+    }
+
+    /// Wait until the server's stderr is `ready`, then note the pid of the
+    /// process it launched or attached to, if it printed one.
+    fn wait_for(&mut self, what: &str, ready: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let text = server.stderr();
-            if let Some(port) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("Listening on port "))
-            {
-                server.port = port.trim().parse().expect("port number");
-                server.pid = text.lines().find_map(|l| {
+            let text = self.stderr();
+            if ready(&text) {
+                self.pid = text.lines().find_map(|l| {
                     l.rsplit_once("pid = ")
                         .map(|(_, p)| p.trim().parse().unwrap())
                 });
-                return server;
+                return;
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("server exited ({status}) before listening:\n{text}");
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("server exited ({status}) before printing {what:?}:\n{text}");
             }
-            assert!(Instant::now() < deadline, "server never listened:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "no {what:?} from the server:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -122,6 +147,16 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// The server's exit status; fails the test if it still runs after
+    /// `timeout`.
+    #[track_caller]
+    pub fn expect_exit(&mut self, timeout: Duration) -> ExitStatus {
+        match self.wait_exit(timeout) {
+            Some(status) => status,
+            None => panic!("server still running:\n{}", self.stderr()),
+        }
     }
 }
 

@@ -1014,8 +1014,7 @@ fn code_segment(pid: i32, prog: &Path) -> (u64, Vec<u8>) {
 /// A launched process, stopped at its first instruction.
 #[test]
 fn malformed_packets_leave_a_stopped_process_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = launch(&prog);
     let pid = server.pid.expect("pid announced");
     struct KillOnDrop(i32);
@@ -1106,8 +1105,7 @@ fn live_session(server: &mut Server, prog: &Path, pid: i32) {
 /// in no-ack mode for `steps` (given the process id), then vKill must end
 /// the process and, with it, the server.
 fn no_ack_session_on_loop_then_vkill(steps: impl FnOnce(&mut Client, i32)) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = launch(&prog);
     let pid = server.pid.expect("pid announced");
     with_server_log(&mut server, |server| {

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 #[test]
 fn non_stop_mode_stops_one_thread_while_the_others_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "threads");
+    let (_dir, prog) = compile_in_tempdir("threads");
     let mut server = Server::launch(&prog, &[]);
     let file = format!("file {}", prog.display());
     let connect = format!("target remote 127.0.0.1:{}", server.port);
@@ -81,8 +80,7 @@ fn schedule_multiple_runs_every_inferior() {
 
 #[test]
 fn range_stepping_reports_only_the_end_of_the_range() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let mut server = Server::launch_logging_packets(&prog);
     let out = gdb(
         &prog,
@@ -108,8 +106,7 @@ fn range_stepping_reports_only_the_end_of_the_range() {
 
 #[test]
 fn threads_that_exit_alone_and_a_leader_that_exits_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "leader_exit");
+    let (_dir, prog) = compile_in_tempdir("leader_exit");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,

@@ -115,9 +115,7 @@ fn assert_break_backtrace_exit(out: &str) {
 }
 
 fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
-    (dir, prog)
+    compile_in_tempdir("abc")
 }
 
 #[test]

@@ -27,3 +27,12 @@ pub fn compile_with(dir: &Path, source: &str, out: &str, extra: &[&str]) -> Path
     assert!(status.success(), "gcc failed on {}", source.display());
     out
 }
+
+/// tests/programs/NAME.c compiled into a new temporary directory, for the
+/// many tests that need one program and nowhere else to put it. Keep the
+/// directory for as long as the program runs: dropping it removes both.
+pub fn compile_in_tempdir(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile(dir.path(), name);
+    (dir, prog)
+}

@@ -9,19 +9,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-fn multi_server(extra: &[&str]) -> Server {
-    let mut args = vec!["--once", "--multi"];
-    args.extend_from_slice(extra);
-    args.push("127.0.0.1:0");
-    Server::start(&server_binary(), &args)
-}
-
 #[test]
 fn run_again_after_exit_with_args_env_and_cwd() {
     let (dir, prog) = compile_in_tempdir("show");
     let exec_file = format!("set remote exec-file {}", prog.display());
     let cwd = format!("set cwd {}", dir.path().display());
-    let mut server = multi_server(&[]);
+    let mut server = Server::launch_multi();
     let out = gdb_extended(
         Some(&prog),
         server.port,
@@ -121,7 +114,7 @@ fn attach_detach_and_attach_again() {
     let mut target = Command::new(&prog).spawn().unwrap();
     let pid = target.id() as i32;
     let attach = format!("attach {pid}");
-    let server = multi_server(&[]);
+    let server = Server::launch_multi();
     let out = gdb_extended(
         Some(&prog),
         server.port,
@@ -195,7 +188,7 @@ fn wrapper_runs_the_program_through_another_command() {
 fn restart_packet_runs_the_program_again() {
     let (_dir, prog) = compile_in_tempdir("show");
     let exec_file = format!("set remote exec-file {}", prog.display());
-    let mut server = multi_server(&[]);
+    let mut server = Server::launch_multi();
     let out = gdb_extended(
         Some(&prog),
         server.port,
@@ -287,7 +280,7 @@ fn run_in_two_inferiors(prog: &Path, stop_at: &str) -> (String, Server) {
     let exec_file = format!("set remote exec-file {}", prog.display());
     let file = format!("file {}", prog.display());
     let stop_at = format!("break {stop_at}");
-    let server = multi_server(&[]);
+    let server = Server::launch_multi();
     let out = gdb_extended(
         Some(prog),
         server.port,
@@ -376,7 +369,7 @@ fn threads_of_two_inferiors_are_all_listed() {
 fn without_multiprocess_ids_gdb_keeps_one_inferior_and_kills_what_it_ran() {
     let (_dir, prog) = compile_in_tempdir("loop");
     let exec_file = format!("set remote exec-file {}", prog.display());
-    let mut server = multi_server(&[]);
+    let mut server = Server::launch_multi();
     // gdb knows the process by a made-up pid then: thread ids without a
     // pid, vKill of that pid, and qAttached without one.
     let mut command = Command::new("gdb");

@@ -48,7 +48,7 @@ fn schedule_multiple_runs_every_inferior() {
     let dir = tempfile::tempdir().unwrap();
     let looping = compile(dir.path(), "loop");
     let abc = compile(dir.path(), "abc");
-    let mut server = Server::start(&server_binary(), &["--once", "--multi", "127.0.0.1:0"]);
+    let mut server = Server::launch_multi();
     let exec_loop = format!("set remote exec-file {}", looping.display());
     let exec_abc = format!("set remote exec-file {}", abc.display());
     let file_abc = format!("file {}", abc.display());

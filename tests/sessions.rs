@@ -377,10 +377,7 @@ fn ctrl_c_interrupts_a_running_target() {
 #[test]
 fn plain_register_layout_when_gdb_reads_no_target_description() {
     let (_dir, prog) = compile_in_tempdir("floats");
-    let server = Server::start(
-        &server_binary(),
-        &["--once", "127.0.0.1:0", prog.to_str().unwrap()],
-    );
+    let server = Server::launch(&prog, &[]);
     let mut command = std::process::Command::new("gdb");
     command.args([
         "-batch",

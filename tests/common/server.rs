@@ -107,6 +107,12 @@ impl Server {
         Server::start(&server_binary(), &all)
     }
 
+    /// `--once --multi 127.0.0.1:0`: no program yet, for `target
+    /// extended-remote` sessions that run or attach one.
+    pub fn launch_multi() -> Server {
+        Server::start(&server_binary(), &["--once", "--multi", "127.0.0.1:0"])
+    }
+
     /// `--once --remote-debug 127.0.0.1:0 PROG`: the packets in the
     /// server's stderr, for tests that check what gdb sent.
     pub fn launch_logging_packets(prog: &Path) -> Server {

@@ -1017,15 +1017,6 @@ fn malformed_packets_leave_a_stopped_process_unchanged() {
     let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = launch(&prog);
     let pid = server.pid.expect("pid announced");
-    struct KillOnDrop(i32);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(self.0),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
     let _cleanup = KillOnDrop(pid);
     with_server_log(&mut server, |server| live_session(server, &prog, pid));
 }

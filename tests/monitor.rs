@@ -9,23 +9,11 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-
 const BUF_SIZE: usize = 1024 * 1024;
 
 /// dumpme.c's pattern.
 fn pattern() -> Vec<u8> {
     (0..BUF_SIZE).map(|i| (i * 7 + (i >> 8)) as u8).collect()
-}
-
-/// Kills the (detached, still running) program when the test ends.
-struct KillOnDrop(i32);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.0), Signal::SIGKILL);
-    }
 }
 
 /// dumpme stopped in ready() under the server; gdb runs `commands` there,

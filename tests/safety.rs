@@ -11,12 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn spawn_loop(prog: &std::path::Path) -> std::process::Child {
-    let child = Command::new(prog).stdout(Stdio::null()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    child
-}
-
 /// Plant a breakpoint that is never hit and leave the target running; return its address.
 fn plant_breakpoint(
     prog: &std::path::Path,

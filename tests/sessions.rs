@@ -252,12 +252,8 @@ fn killing_signal_and_kill_command() {
 #[test]
 fn attach_break_detach_leaves_process_running_unchanged() {
     let (_dir, prog) = compile_in_tempdir("loop");
-    let mut child = std::process::Command::new(&prog)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_loop(&prog);
     let pid = child.id() as i32;
-    std::thread::sleep(Duration::from_millis(200));
     let mut server = Server::attach(child.id());
     let out = gdb(
         &prog,

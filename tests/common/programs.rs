@@ -1,8 +1,10 @@
 //! The C test programs in tests/programs/: compiled with gcc into a
-//! directory the test owns.
+//! directory the test owns, and run on their own for tests that attach to
+//! them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// Compile tests/programs/NAME.c into DIR with gcc -g -O0.
 pub fn compile(dir: &Path, name: &str) -> PathBuf {
@@ -35,4 +37,24 @@ pub fn compile_in_tempdir(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let prog = compile(dir.path(), name);
     (dir, prog)
+}
+
+/// Run PROG on its own (its output discarded), for a test to attach to,
+/// and give it a moment to get going.
+pub fn spawn_loop(prog: &Path) -> Child {
+    let child = Command::new(prog).stdout(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    child
+}
+
+/// Kills process PID (left running, detached) when the test ends.
+pub struct KillOnDrop(pub i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }

@@ -15,206 +15,13 @@
 
 mod common;
 
+use common::rsp::{checksum, frame, show, Client, Token, REPLY_TIMEOUT};
 use common::*;
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-
-// ---------------------------------------------------------------------------
-// Raw protocol client
-// ---------------------------------------------------------------------------
-
-/// One unit from the server: an acknowledgement or a packet body (RLE expanded).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Ack,
-    Nack,
-    Packet(Vec<u8>),
-}
-
-struct Client {
-    stream: TcpStream,
-    pending: Vec<u8>,
-    no_ack: bool,
-    /// The last few things sent, for failure messages.
-    history: std::collections::VecDeque<Vec<u8>>,
-}
-
-fn checksum(data: &[u8]) -> u8 {
-    data.iter().fold(0u8, |s, b| s.wrapping_add(*b))
-}
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 4);
-    out.push(b'$');
-    out.extend_from_slice(body);
-    out.extend_from_slice(format!("#{:02x}", checksum(body)).as_bytes());
-    out
-}
-
-fn rle_decode(body: &[u8]) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        if body[i] == b'*' && i + 1 < body.len() && !out.is_empty() {
-            let last = *out.last().unwrap();
-            out.extend(std::iter::repeat_n(last, body[i + 1] as usize - 29));
-            i += 2;
-        } else {
-            out.push(body[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-fn show(bytes: &[u8]) -> String {
-    let text = bytes[..bytes.len().min(120)].escape_ascii().to_string();
-    if bytes.len() > 120 {
-        format!("\"{text}\"... ({} bytes)", bytes.len())
-    } else {
-        format!("\"{text}\"")
-    }
-}
-
+/// bad_input's own probe, on the common client.
 impl Client {
-    fn connect(port: u16) -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to server");
-        stream.set_nodelay(true).unwrap();
-        Client {
-            stream,
-            pending: Vec::new(),
-            no_ack: false,
-            history: Default::default(),
-        }
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        if self.history.len() == 4 {
-            self.history.pop_front();
-        }
-        self.history.push_back(bytes.to_vec());
-        if let Err(e) = self.stream.write_all(bytes) {
-            panic!("write to server: {e}; {}", self.recent());
-        }
-    }
-
-    fn recent(&self) -> String {
-        let sent: Vec<String> = self.history.iter().map(|b| show(b)).collect();
-        format!("last sent: {}", sent.join(", "))
-    }
-
-    fn send(&mut self, body: &[u8]) {
-        self.send_raw(&frame(body));
-    }
-
-    /// Take one token out of `pending`, if a whole one is there.
-    fn parse_token(&mut self) -> Option<Token> {
-        let first = *self.pending.first()?;
-        match first {
-            b'+' | b'-' => {
-                self.pending.remove(0);
-                Some(if first == b'+' {
-                    Token::Ack
-                } else {
-                    Token::Nack
-                })
-            }
-            b'$' => {
-                let hash = self.pending.iter().position(|&b| b == b'#')?;
-                if self.pending.len() < hash + 3 {
-                    return None;
-                }
-                let body = self.pending[1..hash].to_vec();
-                let sum = std::str::from_utf8(&self.pending[hash + 1..hash + 3])
-                    .ok()
-                    .and_then(|s| u8::from_str_radix(s, 16).ok());
-                assert_eq!(
-                    sum,
-                    Some(checksum(&body)),
-                    "server sent a bad checksum: {}",
-                    show(&self.pending)
-                );
-                self.pending.drain(..hash + 3);
-                if !self.no_ack {
-                    self.send_raw(b"+");
-                }
-                Some(Token::Packet(rle_decode(&body)))
-            }
-            _ => panic!("junk from server: {}", show(&self.pending)),
-        }
-    }
-
-    /// The next token, or None when nothing comes within `timeout`.
-    fn recv(&mut self, timeout: Duration) -> Option<Token> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(token) = self.parse_token() {
-                return Some(token);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            if left.is_zero() {
-                return None;
-            }
-            self.stream.set_read_timeout(Some(left)).unwrap();
-            let mut buf = [0u8; 65536];
-            match self.stream.read(&mut buf) {
-                Ok(0) => panic!("server closed the connection; {}", self.recent()),
-                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return None
-                }
-                Err(e) => panic!("read from server: {e}; {}", self.recent()),
-            }
-        }
-    }
-
-    /// The next reply packet, skipping acknowledgements.
-    #[track_caller]
-    fn reply(&mut self, what: &[u8]) -> Vec<u8> {
-        loop {
-            match self.recv(REPLY_TIMEOUT) {
-                Some(Token::Packet(body)) => return body,
-                Some(Token::Ack) => {}
-                Some(Token::Nack) => panic!("unexpected NAK after {}", show(what)),
-                None => panic!("no reply to {} within {REPLY_TIMEOUT:?}", show(what)),
-            }
-        }
-    }
-
-    #[track_caller]
-    fn request(&mut self, body: &[u8]) -> Vec<u8> {
-        self.send(body);
-        loop {
-            let reply = self.reply(body);
-            // Monitor commands may print (`O` + hex) before their reply.
-            let console = reply.len() > 1
-                && reply[0] == b'O'
-                && reply[1..].iter().all(|b| b.is_ascii_hexdigit());
-            if !(body.starts_with(b"qRcmd") && console) {
-                return reply;
-            }
-        }
-    }
-
-    /// Nothing at all arrives for a while.
-    #[track_caller]
-    fn assert_quiet(&mut self, after: &[u8]) {
-        if let Some(token) = self.recv(Duration::from_millis(100)) {
-            panic!("unexpected {token:?} after {}", show(after));
-        }
-    }
-
-    fn start_no_ack(&mut self) {
-        assert_eq!(self.request(b"QStartNoAckMode"), b"OK");
-        self.no_ack = true;
-        // The acknowledgement of QStartNoAckMode's reply may still be in flight.
-        self.assert_quiet(b"QStartNoAckMode");
-    }
-
     /// Two probes with distinct replies: the session answers, in step.
     #[track_caller]
     fn assert_in_step(&mut self, after: &[u8]) {
@@ -1207,19 +1014,9 @@ fn code_segment(pid: i32, prog: &Path) -> (u64, Vec<u8>) {
 /// A launched process, stopped at its first instruction.
 #[test]
 fn malformed_packets_leave_a_stopped_process_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = launch(&prog);
     let pid = server.pid.expect("pid announced");
-    struct KillOnDrop(i32);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(self.0),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
     let _cleanup = KillOnDrop(pid);
     with_server_log(&mut server, |server| live_session(server, &prog, pid));
 }
@@ -1295,26 +1092,34 @@ fn live_session(server: &mut Server, prog: &Path, pid: i32) {
     }
 }
 
-/// Ctrl-C right behind a resume packet, read by the server in one go: the
-/// interrupt must not wait for more data that never comes.
-#[test]
-fn interrupt_in_the_same_read_as_the_resume_packet() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+/// The Ctrl-C tests' setup and ending: `loop` launched, a client connected
+/// in no-ack mode for `steps` (given the process id), then vKill must end
+/// the process and, with it, the server.
+fn no_ack_session_on_loop_then_vkill(steps: impl FnOnce(&mut Client, i32)) {
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = launch(&prog);
     let pid = server.pid.expect("pid announced");
     with_server_log(&mut server, |server| {
         let mut client = Client::connect(server.port);
         client.start_no_ack();
+        steps(&mut client, pid);
+        assert_eq!(client.request(format!("vKill;{pid:x}").as_bytes()), b"OK");
+        assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    });
+    assert!(!pid_alive(pid), "process survived vKill");
+}
+
+/// Ctrl-C right behind a resume packet, read by the server in one go: the
+/// interrupt must not wait for more data that never comes.
+#[test]
+fn interrupt_in_the_same_read_as_the_resume_packet() {
+    no_ack_session_on_loop_then_vkill(|client, _pid| {
         let mut bytes = frame(b"vCont;c");
         bytes.push(0x03);
         client.send_raw(&bytes);
         let stop = client.reply(b"vCont;c + Ctrl-C");
         assert!(stop.starts_with(b"T02"), "{}", show(&stop));
-        assert_eq!(client.request(format!("vKill;{pid:x}").as_bytes()), b"OK");
-        assert!(server.wait_exit(Duration::from_secs(10)).is_some());
     });
-    assert!(!pid_alive(pid), "process survived vKill");
 }
 
 /// Ctrl-C while the target is stopped, as gdb sends it between the single
@@ -1325,14 +1130,8 @@ fn interrupt_in_the_same_read_as_the_resume_packet() {
 /// among its junk before detaching).
 #[test]
 fn interrupt_while_stopped_stops_the_next_resume() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
-    let mut server = launch(&prog);
-    let pid = server.pid.expect("pid announced");
-    with_server_log(&mut server, |server| {
-        let mut client = Client::connect(server.port);
-        client.start_no_ack();
-        client.send_raw(b"\x03");
+    no_ack_session_on_loop_then_vkill(|client, pid| {
+        client.interrupt();
         client.assert_quiet(b"Ctrl-C while stopped");
         // Still stopped, and the session goes on.
         assert!(proc_status(pid, "State").unwrap().starts_with('t'));
@@ -1340,8 +1139,5 @@ fn interrupt_while_stopped_stops_the_next_resume() {
         client.send(b"vCont;c");
         let stop = client.reply(b"vCont;c after Ctrl-C");
         assert!(stop.starts_with(b"T02"), "{}", show(&stop));
-        assert_eq!(client.request(format!("vKill;{pid:x}").as_bytes()), b"OK");
-        assert!(server.wait_exit(Duration::from_secs(10)).is_some());
     });
-    assert!(!pid_alive(pid), "process survived vKill");
 }

@@ -55,8 +55,7 @@ fn attach_to_missing_pid() {
 
 #[test]
 fn port_in_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let comm = format!("127.0.0.1:{}", busy.local_addr().unwrap().port());
     let (status, out) = rgdbserver(&["--once", &comm, prog.to_str().unwrap()]);
@@ -66,8 +65,7 @@ fn port_in_use() {
 
 #[test]
 fn port_only_listens_on_loopback() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let server = Server::start(
         &rgdbserver_binary(),
         &["--once", ":0", prog.to_str().unwrap()],
@@ -82,8 +80,7 @@ fn port_only_listens_on_loopback() {
 
 #[test]
 fn explicit_all_interfaces() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let server = Server::start(
         &rgdbserver_binary(),
         &["--once", "0.0.0.0:0", prog.to_str().unwrap()],
@@ -97,8 +94,7 @@ fn explicit_all_interfaces() {
 
 #[test]
 fn debug_flags_log_to_stderr() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let mut server = Server::start(
         &rgdbserver_binary(),
         &[

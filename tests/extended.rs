@@ -9,20 +9,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-fn multi_server(extra: &[&str]) -> Server {
-    let mut args = vec!["--once", "--multi"];
-    args.extend_from_slice(extra);
-    args.push("127.0.0.1:0");
-    Server::start(&server_binary(), &args)
-}
-
 #[test]
 fn run_again_after_exit_with_args_env_and_cwd() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "show");
+    let (dir, prog) = compile_in_tempdir("show");
     let exec_file = format!("set remote exec-file {}", prog.display());
     let cwd = format!("set cwd {}", dir.path().display());
-    let mut server = multi_server(&[]);
+    let mut server = Server::launch_multi();
     let out = gdb_extended(
         Some(&prog),
         server.port,
@@ -64,8 +56,7 @@ fn run_again_after_exit_with_args_env_and_cwd() {
 
 #[test]
 fn randomization_and_startup_shell_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "show");
+    let (dir, prog) = compile_in_tempdir("show");
     // A shell that leaves a mark, so the test sees whether it was used.
     let shell = dir.path().join("marking-shell");
     let mark = dir.path().join("shell-was-used");
@@ -119,12 +110,11 @@ fn randomization_and_startup_shell_settings() {
 
 #[test]
 fn attach_detach_and_attach_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut target = Command::new(&prog).spawn().unwrap();
     let pid = target.id() as i32;
     let attach = format!("attach {pid}");
-    let server = multi_server(&[]);
+    let server = Server::launch_multi();
     let out = gdb_extended(
         Some(&prog),
         server.port,
@@ -165,8 +155,7 @@ fn attach_detach_and_attach_again() {
 
 #[test]
 fn wrapper_runs_the_program_through_another_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "show");
+    let (_dir, prog) = compile_in_tempdir("show");
     let prog_str = prog.to_str().unwrap();
     for shell in ["--startup-with-shell", "--no-startup-with-shell"] {
         let mut server = Server::start(
@@ -197,10 +186,9 @@ fn wrapper_runs_the_program_through_another_command() {
 
 #[test]
 fn restart_packet_runs_the_program_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "show");
+    let (_dir, prog) = compile_in_tempdir("show");
     let exec_file = format!("set remote exec-file {}", prog.display());
-    let mut server = multi_server(&[]);
+    let mut server = Server::launch_multi();
     let out = gdb_extended(
         Some(&prog),
         server.port,
@@ -239,8 +227,7 @@ fn bare_program_name_means_the_file_in_the_current_directory() {
 
 #[test]
 fn disabled_packets_for_testing_like_gdbserver() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     for disabled in [
         "--disable-packet=threads",
         "--disable-packet=T",
@@ -274,8 +261,7 @@ fn disabled_packets_for_testing_like_gdbserver() {
 
 #[test]
 fn two_inferiors_on_one_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let (out, mut server) = run_in_two_inferiors(&prog, "b");
     assert_contains(&out, "hit Breakpoint 1.2, b ()");
     assert_contains(&out, "* 2.1  Thread");
@@ -294,7 +280,7 @@ fn run_in_two_inferiors(prog: &Path, stop_at: &str) -> (String, Server) {
     let exec_file = format!("set remote exec-file {}", prog.display());
     let file = format!("file {}", prog.display());
     let stop_at = format!("break {stop_at}");
-    let server = multi_server(&[]);
+    let server = Server::launch_multi();
     let out = gdb_extended(
         Some(prog),
         server.port,
@@ -317,8 +303,7 @@ fn run_in_two_inferiors(prog: &Path, stop_at: &str) -> (String, Server) {
 
 #[test]
 fn empty_arguments_and_a_tilde_working_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "show");
+    let (dir, prog) = compile_in_tempdir("show");
     let home = dir.path().join("home");
     std::fs::create_dir_all(home.join("sub")).unwrap();
     let exec_file = format!("set remote exec-file {}", prog.display());
@@ -359,8 +344,7 @@ fn empty_arguments_and_a_tilde_working_directory() {
 
 #[test]
 fn threads_of_two_inferiors_are_all_listed() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "threads");
+    let (_dir, prog) = compile_in_tempdir("threads");
     // gdb reads the thread list (qXfer:threads:read) at the second stop
     // and forgets the threads of any inferior it leaves out.
     let (out, mut server) = run_in_two_inferiors(&prog, "all_started");
@@ -383,10 +367,9 @@ fn threads_of_two_inferiors_are_all_listed() {
 
 #[test]
 fn without_multiprocess_ids_gdb_keeps_one_inferior_and_kills_what_it_ran() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let exec_file = format!("set remote exec-file {}", prog.display());
-    let mut server = multi_server(&[]);
+    let mut server = Server::launch_multi();
     // gdb knows the process by a made-up pid then: thread ids without a
     // pid, vKill of that pid, and qAttached without one.
     let mut command = Command::new("gdb");

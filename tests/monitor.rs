@@ -9,35 +9,17 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-
 const BUF_SIZE: usize = 1024 * 1024;
-
-fn setup(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), name);
-    (dir, prog)
-}
 
 /// dumpme.c's pattern.
 fn pattern() -> Vec<u8> {
     (0..BUF_SIZE).map(|i| (i * 7 + (i >> 8)) as u8).collect()
 }
 
-/// Kills the (detached, still running) program when the test ends.
-struct KillOnDrop(i32);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.0), Signal::SIGKILL);
-    }
-}
-
 /// dumpme stopped in ready() under the server; gdb runs `commands` there,
 /// then detaches, leaving the program running (waiting) for /proc checks.
 fn dumpme_session(commands: &[&str]) -> (tempfile::TempDir, String, KillOnDrop, Server) {
-    let (dir, prog) = setup("dumpme");
+    let (dir, prog) = compile_in_tempdir("dumpme");
     let mut server = Server::launch(&prog, &[]);
     let pid = server.pid.expect("pid");
     let guard = KillOnDrop(pid);
@@ -62,7 +44,7 @@ fn assert_lines_in_order(out: &str, expected: &str) {
 
 #[test]
 fn help_lists_gnu_commands_then_ours() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let server = Server::launch(&prog, &[]);
     let out = gdb(&prog, server.port, &["monitor help", "kill"]);
     // gdb's stdout and stderr share our pipe: a line of one may land in
@@ -91,7 +73,7 @@ fn help_lists_gnu_commands_then_ours() {
 
 #[test]
 fn unknown_and_malformed_commands() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let server = Server::launch(&prog, &[]);
     let long = format!("monitor {}", "x".repeat(20000));
     let out = gdb(
@@ -139,7 +121,7 @@ fn unknown_and_malformed_commands() {
 
 #[test]
 fn set_debug_turns_logging_on_and_off() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -168,7 +150,7 @@ fn set_debug_turns_logging_on_and_off() {
 
 #[test]
 fn set_remote_debug_traces_packets_until_turned_off() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = Server::launch(&prog, &[]);
     let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
     let out = gdb(
@@ -395,7 +377,7 @@ fn dump_maps_writes_each_readable_mapping() {
 
 #[test]
 fn exit_ends_server_and_kills_launched_program() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = Server::launch(&prog, &[]);
     let pid = server.pid.expect("pid");
     let _out = gdb(&prog, server.port, &["monitor exit"]);

@@ -8,9 +8,7 @@ use common::*;
 use std::time::Duration;
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "forks");
-    (dir, prog)
+    compile_in_tempdir("forks")
 }
 
 fn launch(prog: &std::path::Path, mode: &str) -> Server {

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 #[test]
 fn non_stop_mode_stops_one_thread_while_the_others_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "threads");
+    let (_dir, prog) = compile_in_tempdir("threads");
     let mut server = Server::launch(&prog, &[]);
     let file = format!("file {}", prog.display());
     let connect = format!("target remote 127.0.0.1:{}", server.port);
@@ -49,7 +48,7 @@ fn schedule_multiple_runs_every_inferior() {
     let dir = tempfile::tempdir().unwrap();
     let looping = compile(dir.path(), "loop");
     let abc = compile(dir.path(), "abc");
-    let mut server = Server::start(&server_binary(), &["--once", "--multi", "127.0.0.1:0"]);
+    let mut server = Server::launch_multi();
     let exec_loop = format!("set remote exec-file {}", looping.display());
     let exec_abc = format!("set remote exec-file {}", abc.display());
     let file_abc = format!("file {}", abc.display());
@@ -81,8 +80,7 @@ fn schedule_multiple_runs_every_inferior() {
 
 #[test]
 fn range_stepping_reports_only_the_end_of_the_range() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let mut server = Server::launch_logging_packets(&prog);
     let out = gdb(
         &prog,
@@ -108,8 +106,7 @@ fn range_stepping_reports_only_the_end_of_the_range() {
 
 #[test]
 fn threads_that_exit_alone_and_a_leader_that_exits_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "leader_exit");
+    let (_dir, prog) = compile_in_tempdir("leader_exit");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,

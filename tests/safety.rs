@@ -11,12 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn spawn_loop(prog: &std::path::Path) -> std::process::Child {
-    let child = Command::new(prog).stdout(Stdio::null()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    child
-}
-
 /// Plant a breakpoint that is never hit and leave the target running; return its address.
 fn plant_breakpoint(
     prog: &std::path::Path,
@@ -105,8 +99,7 @@ impl AttachedWithBreakpoint {
     /// `server` prepared (environment), and gdb connecting to the port that
     /// `route` returns for the server's port (a proxy, say).
     fn start_with(server: Command, route: impl FnOnce(u16) -> u16) -> AttachedWithBreakpoint {
-        let dir = tempfile::tempdir().unwrap();
-        let prog = compile(dir.path(), "loop");
+        let (dir, prog) = compile_in_tempdir("loop");
         let child = spawn_loop(&prog);
         let pid = child.id() as i32;
         let server = Server::start_command(
@@ -245,8 +238,7 @@ fn panic_in_the_server_leaves_attached_process_running() {
     let mut server = Command::new(rgdbserver_binary());
     // The resume after planting the breakpoint makes the session panic.
     server.env("RGDBSERVER_FAULT_PANIC_ON_PACKET", "vCont;c");
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut child = spawn_loop(&prog);
     let pid = child.id() as i32;
     let mut server = Server::start_command(
@@ -269,8 +261,7 @@ fn panic_in_the_server_leaves_attached_process_running() {
 
 #[test]
 fn stdio_transport() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let mut command = Command::new("gdb");
     command
         .args(["-batch", "-nx", "-ex", "set confirm off"])
@@ -292,8 +283,7 @@ fn stdio_transport() {
 
 #[test]
 fn memory_map_when_asked() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let server = Server::start(
         &rgdbserver_binary(),
         &[
@@ -319,8 +309,7 @@ fn memory_map_when_asked() {
 
 #[test]
 fn file_transfer_through_host_io() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
+    let (dir, prog) = compile_in_tempdir("abc");
     let local = dir.path().join("local.txt");
     let content: String = (0..5000).map(|i| format!("line {i}\n")).collect();
     std::fs::write(&local, &content).unwrap();
@@ -340,8 +329,7 @@ fn file_transfer_through_host_io() {
 
 #[test]
 fn on_disconnect_stay_keeps_attached_process_stopped_for_a_reconnect() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut child = spawn_loop(&prog);
     let pid = child.id() as i32;
     let mut server = Server::start(
@@ -378,8 +366,7 @@ fn on_disconnect_stay_keeps_attached_process_stopped_for_a_reconnect() {
 
 #[test]
 fn lost_connection_kills_a_launched_process_with_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = Server::launch(&prog, &[]);
     let pid = server.pid.expect("launched pid");
     let (mut gdb, _) = plant_breakpoint(&prog, server.port, &[]);
@@ -391,8 +378,7 @@ fn lost_connection_kills_a_launched_process_with_once() {
 
 #[test]
 fn lost_connection_keeps_a_launched_process_for_the_next_gdb() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let mut server = Server::start(
         &rgdbserver_binary(),
         &["127.0.0.1:0", prog.to_str().unwrap()],

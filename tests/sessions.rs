@@ -7,15 +7,9 @@ use common::*;
 use std::path::Path;
 use std::time::Duration;
 
-fn setup(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), name);
-    (dir, prog)
-}
-
 #[test]
 fn backtraces_through_three_functions() {
-    let (_dir, prog) = setup("abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -33,7 +27,7 @@ fn backtraces_through_three_functions() {
 
 #[test]
 fn step_next_finish_stepi() {
-    let (_dir, prog) = setup("abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -60,7 +54,7 @@ fn step_next_finish_stepi() {
 
 #[test]
 fn registers_read_and_write() {
-    let (_dir, prog) = setup("regs");
+    let (_dir, prog) = compile_in_tempdir("regs");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -99,7 +93,7 @@ fn registers_read_and_write() {
 
 #[test]
 fn setting_pc_skips_a_call() {
-    let (_dir, prog) = setup("regs");
+    let (_dir, prog) = compile_in_tempdir("regs");
     let mut server = Server::launch(&prog, &[]);
     // Stopped at the call to skip_me (line 17): move the PC to line 18.
     let out = gdb(
@@ -122,7 +116,7 @@ fn setting_pc_skips_a_call() {
 
 #[test]
 fn memory_read_write_and_dump() {
-    let (dir, prog) = setup("memory");
+    let (dir, prog) = compile_in_tempdir("memory");
     let mut server = Server::launch(&prog, &[]);
     let pid = server.pid.expect("pid");
     let dump = dir.path().join("big.bin");
@@ -171,7 +165,7 @@ fn memory_read_write_and_dump() {
 
 #[test]
 fn mappings_shared_libraries_and_libc_backtrace() {
-    let (_dir, prog) = setup("abc");
+    let (_dir, prog) = compile_in_tempdir("abc");
     let server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -196,7 +190,7 @@ fn mappings_shared_libraries_and_libc_backtrace() {
 
 #[test]
 fn eight_named_threads() {
-    let (_dir, prog) = setup("threads");
+    let (_dir, prog) = compile_in_tempdir("threads");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -220,7 +214,7 @@ fn eight_named_threads() {
 
 #[test]
 fn segfault_is_reported_at_its_line() {
-    let (_dir, prog) = setup("signals");
+    let (_dir, prog) = compile_in_tempdir("signals");
     let server = Server::launch(&prog, &["segv"]);
     let out = gdb(&prog, server.port, &["continue", "bt 1"]);
     assert_contains(&out, "Program received signal SIGSEGV, Segmentation fault.");
@@ -229,7 +223,7 @@ fn segfault_is_reported_at_its_line() {
 
 #[test]
 fn handled_signal_is_delivered_on_continue() {
-    let (_dir, prog) = setup("signals");
+    let (_dir, prog) = compile_in_tempdir("signals");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(&prog, server.port, &["continue", "continue"]);
     assert_contains(&out, "Program received signal SIGUSR1");
@@ -240,13 +234,13 @@ fn handled_signal_is_delivered_on_continue() {
 
 #[test]
 fn killing_signal_and_kill_command() {
-    let (_dir, prog) = setup("signals");
+    let (_dir, prog) = compile_in_tempdir("signals");
     let server = Server::launch(&prog, &["abort"]);
     let out = gdb(&prog, server.port, &["continue", "continue"]);
     assert_contains(&out, "Program received signal SIGABRT");
     assert_contains(&out, "Program terminated with signal SIGABRT");
 
-    let (_dir2, looping) = setup("loop");
+    let (_dir2, looping) = compile_in_tempdir("loop");
     let mut server = Server::launch(&looping, &[]);
     let pid = server.pid.unwrap();
     let out = gdb(&looping, server.port, &["break tick", "continue", "kill"]);
@@ -257,13 +251,9 @@ fn killing_signal_and_kill_command() {
 
 #[test]
 fn attach_break_detach_leaves_process_running_unchanged() {
-    let (_dir, prog) = setup("loop");
-    let mut child = std::process::Command::new(&prog)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut child = spawn_loop(&prog);
     let pid = child.id() as i32;
-    std::thread::sleep(Duration::from_millis(200));
     let mut server = Server::attach(child.id());
     let out = gdb(
         &prog,
@@ -297,7 +287,7 @@ fn attach_break_detach_leaves_process_running_unchanged() {
 
 #[test]
 fn ctrl_c_interrupts_a_running_target() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let server = Server::launch(&prog, &[]);
     let mut command = std::process::Command::new("gdb");
     command
@@ -382,11 +372,8 @@ fn ctrl_c_interrupts_a_running_target() {
 
 #[test]
 fn plain_register_layout_when_gdb_reads_no_target_description() {
-    let (_dir, prog) = setup("floats");
-    let server = Server::start(
-        &server_binary(),
-        &["--once", "127.0.0.1:0", prog.to_str().unwrap()],
-    );
+    let (_dir, prog) = compile_in_tempdir("floats");
+    let server = Server::launch(&prog, &[]);
     let mut command = std::process::Command::new("gdb");
     command.args([
         "-batch",
@@ -416,7 +403,7 @@ fn plain_register_layout_when_gdb_reads_no_target_description() {
 
 #[test]
 fn calling_a_function_with_float_arguments() {
-    let (_dir, prog) = setup("floats");
+    let (_dir, prog) = compile_in_tempdir("floats");
     let server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,
@@ -431,7 +418,7 @@ fn calling_a_function_with_float_arguments() {
 
 #[test]
 fn thread_local_variables() {
-    let (_dir, prog) = setup("tls");
+    let (_dir, prog) = compile_in_tempdir("tls");
     let out = read_thread_locals(
         &prog,
         &[
@@ -472,7 +459,7 @@ fn read_thread_locals(prog: &Path, more: &[&str]) -> String {
 
 #[test]
 fn info_os_lists_the_machine_and_our_program() {
-    let (_dir, prog) = setup("loop");
+    let (_dir, prog) = compile_in_tempdir("loop");
     let server = Server::launch(&prog, &[]);
     let pid = server.pid.expect("launched pid");
     let out = gdb(
@@ -531,7 +518,7 @@ fn thread_local_variables_in_a_static_executable() {
 
 #[test]
 fn breakpoint_conditions_are_evaluated_by_the_server() {
-    let (_dir, prog) = setup("cond");
+    let (_dir, prog) = compile_in_tempdir("cond");
     let mut server = Server::launch_logging_packets(&prog);
     let out = gdb(
         &prog,
@@ -570,7 +557,7 @@ fn breakpoint_conditions_are_evaluated_by_the_server() {
 
 #[test]
 fn agent_dprintf_prints_in_the_server_without_stopping() {
-    let (_dir, prog) = setup("cond");
+    let (_dir, prog) = compile_in_tempdir("cond");
     let mut server = Server::launch(&prog, &[]);
     let out = gdb(
         &prog,

@@ -9,9 +9,7 @@ use common::*;
 use std::time::Duration;
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "sigpass");
-    (dir, prog)
+    compile_in_tempdir("sigpass")
 }
 
 #[test]

@@ -6,101 +6,17 @@ mod common;
 
 use common::*;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{self, BaudRate, SetArg};
-
-/// The server on a COMM that prints no port: started, then awaited until
-/// its stderr shows `ready`.
-struct Started {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-    stdout: Arc<Mutex<String>>,
-}
-
-fn collect_lines(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    let into = text.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            let mut text = into.lock().unwrap();
-            text.push_str(&line);
-            text.push('\n');
-        }
-    });
-    text
-}
-
-impl Started {
-    fn new(args: &[&str], ready: &str) -> Started {
-        let mut child = Command::new(rgdbserver_binary())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let stderr = collect_lines(child.stderr.take().unwrap());
-        let stdout = collect_lines(child.stdout.take().unwrap());
-        let mut server = Started {
-            child,
-            stderr,
-            stdout,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !server.stderr().contains(ready) {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("server exited ({status}):\n{}", server.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {ready:?} from the server:\n{}",
-                server.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server still running:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A null-modem cable made of two ptys: whatever is written to one slave
 /// comes out of the other. The server opens one slave, gdb the other.
@@ -176,28 +92,6 @@ impl Drop for PtyCable {
     }
 }
 
-/// gdb -batch connected with `target` (e.g. `target remote /dev/pts/3`).
-fn gdb_with(prog: &Path, target: &str, commands: &[&str]) -> String {
-    let mut command = Command::new("gdb");
-    command.args([
-        "-batch",
-        "-nx",
-        "-ex",
-        "set confirm off",
-        "-ex",
-        "set pagination off",
-        "-ex",
-        target,
-    ]);
-    for c in commands {
-        command.arg("-ex").arg(c);
-    }
-    command.arg(prog);
-    let (status, text) = run_with_timeout(command, Duration::from_secs(90));
-    assert!(status.is_some(), "gdb timed out:\n{text}");
-    text
-}
-
 const BREAK_IN_A_THEN_EXIT: &[&str] = &["break a", "continue", "bt", "delete", "continue"];
 
 /// The function names of a backtrace's frames, innermost first.
@@ -221,9 +115,7 @@ fn assert_break_backtrace_exit(out: &str) {
 }
 
 fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "abc");
-    (dir, prog)
+    compile_in_tempdir("abc")
 }
 
 #[test]
@@ -231,7 +123,8 @@ fn serial_line_session() {
     let (_dir, prog) = setup();
     let cable = PtyCable::new();
     let device = cable.server_end.to_str().unwrap();
-    let mut server = Started::new(
+    let mut server = Server::start_until(
+        &rgdbserver_binary(),
         &["--baud", "9600", device, prog.to_str().unwrap()],
         &format!("Remote debugging using {device}"),
     );
@@ -240,9 +133,9 @@ fn serial_line_session() {
     assert_eq!(termios::cfgetospeed(&settings), BaudRate::B9600);
 
     let target = format!("target remote {}", cable.gdb_end.display());
-    let out = gdb_with(&prog, &target, BREAK_IN_A_THEN_EXIT);
+    let out = gdb_connect(Some(&prog), &target, BREAK_IN_A_THEN_EXIT);
     assert_break_backtrace_exit(&out);
-    let status = server.wait_exit(Duration::from_secs(10));
+    let status = server.expect_exit(Duration::from_secs(10));
     assert!(status.success(), "{status}\n{}", server.stderr());
     assert_contains(&server.stderr(), "Child exited with status 3");
     assert_contains(&server.stdout(), "counter 3");
@@ -254,12 +147,16 @@ fn serial_device_is_reopened_for_the_next_session() {
     let cable = PtyCable::new();
     let device = cable.server_end.to_str().unwrap();
     let ready = format!("Remote debugging using {device}");
-    let mut server = Started::new(&["--multi", device, prog.to_str().unwrap()], &ready);
+    let mut server = Server::start_until(
+        &rgdbserver_binary(),
+        &["--multi", device, prog.to_str().unwrap()],
+        &ready,
+    );
     let target = format!("target remote {}", cable.gdb_end.display());
     // `detach` ends the first session (a serial line has no end-of-file to
     // tell that gdb left, so `kill` or quitting gdb would not); with --multi
     // the server then opens the device again for the next one.
-    let out = gdb_with(&prog, &target, &["break b", "continue", "detach"]);
+    let out = gdb_connect(Some(&prog), &target, &["break b", "continue", "detach"]);
     assert_contains(&out, "Breakpoint 1, b ()");
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.stderr().matches(&ready).count() < 2 {
@@ -267,8 +164,8 @@ fn serial_device_is_reopened_for_the_next_session() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let target = format!("target extended-remote {}", cable.gdb_end.display());
-    let out = gdb_with(&prog, &target, &["monitor exit"]);
-    let status = server.wait_exit(Duration::from_secs(10));
+    let out = gdb_connect(Some(&prog), &target, &["monitor exit"]);
+    let status = server.expect_exit(Duration::from_secs(10));
     assert!(status.success(), "{status}\n{out}\n{}", server.stderr());
 }
 
@@ -276,11 +173,12 @@ fn socket_path(dir: &Path) -> PathBuf {
     dir.join("gdb.sock")
 }
 
-fn unix_server(prog: &Path, socket: &Path, extra: &[&str]) -> Started {
+fn unix_server(prog: &Path, socket: &Path, extra: &[&str]) -> Server {
     let comm = format!("unix:{}", socket.display());
     let mut args = extra.to_vec();
     args.extend([comm.as_str(), prog.to_str().unwrap()]);
-    Started::new(
+    Server::start_until(
+        &rgdbserver_binary(),
         &args,
         &format!("Listening on Unix socket {}", socket.display()),
     )
@@ -296,9 +194,9 @@ fn unix_socket_session_through_socat() {
     let socket = socket_path(dir.path());
     let mut server = unix_server(&prog, &socket, &["--once"]);
     let target = format!("target remote | socat - UNIX-CONNECT:{}", socket.display());
-    let out = gdb_with(&prog, &target, BREAK_IN_A_THEN_EXIT);
+    let out = gdb_connect(Some(&prog), &target, BREAK_IN_A_THEN_EXIT);
     assert_break_backtrace_exit(&out);
-    assert!(server.wait_exit(Duration::from_secs(10)).success());
+    assert!(server.expect_exit(Duration::from_secs(10)).success());
     assert_contains(&server.stdout(), "counter 3");
     assert!(!socket.exists(), "socket file left behind");
 }
@@ -310,9 +208,9 @@ fn unix_socket_session_with_gdb_connecting_directly() {
     let socket = socket_path(dir.path());
     let mut server = unix_server(&prog, &socket, &["--once"]);
     let target = format!("target remote {}", socket.display());
-    let out = gdb_with(&prog, &target, BREAK_IN_A_THEN_EXIT);
+    let out = gdb_connect(Some(&prog), &target, BREAK_IN_A_THEN_EXIT);
     assert_break_backtrace_exit(&out);
-    assert!(server.wait_exit(Duration::from_secs(10)).success());
+    assert!(server.expect_exit(Duration::from_secs(10)).success());
     assert!(!socket.exists(), "socket file left behind");
 }
 
@@ -321,20 +219,13 @@ fn sigterm_while_waiting_on_a_unix_socket_cleans_up() {
     let (dir, prog) = setup();
     let socket = socket_path(dir.path());
     let mut server = unix_server(&prog, &socket, &[]);
-    let pid: i32 = server
-        .stderr()
-        .lines()
-        .find_map(|l| {
-            l.rsplit_once("pid = ")
-                .map(|(_, p)| p.trim().parse().unwrap())
-        })
-        .expect("pid line");
+    let pid = server.pid.expect("pid line");
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server.child.id() as i32),
+        nix::unistd::Pid::from_raw(server.process_id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let status = server.wait_exit(Duration::from_secs(10));
+    let status = server.expect_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(1), "{}", server.stderr());
     assert_contains(&server.stderr(), "Terminated by signal 15");
     assert!(!socket.exists(), "socket file left behind");

@@ -6,13 +6,10 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "watch");
-    (dir, prog)
+    compile_in_tempdir("watch")
 }
 
 #[test]
@@ -123,11 +120,9 @@ fn running_out_of_debug_registers_is_an_error_gdb_understands() {
 
 #[test]
 fn detach_clears_the_debug_registers() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = compile(dir.path(), "loop");
-    let mut child = Command::new(&prog).stdout(Stdio::null()).spawn().unwrap();
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut child = spawn_loop(&prog);
     let pid = child.id() as i32;
-    std::thread::sleep(Duration::from_millis(200));
     let server = Server::attach(pid as u32);
     let out = gdb(
         &prog,

@@ -78,6 +78,22 @@ pub fn run_with_timeout(mut command: Command, timeout: Duration) -> (Option<Exit
 }
 
 #[track_caller]
+/// Poll `done` every 20 ms until it holds or `timeout` passes; whether it
+/// held. For state the server changes after an event the test caused (a
+/// lost connection, say), which a loaded machine may take a while to show.
+pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 pub fn assert_contains(haystack: &str, needle: &str) {
     assert!(
         haystack.contains(needle),

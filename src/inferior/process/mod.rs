@@ -10,13 +10,13 @@ use nix::sys::ptrace;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::breakpoints::SoftwareBreakpoints;
-use super::hw_debug::{HwDebug, HwDebugError, HwKind, HwRequest};
-use super::launch::{self, LaunchError, LaunchSpec};
-use super::memory::{Memory, MemoryError};
-use super::ptrace::{self as pt, Tid, WaitStatus};
-use super::regs::{native, RegsError};
-use super::{agent_expr, auxv, elf_symbols, maps, svr4, tls};
+use crate::inferior::breakpoints::SoftwareBreakpoints;
+use crate::inferior::hw_debug::{HwDebug, HwDebugError, HwKind, HwRequest};
+use crate::inferior::launch::{self, LaunchError, LaunchSpec};
+use crate::inferior::memory::{Memory, MemoryError};
+use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
+use crate::inferior::regs::{native, RegsError};
+use crate::inferior::{agent_expr, auxv, elf_symbols, maps, procfs, svr4, tls};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -621,8 +621,7 @@ impl Process {
 
     /// The raw auxiliary vector.
     pub fn auxv(&self) -> Result<Vec<u8>, ProcessError> {
-        std::fs::read(format!("/proc/{}/auxv", self.pid))
-            .map_err(|e| ProcessError::Proc(e.to_string()))
+        procfs::auxv(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))
     }
 
     /// `qXfer:libraries-svr4:read`'s document, from the link_map list.
@@ -652,20 +651,19 @@ impl Process {
         let layout = match self.tls_layout {
             Some(layout) => layout,
             None => {
-                let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
-                    .map_err(|e| ProcessError::Proc(e.to_string()))?;
+                let text = procfs::maps(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))?;
                 let entries =
                     maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
                 let mut read = |addr: u64, buf: &mut [u8]| matches!(self.read_memory(addr, buf), Ok(n) if n == buf.len());
                 let layout = match tls::find_libc(&entries) {
                     Some((path, base)) => {
-                        let file = std::fs::read(format!("/proc/{}/root{path}", self.pid))
+                        let file = procfs::file_in_root(self.pid, &path)
                             .map_err(|e| ProcessError::Proc(format!("{path}: {e}")))?;
                         tls::layout(&file, base, &mut read)
                     }
                     // No libc.so: a static executable carries glibc itself.
                     None => {
-                        let file = std::fs::read(format!("/proc/{}/exe", self.pid))
+                        let file = procfs::executable(self.pid)
                             .map_err(|e| ProcessError::Proc(format!("executable: {e}")))?;
                         let entries = auxv::parse_auxv(&self.auxv()?, auxv::WordFormat::native());
                         // A static PIE runs at a bias: where its entry point
@@ -704,8 +702,7 @@ impl Process {
 
     /// `qXfer:memory-map:read`'s document, from /proc/PID/maps.
     pub fn memory_map_xml(&self) -> Result<String, ProcessError> {
-        let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
-            .map_err(|e| ProcessError::Proc(e.to_string()))?;
+        let text = procfs::maps(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))?;
         let entries = maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
         Ok(maps::memory_map_xml(&entries))
     }
@@ -898,7 +895,7 @@ impl Process {
         if !leader_runs || self.threads.len() < 2 {
             return false;
         }
-        let zombie = is_zombie(self.pid);
+        let zombie = procfs::is_zombie(self.pid);
         if zombie {
             log::debug!("thread group leader {} exited alone: dropped", self.pid);
             self.threads.remove(&self.pid);
@@ -910,7 +907,9 @@ impl Process {
     /// Is one of our threads on its way out (killed by another's
     /// exit_group, say)? Its exit status is still to come.
     pub fn some_thread_exiting(&self) -> bool {
-        self.threads.keys().any(|&t| is_exiting(self.pid, t))
+        self.threads
+            .keys()
+            .any(|&t| procfs::is_exiting(self.pid, t))
     }
 
     /// Is this wait status ours to handle (a thread of ours, or the leader)?
@@ -1673,49 +1672,6 @@ fn replace_expressions(map: &mut HashMap<u64, Vec<Vec<u8>>>, addr: u64, list: Ve
     } else {
         map.insert(addr, list);
     }
-}
-
-/// Whether /proc says task `tid` has exited and waits to be reaped.
-fn is_zombie(tid: Tid) -> bool {
-    std::fs::read_to_string(format!("/proc/{tid}/status")).is_ok_and(|text| {
-        text.lines()
-            .find_map(|l| l.strip_prefix("State:"))
-            .is_some_and(|state| matches!(state.trim_start().chars().next(), Some('Z' | 'X')))
-    })
-}
-
-/// Whether task `tid` of process `pid` is on its way out: exited, exiting
-/// (PF_EXITING in /proc's flags), or with a SIGKILL pending, as every
-/// thread has when another one calls exit_group.
-fn is_exiting(pid: Pid, tid: Tid) -> bool {
-    const PF_EXITING: u64 = 0x4;
-    const SIGKILL_BIT: u64 = 1 << (libc::SIGKILL - 1);
-    let dir = format!("/proc/{pid}/task/{tid}");
-    let Ok(stat) = std::fs::read_to_string(format!("{dir}/stat")) else {
-        return true; // already gone
-    };
-    // After the ")" closing the command name: state, ppid, pgrp, session,
-    // tty_nr, tpgid, flags.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let state = fields.first().copied().unwrap_or("");
-    let flags = fields
-        .get(6)
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(0);
-    if matches!(state, "Z" | "X" | "x") || flags & PF_EXITING != 0 {
-        return true;
-    }
-    let status = std::fs::read_to_string(format!("{dir}/status")).unwrap_or_default();
-    status.lines().any(|line| {
-        ["SigPnd:", "ShdPnd:"].iter().any(|key| {
-            line.strip_prefix(key)
-                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-                .is_some_and(|mask| mask & SIGKILL_BIT != 0)
-        })
-    })
 }
 
 impl Drop for Process {

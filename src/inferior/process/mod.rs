@@ -3,6 +3,8 @@
 //! statuses into stop events, stopping every other thread when one stops and
 //! keeping their events pending, and detaching or killing cleanly.
 
+mod thread;
+
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use nix::errno::Errno;
@@ -17,6 +19,8 @@ use crate::inferior::memory::{Memory, MemoryError};
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 use crate::inferior::regs::{native, RegsError};
 use crate::inferior::{agent_expr, auxv, elf_symbols, maps, procfs, svr4, tls};
+
+use thread::ThreadState;
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 const TRAP_BRKPT: i32 = 1;
@@ -166,29 +170,6 @@ pub enum ResumeAction {
     },
 }
 
-#[derive(Debug, Default)]
-struct Thread {
-    /// Resumed and not yet seen stopping.
-    running: bool,
-    /// We sent it a SIGSTOP that it has not reported yet.
-    sigstop_expected: bool,
-    /// Last resumed with PTRACE_SINGLESTEP.
-    stepping: bool,
-    /// An event seen while stopping everyone, reported on a later resume.
-    pending: Option<StopEvent>,
-    /// Its debug registers do not match the process's table yet.
-    debug_regs_stale: bool,
-    /// A pass-through signal that arrived while everyone was being stopped:
-    /// delivered when the thread next runs.
-    deliver: Option<i32>,
-    /// The system call it entered, while it is inside one we saw it enter.
-    in_syscall: Option<u64>,
-    /// gdb asked for it to stop (non-stop `vCont;t`): its stop is reported.
-    stop_requested: bool,
-    /// Range stepping: keep stepping while the PC is in here.
-    range: Option<(u64, u64)>,
-}
-
 /// What gdb said about signals (host numbers).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignalPolicy {
@@ -208,7 +189,7 @@ pub enum Origin {
 pub struct Process {
     pid: Pid,
     origin: Origin,
-    threads: BTreeMap<Tid, Thread>,
+    threads: BTreeMap<Tid, ThreadState>,
     /// Threads that reported their first stop before their creator's clone event.
     early_stops: HashSet<Tid>,
     memory: Memory,
@@ -252,7 +233,7 @@ impl Process {
     pub fn launch(spec: &LaunchSpec) -> Result<Process, ProcessError> {
         let pid = launch::launch(spec)?;
         let mut process = Process::new(pid, Origin::Launched)?;
-        process.threads.insert(pid, Thread::default());
+        process.threads.insert(pid, ThreadState::default());
         Ok(process)
     }
 
@@ -261,13 +242,7 @@ impl Process {
         let mut process = Process::new(pid, Origin::Attached)?;
         for (tid, signal) in threads {
             let pending = signal.map(|signal| StopEvent::Signal { tid, signal });
-            process.threads.insert(
-                tid,
-                Thread {
-                    pending,
-                    ..Thread::default()
-                },
-            );
+            process.threads.insert(tid, ThreadState::attached(pending));
         }
         Ok(process)
     }
@@ -305,7 +280,7 @@ impl Process {
     /// has none of its own to take out).
     fn adopt_child(&self, child: Pid, vfork: bool) -> Result<Process, ProcessError> {
         let mut process = Process::new(child, self.origin)?;
-        process.threads.insert(child, Thread::default());
+        process.threads.insert(child, ThreadState::default());
         process.signal_policy = self.signal_policy.clone();
         process.report_forks = self.report_forks;
         process.report_exec = self.report_exec;
@@ -778,10 +753,7 @@ impl Process {
                 ResumeAction::RangeStep { start, end } => Some((start, end)),
                 _ => None,
             };
-            let signal = match requested {
-                0 => thread.deliver.take().unwrap_or(0),
-                signal => signal,
-            };
+            let signal = thread.signal_for_resume(requested);
             let catching = self.catch_syscalls.is_some();
             let result = if step {
                 pt::step(tid, signal)
@@ -820,12 +792,8 @@ impl Process {
             let Some(thread) = self.threads.get_mut(tid) else {
                 continue;
             };
-            match thread.deliver {
-                None => thread.deliver = Some(signal),
-                Some(kept) if kept == signal => {}
-                Some(kept) => {
-                    log::warn!("thread {tid}: signal {signal} dropped, {kept} already waits")
-                }
+            if let Err(kept) = thread.keep_signal(signal) {
+                log::warn!("thread {tid}: signal {signal} dropped, {kept} already waits")
             }
         }
     }
@@ -937,8 +905,7 @@ impl Process {
         }
         if let Some(tid) = event.and_then(|e| e.tid()) {
             if let Some(thread) = self.threads.get_mut(&tid) {
-                thread.stop_requested = false;
-                thread.range = None;
+                thread.stop_reported();
             }
         }
         Ok(event)
@@ -1157,10 +1124,7 @@ impl Process {
         let Some(thread) = self.threads.get_mut(&tid) else {
             return Ok(());
         };
-        let signal = match signal {
-            0 => thread.deliver.take().unwrap_or(0),
-            signal => signal,
-        };
+        let signal = thread.signal_for_resume(signal);
         let result = if thread.stepping {
             pt::step(tid, signal)
         } else if self.catch_syscalls.is_some() {
@@ -1178,18 +1142,8 @@ impl Process {
     }
 
     fn add_clone(&mut self, new_tid: Tid, keep_running: bool) -> Result<(), ProcessError> {
-        // A new thread starts without debug registers.
-        let mut thread = Thread {
-            running: true,
-            sigstop_expected: true,
-            debug_regs_stale: !self.hw.is_empty(),
-            ..Thread::default()
-        };
-        if self.early_stops.remove(&new_tid) {
-            thread.running = false;
-            thread.sigstop_expected = false;
-        }
-        let stopped = !thread.running;
+        let stopped = self.early_stops.remove(&new_tid);
+        let thread = ThreadState::cloned(stopped, !self.hw.is_empty());
         self.threads.insert(new_tid, thread);
         if stopped && keep_running {
             self.restart(new_tid)?;
@@ -1532,15 +1486,8 @@ impl Process {
         for (tid, thread) in std::mem::take(&mut self.threads) {
             // Signals gdb never saw go to the program if gdb allows it
             // (QProgramSignals; all of them if gdb said nothing).
-            let unreported = match thread.pending {
-                Some(StopEvent::Signal { signal, .. })
-                    if signal != libc::SIGTRAP && signal != libc::SIGSTOP =>
-                {
-                    Some(signal)
-                }
-                _ => thread.deliver,
-            };
-            let signal = unreported
+            let signal = thread
+                .unreported_signal()
                 .filter(|s| policy.program.as_ref().is_none_or(|p| p.contains(s)))
                 .unwrap_or(0);
             if let Err(e) = pt::detach(tid, signal) {

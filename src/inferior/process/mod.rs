@@ -3,6 +3,7 @@
 //! statuses into stop events, stopping every other thread when one stops and
 //! keeping their events pending, and detaching or killing cleanly.
 
+mod conditions;
 mod thread;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -18,8 +19,9 @@ use crate::inferior::launch::{self, LaunchError, LaunchSpec};
 use crate::inferior::memory::{Memory, MemoryError};
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 use crate::inferior::regs::{native, RegsError};
-use crate::inferior::{agent_expr, auxv, elf_symbols, maps, procfs, svr4, tls};
+use crate::inferior::{auxv, elf_symbols, maps, procfs, svr4, tls};
 
+use conditions::BreakpointActions;
 use thread::ThreadState;
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
@@ -196,13 +198,8 @@ pub struct Process {
     regs: native::RegisterContext,
     regs_cache: HashMap<Tid, Vec<u8>>,
     pub breakpoints: SoftwareBreakpoints,
-    /// gdb's conditions (agent expressions) for software breakpoints, by
-    /// address: the breakpoint is reported only when one of them is true.
-    conditions: HashMap<u64, Vec<Vec<u8>>>,
-    /// gdb's commands (agent expressions, e.g. an agent-style dprintf) for
-    /// software breakpoints, by address: run at each hit, which then does
-    /// not stop.
-    commands: HashMap<u64, Vec<Vec<u8>>>,
+    /// gdb's conditions and commands for software breakpoints.
+    actions: BreakpointActions,
     hw: HwDebug,
     pub signal_policy: SignalPolicy,
     /// gdb understands fork and vfork events (`fork-events+`); otherwise
@@ -257,8 +254,7 @@ impl Process {
             regs: native::RegisterContext::probe(pid),
             regs_cache: HashMap::new(),
             breakpoints: SoftwareBreakpoints::default(),
-            conditions: HashMap::new(),
-            commands: HashMap::new(),
+            actions: BreakpointActions::default(),
             hw: HwDebug::default(),
             signal_policy: SignalPolicy::default(),
             report_forks: false,
@@ -289,8 +285,7 @@ impl Process {
             process.shares_memory_with_parent = true;
         } else {
             process.breakpoints = self.breakpoints.clone();
-            process.conditions = self.conditions.clone();
-            process.commands = self.commands.clone();
+            process.actions = self.actions.clone();
         }
         Ok(process)
     }
@@ -412,58 +407,9 @@ impl Process {
     }
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
-        self.conditions.remove(&addr);
-        self.commands.remove(&addr);
+        self.actions.forget(addr);
         self.breakpoints.remove(&self.memory, addr)?;
         Ok(())
-    }
-
-    /// gdb's conditions for the software breakpoint at `addr`, as its last
-    /// `Z0` there gave them (none: it always stops).
-    pub fn set_breakpoint_conditions(&mut self, addr: u64, conditions: Vec<Vec<u8>>) {
-        replace_expressions(&mut self.conditions, addr, conditions);
-    }
-
-    /// gdb's commands for the software breakpoint at `addr` (none: it
-    /// stops as usual).
-    pub fn set_breakpoint_commands(&mut self, addr: u64, commands: Vec<Vec<u8>>) {
-        replace_expressions(&mut self.commands, addr, commands);
-    }
-
-    /// Run the commands of the breakpoint at `addr` for `tid`, which hit it
-    /// (its conditions held). True if it has commands: then, as with
-    /// gdbserver, the hit is not reported.
-    fn run_breakpoint_commands(&mut self, tid: Tid, addr: u64) -> bool {
-        let Some(commands) = self.commands.get(&addr).cloned() else {
-            return false;
-        };
-        let mut ctx = ConditionContext::new(self, tid, true);
-        for code in &commands {
-            if let Err(e) = agent_expr::evaluate(code, &mut ctx) {
-                log::warn!("breakpoint command at {addr:#x}: {e}");
-            }
-        }
-        true
-    }
-
-    /// Whether `tid`, stopped at the breakpoint at `addr`, is to be
-    /// reported: with no conditions, or when one of them is true. A
-    /// condition we cannot evaluate counts as true, so that gdb decides
-    /// (as GNU gdbserver does).
-    fn breakpoint_condition_holds(&mut self, tid: Tid, addr: u64) -> bool {
-        let Some(conditions) = self.conditions.get(&addr).cloned() else {
-            return true;
-        };
-        let mut ctx = ConditionContext::new(self, tid, false);
-        conditions
-            .iter()
-            .any(|code| match agent_expr::evaluate(code, &mut ctx) {
-                Ok(value) => value != 0,
-                Err(e) => {
-                    log::debug!("breakpoint condition at {addr:#x}: {e}; reporting the stop");
-                    true
-                }
-            })
     }
 
     /// The siginfo of the signal that stopped `tid` (`$_siginfo`).
@@ -575,13 +521,11 @@ impl Process {
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
         if self.exit.is_some() {
             self.breakpoints.forget_all();
-            self.conditions.clear();
-            self.commands.clear();
+            self.actions.clear();
             self.hw.clear();
             return Ok(());
         }
-        self.conditions.clear();
-        self.commands.clear();
+        self.actions.clear();
         let software = self.breakpoints.remove_all(&self.memory);
         let had_hw = !self.hw.is_empty();
         self.hw.clear();
@@ -975,8 +919,7 @@ impl Process {
                 self.threads.retain(|t, _| *t == tid);
                 self.threads.entry(tid).or_default();
                 self.breakpoints.forget_all();
-                self.conditions.clear();
-                self.commands.clear();
+                self.actions.clear();
                 // exec clears the debug registers too.
                 self.hw.clear();
                 self.tls_layout = None;
@@ -1370,8 +1313,7 @@ impl Process {
         self.threads.clear();
         self.regs_cache.clear();
         self.breakpoints.forget_all();
-        self.conditions.clear();
-        self.commands.clear();
+        self.actions.clear();
         self.exit = Some(event);
         event
     }
@@ -1550,74 +1492,6 @@ impl Process {
         if let Err(e) = result {
             log::warn!("cleaning up process {}: {e}", self.pid);
         }
-    }
-}
-
-/// What a breakpoint condition sees: the stopped thread's registers (read
-/// once, in gdb's `g` layout) and the process's memory as the program has
-/// it.
-struct ConditionContext<'p> {
-    process: &'p mut Process,
-    tid: Tid,
-    registers: Option<Vec<u8>>,
-    /// Commands may print (to our stdout, the terminal the program shares,
-    /// as gdbserver's agent printf does); conditions may not.
-    prints: bool,
-}
-
-impl<'p> ConditionContext<'p> {
-    fn new(process: &'p mut Process, tid: Tid, prints: bool) -> ConditionContext<'p> {
-        ConditionContext {
-            process,
-            tid,
-            registers: None,
-            prints,
-        }
-    }
-}
-
-impl agent_expr::AgentContext for ConditionContext<'_> {
-    fn register(&mut self, regnum: u16) -> Option<u64> {
-        if self.registers.is_none() {
-            self.registers = Some(self.process.read_registers(self.tid).ok()?);
-        }
-        let g = self.registers.as_ref()?;
-        let info = native::LAYOUT.by_regnum(usize::from(regnum))?;
-        let bytes = g.get(info.offset..info.offset + info.size)?;
-        if bytes.len() > 8 {
-            return None;
-        }
-        // The `g` layout is in the target's byte order, which is ours.
-        let mut word = [0u8; 8];
-        if cfg!(target_endian = "big") {
-            word[8 - bytes.len()..].copy_from_slice(bytes);
-        } else {
-            word[..bytes.len()].copy_from_slice(bytes);
-        }
-        Some(u64::from_ne_bytes(word))
-    }
-
-    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {
-        matches!(self.process.read_memory(addr, buf), Ok(n) if n == buf.len())
-    }
-
-    fn print(&mut self, text: &[u8]) -> bool {
-        use std::io::Write;
-        if !self.prints {
-            return false;
-        }
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text).and_then(|()| out.flush());
-        true
-    }
-}
-
-/// A `Z0` says a breakpoint's whole list of expressions (none: forget them).
-fn replace_expressions(map: &mut HashMap<u64, Vec<Vec<u8>>>, addr: u64, list: Vec<Vec<u8>>) {
-    if list.is_empty() {
-        map.remove(&addr);
-    } else {
-        map.insert(addr, list);
     }
 }
 

@@ -9,6 +9,7 @@ use nix::sys::signal::{kill, Signal};
 
 use crate::inferior::ptrace::{self as pt, Tid};
 
+use super::events::Afterwards;
 use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
 
 impl Process {
@@ -61,7 +62,7 @@ impl Process {
                         }
                         continue;
                     };
-                    if let Some(event) = self.handle_status(got, status, false)? {
+                    if let Some(event) = self.handle_status(got, status, Afterwards::StayStopped)? {
                         if event.is_exit() {
                             return Ok(());
                         }
@@ -116,7 +117,7 @@ impl Process {
                 let Ok(Some((got, status))) = pt::wait(tid.as_raw(), false) else {
                     break;
                 };
-                if let Some(event) = self.handle_status(got, status, false)? {
+                if let Some(event) = self.handle_status(got, status, Afterwards::StayStopped)? {
                     if event.is_exit() {
                         return Ok(());
                     }

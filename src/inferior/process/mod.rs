@@ -4,14 +4,17 @@
 //! keeping their events pending, and detaching or killing cleanly.
 
 mod conditions;
+mod events;
 mod lifecycle;
+mod spawn;
 mod step_over;
+mod syscall;
 mod thread;
+mod trap;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use nix::errno::Errno;
-use nix::sys::ptrace;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -19,18 +22,12 @@ use crate::inferior::breakpoints::SoftwareBreakpoints;
 use crate::inferior::hw_debug::{HwDebug, HwDebugError, HwKind, HwRequest};
 use crate::inferior::launch::{self, LaunchError, LaunchSpec};
 use crate::inferior::memory::{Memory, MemoryError};
-use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
+use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::regs::{native, RegsError};
 use crate::inferior::{auxv, elf_symbols, maps, procfs, svr4, tls};
 
 use conditions::BreakpointActions;
 use thread::ThreadState;
-
-/// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
-const TRAP_BRKPT: i32 = 1;
-const TRAP_TRACE: i32 = 2;
-const TRAP_HWBKPT: i32 = 4;
-const SI_KERNEL: i32 = 0x80;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -270,45 +267,6 @@ impl Process {
             exit_reported: false,
             non_stop: false,
         })
-    }
-
-    /// A new child of ours, already stopped at its first instruction after
-    /// fork. It inherits the parent's planted breakpoints: a forked copy of
-    /// the memory holds them, a vforked child shares the parent's (and so
-    /// has none of its own to take out).
-    fn adopt_child(&self, child: Pid, vfork: bool) -> Result<Process, ProcessError> {
-        let mut process = Process::new(child, self.origin)?;
-        process.threads.insert(child, ThreadState::default());
-        process.signal_policy = self.signal_policy.clone();
-        process.report_forks = self.report_forks;
-        process.report_exec = self.report_exec;
-        process.catch_syscalls = self.catch_syscalls.clone();
-        if vfork {
-            process.shares_memory_with_parent = true;
-        } else {
-            process.breakpoints = self.breakpoints.clone();
-            process.actions = self.actions.clone();
-        }
-        Ok(process)
-    }
-
-    /// Children reported by Fork events since the last call.
-    pub fn take_forked(&mut self) -> Vec<Process> {
-        std::mem::take(&mut self.forked)
-    }
-
-    /// Wait for a new child's first stop (it may have come already).
-    fn wait_child_start(&mut self, child: Pid) -> Result<(), ProcessError> {
-        if self.early_stops.remove(&child) {
-            return Ok(());
-        }
-        loop {
-            match pt::wait(child.as_raw(), false).map_err(ptrace_err(child))? {
-                Some((_, WaitStatus::Stopped(_))) => return Ok(()),
-                Some((_, status)) if status.is_exit() => return Err(ProcessError::Exited),
-                _ => {}
-            }
-        }
     }
 
     pub fn pid(&self) -> Pid {
@@ -792,264 +750,6 @@ impl Process {
         }
     }
 
-    /// A leader thread that exited while other threads live on reports
-    /// nothing (its exit status waits for the whole group): find it by its
-    /// zombie state and forget its thread, as for any other thread's exit.
-    /// True if it was found gone.
-    pub fn forget_exited_leader(&mut self) -> bool {
-        let leader_runs = self.threads.get(&self.pid).is_some_and(|t| t.running);
-        if !leader_runs || self.threads.len() < 2 {
-            return false;
-        }
-        let zombie = procfs::is_zombie(self.pid);
-        if zombie {
-            log::debug!("thread group leader {} exited alone: dropped", self.pid);
-            self.threads.remove(&self.pid);
-            self.regs_cache.remove(&self.pid);
-        }
-        zombie
-    }
-
-    /// Is one of our threads on its way out (killed by another's
-    /// exit_group, say)? Its exit status is still to come.
-    pub fn some_thread_exiting(&self) -> bool {
-        self.threads
-            .keys()
-            .any(|&t| procfs::is_exiting(self.pid, t))
-    }
-
-    /// Is this wait status ours to handle (a thread of ours, or the leader)?
-    pub fn owns(&self, tid: Tid) -> bool {
-        tid == self.pid || self.threads.contains_key(&tid)
-    }
-
-    /// A stop from a thread nobody knows yet: a new thread or fork child
-    /// whose creator's event has not been seen. Remembered, in case it is ours.
-    pub fn note_unknown_stop(&mut self, tid: Tid) {
-        self.early_stops.insert(tid);
-    }
-
-    /// One wait status of ours (see `owns`), collected by the caller's
-    /// `waitpid(-1)`. Returns an event to report; other threads keep running
-    /// (stopping them for all-stop is the caller's call: `stop_all`).
-    pub fn handle_wait(
-        &mut self,
-        tid: Tid,
-        status: WaitStatus,
-    ) -> Result<Option<StopEvent>, ProcessError> {
-        let event = self.handle_status(tid, status, true)?;
-        if event.is_some_and(|e| e.is_exit()) {
-            self.exit_reported = true;
-        }
-        if let Some(tid) = event.and_then(|e| e.tid()) {
-            if let Some(thread) = self.threads.get_mut(&tid) {
-                thread.stop_reported();
-            }
-        }
-        Ok(event)
-    }
-
-    /// Turn one wait status into a reportable event, or deal with it silently
-    /// (clone events, our own SIGSTOPs, thread exits). `keep_running` says
-    /// whether silently handled threads go on running.
-    fn handle_status(
-        &mut self,
-        tid: Tid,
-        status: WaitStatus,
-        keep_running: bool,
-    ) -> Result<Option<StopEvent>, ProcessError> {
-        log::trace!("wait: {tid} {status:?}");
-        // The leader's own exit status comes last, after every thread's,
-        // even when its thread has long gone from our table (dropped as a
-        // zombie); and a thread that execs takes the leader's tid.
-        if tid == self.pid {
-            match status {
-                WaitStatus::Exited(code) => {
-                    return Ok(Some(self.process_gone(StopEvent::Exited { code })))
-                }
-                WaitStatus::Signaled(signal) => {
-                    return Ok(Some(self.process_gone(StopEvent::Killed { signal })))
-                }
-                _ => {}
-            }
-        }
-        let leader_exec = tid == self.pid && status == WaitStatus::Event(libc::PTRACE_EVENT_EXEC);
-        if !self.threads.contains_key(&tid) && !leader_exec {
-            if !status.is_exit() {
-                // A new thread's first stop, ahead of its creator's clone event.
-                self.early_stops.insert(tid);
-            }
-            return Ok(None);
-        }
-        match status {
-            WaitStatus::Exited(code) if tid == self.pid => {
-                Ok(Some(self.process_gone(StopEvent::Exited { code })))
-            }
-            WaitStatus::Signaled(signal) if tid == self.pid => {
-                Ok(Some(self.process_gone(StopEvent::Killed { signal })))
-            }
-            WaitStatus::Exited(_) | WaitStatus::Signaled(_) => {
-                self.threads.remove(&tid);
-                self.regs_cache.remove(&tid);
-                Ok(None)
-            }
-            WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => {
-                let new_tid = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
-                self.add_clone(new_tid, keep_running)?;
-                self.mark_stopped(tid);
-                if keep_running {
-                    self.restart(tid)?;
-                }
-                Ok(None)
-            }
-            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => {
-                // The execve returns after this event: keep the record of
-                // its entry, made on the thread that called it.
-                let former = ptrace::getevent(tid)
-                    .map(|t| Pid::from_raw(t as i32))
-                    .unwrap_or(tid);
-                let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
-                // Every other thread is gone and the address space is new.
-                self.threads.retain(|t, _| *t == tid);
-                self.threads.entry(tid).or_default();
-                self.breakpoints.forget_all();
-                self.actions.clear();
-                // exec clears the debug registers too.
-                self.hw.clear();
-                self.tls_layout = None;
-                self.memory = Memory::open(self.pid)?;
-                self.regs_cache.clear();
-                self.mark_stopped(tid);
-                if let Some(leader) = self.threads.get_mut(&tid) {
-                    leader.in_syscall = in_execve;
-                }
-                Ok(Some(if self.report_exec {
-                    StopEvent::Exec { tid }
-                } else {
-                    StopEvent::Signal {
-                        tid,
-                        signal: libc::SIGTRAP,
-                    }
-                }))
-            }
-            WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
-                let vfork = event == libc::PTRACE_EVENT_VFORK;
-                let child = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
-                self.mark_stopped(tid);
-                self.wait_child_start(child)?;
-                let mut process = self.adopt_child(child, vfork)?;
-                if self.report_forks {
-                    self.forked.push(process);
-                    return Ok(Some(StopEvent::Fork { tid, child, vfork }));
-                }
-                // gdb cannot follow it: take our breakpoints out of its copy
-                // of the memory and let it go.
-                process.origin = Origin::Attached;
-                process.release();
-                if keep_running {
-                    self.restart(tid)?;
-                }
-                Ok(None)
-            }
-            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
-                self.mark_stopped(tid);
-                Ok(Some(StopEvent::VforkDone { tid }))
-            }
-            WaitStatus::Syscall if self.catch_syscalls.is_some() => {
-                self.mark_stopped(tid);
-                match self.syscall_stop(tid)? {
-                    Some(event) => Ok(Some(event)),
-                    None => {
-                        if keep_running {
-                            self.restart(tid)?;
-                        }
-                        Ok(None)
-                    }
-                }
-            }
-            WaitStatus::Event(_) | WaitStatus::Syscall => {
-                self.mark_stopped(tid);
-                if keep_running {
-                    self.restart(tid)?;
-                }
-                Ok(None)
-            }
-            WaitStatus::Stopped(libc::SIGSTOP) if self.threads[&tid].sigstop_expected => {
-                let thread = self.threads.get_mut(&tid).expect("checked above");
-                thread.sigstop_expected = false;
-                let requested = std::mem::take(&mut thread.stop_requested);
-                self.mark_stopped(tid);
-                if requested {
-                    return Ok(Some(StopEvent::Stopped { tid }));
-                }
-                if keep_running {
-                    self.restart(tid)?;
-                }
-                Ok(None)
-            }
-            WaitStatus::Stopped(libc::SIGTRAP) => {
-                let stepping = self.threads[&tid].stepping;
-                let range = self.threads[&tid].range;
-                self.mark_stopped(tid);
-                let event = self.classify_trap(tid, stepping)?;
-                if let StopEvent::Breakpoint { addr, .. } = event {
-                    // Commands run only when a condition holds; either way
-                    // there is nothing to report then.
-                    if !self.breakpoint_condition_holds(tid, addr)
-                        || self.run_breakpoint_commands(tid, addr)
-                    {
-                        // gdb's condition is false: no stop for gdb. While
-                        // threads are being stopped, this one just stays
-                        // stopped at the breakpoint, to hit it again (and
-                        // evaluate it again) when it next runs.
-                        if keep_running {
-                            return self.step_over_breakpoint(tid, addr);
-                        }
-                        return Ok(None);
-                    }
-                }
-                if let (StopEvent::Step { .. }, Some((start, end))) = (event, range) {
-                    // Range stepping: report only the step that leaves the
-                    // range (or meets something else).
-                    let pc = native::RegisterContext::read_pc(tid)?;
-                    if (start..end).contains(&pc)
-                        && keep_running
-                        && !self.threads[&tid].stop_requested
-                    {
-                        self.regs_cache.remove(&tid);
-                        self.restart(tid)?;
-                        return Ok(None);
-                    }
-                }
-                Ok(Some(event))
-            }
-            // Not while stepping: the step would end inside the handler, and
-            // gdb, which knows it is stepping, must decide (as gdbserver).
-            WaitStatus::Stopped(signal)
-                if self.signal_policy.pass.contains(&signal) && !self.threads[&tid].stepping =>
-            {
-                // gdb said not to stop for it: hand it straight to the thread.
-                self.mark_stopped(tid);
-                if keep_running {
-                    self.restart_with(tid, signal)?;
-                } else if let Some(thread) = self.threads.get_mut(&tid) {
-                    thread.deliver = Some(signal);
-                }
-                Ok(None)
-            }
-            WaitStatus::Stopped(signal) => {
-                self.mark_stopped(tid);
-                Ok(Some(StopEvent::Signal { tid, signal }))
-            }
-        }
-    }
-
-    fn mark_stopped(&mut self, tid: Tid) {
-        if let Some(thread) = self.threads.get_mut(&tid) {
-            thread.running = false;
-        }
-    }
-
     /// Continue a silently stopped thread the way it was going.
     fn restart(&mut self, tid: Tid) -> Result<(), ProcessError> {
         self.restart_with(tid, 0)
@@ -1076,76 +776,5 @@ impl Process {
             }
             Err(errno) => Err(ptrace_err(tid)(errno)),
         }
-    }
-
-    fn add_clone(&mut self, new_tid: Tid, keep_running: bool) -> Result<(), ProcessError> {
-        let stopped = self.early_stops.remove(&new_tid);
-        let thread = ThreadState::cloned(stopped, !self.hw.is_empty());
-        self.threads.insert(new_tid, thread);
-        if stopped && keep_running {
-            self.restart(new_tid)?;
-        }
-        Ok(())
-    }
-
-    /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
-    fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
-        let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
-        if !self.hw.is_empty() || code == TRAP_HWBKPT {
-            if let Some(hit) = self.hw.take_hit(tid)? {
-                return Ok(match hit.kind {
-                    HwKind::Execute => StopEvent::HwBreak { tid },
-                    kind => StopEvent::Watch {
-                        tid,
-                        kind,
-                        addr: hit.addr,
-                    },
-                });
-            }
-        }
-        if code == SI_KERNEL || code == TRAP_BRKPT {
-            let pc = native::RegisterContext::read_pc(tid)?;
-            let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
-            if self.breakpoints.contains(addr) {
-                native::RegisterContext::write_pc(tid, addr)?;
-                self.regs_cache.remove(&tid);
-                return Ok(StopEvent::Breakpoint { tid, addr });
-            }
-        }
-        if stepping && (code == TRAP_TRACE || code == TRAP_BRKPT || code == SI_KERNEL) {
-            return Ok(StopEvent::Step { tid });
-        }
-        Ok(StopEvent::Signal {
-            tid,
-            signal: libc::SIGTRAP,
-        })
-    }
-
-    /// A system-call stop: which call, entry or return, and whether gdb
-    /// wants to hear of it.
-    fn syscall_stop(&mut self, tid: Tid) -> Result<Option<StopEvent>, ProcessError> {
-        let info = pt::syscall_info(tid).map_err(ptrace_err(tid))?;
-        let thread = self.threads.get_mut(&tid).expect("checked by the caller");
-        let (nr, entry) = match info {
-            pt::SyscallStop::Entry { nr } => {
-                thread.in_syscall = Some(nr);
-                (nr, true)
-            }
-            pt::SyscallStop::Exit => match thread.in_syscall.take() {
-                Some(nr) => (nr, false),
-                // Entered before we watched (catch syscall set mid-call):
-                // the registers still say which call it is.
-                None => match native::RegisterContext::syscall_number(tid) {
-                    Some(nr) => (nr, false),
-                    None => return Ok(None),
-                },
-            },
-            pt::SyscallStop::Other => return Ok(None),
-        };
-        let wanted = self
-            .catch_syscalls
-            .as_ref()
-            .is_some_and(|set| set.is_empty() || set.contains(&nr));
-        Ok(wanted.then_some(StopEvent::Syscall { tid, nr, entry }))
     }
 }

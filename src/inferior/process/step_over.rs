@@ -12,7 +12,9 @@ use nix::errno::Errno;
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 use crate::inferior::regs::native;
 
-use super::{ptrace_err, Process, ProcessError, StopEvent, SI_KERNEL, TRAP_BRKPT};
+use super::events::Afterwards;
+use super::trap::{SI_KERNEL, TRAP_BRKPT};
+use super::{ptrace_err, Process, ProcessError, StopEvent};
 
 impl Process {
     /// Move `tid` past the breakpoint at `addr`, whose condition is false,
@@ -80,7 +82,7 @@ impl Process {
                     thread.running = true;
                     thread.stepping = true;
                 }
-                let event = self.handle_status(tid, status, false)?;
+                let event = self.handle_status(tid, status, Afterwards::StayStopped)?;
                 if let Some(thread) = self.threads.get_mut(&tid) {
                     thread.stepping = gdb_stepping;
                 }
@@ -151,7 +153,7 @@ impl Process {
             let others: Vec<Tid> = self.threads.keys().copied().filter(|t| *t != tid).collect();
             for other in others {
                 if let Ok(Some((got, status))) = pt::wait(other.as_raw(), true) {
-                    let event = self.handle_status(got, status, false)?;
+                    let event = self.handle_status(got, status, Afterwards::StayStopped)?;
                     if let (Some(event), Some(thread)) = (event, self.threads.get_mut(&got)) {
                         thread.pending = Some(event);
                     }

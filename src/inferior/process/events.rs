@@ -36,7 +36,7 @@ impl Process {
     ) -> Result<Option<StopEvent>, ProcessError> {
         let event = self.handle_status(tid, status, Afterwards::RunOn)?;
         if event.is_some_and(|e| e.is_exit()) {
-            self.exit_reported = true;
+            self.outbox.mark_exit_reported();
         }
         if let Some(tid) = event.and_then(|e| e.tid()) {
             if let Some(thread) = self.threads.get_mut(&tid) {

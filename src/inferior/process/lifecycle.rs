@@ -15,7 +15,7 @@ use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
 impl Process {
     /// Stop every thread (all-stop), keeping whatever they report pending.
     pub fn stop(&mut self) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Ok(());
         }
         self.stop_all()
@@ -79,7 +79,7 @@ impl Process {
     /// Detach: breakpoints out, every thread let go running, with any signal
     /// it was stopped by delivered.
     pub fn detach(&mut self) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Ok(());
         }
         self.stop_all()?;
@@ -139,13 +139,13 @@ impl Process {
                 log::warn!("detaching thread {tid}: {e}");
             }
         }
-        self.exit = Some(StopEvent::Exited { code: 0 });
+        self.outbox.set_exit(StopEvent::Exited { code: 0 });
         removal.map_err(ProcessError::from)
     }
 
     /// Kill the process and reap it.
     pub fn kill(&mut self) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Ok(());
         }
         if !self.shares_memory_with_parent {
@@ -208,14 +208,14 @@ impl Process {
         self.regs_cache.clear();
         self.breakpoints.forget_all();
         self.actions.clear();
-        self.exit = Some(event);
+        self.outbox.set_exit(event);
         event
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        if self.exit.is_none() {
+        if !self.outbox.has_exited() {
             self.release();
         }
     }

@@ -23,6 +23,7 @@ mod conditions;
 mod events;
 mod info;
 mod lifecycle;
+mod outbox;
 mod points;
 mod resume;
 mod spawn;
@@ -31,7 +32,7 @@ mod syscall;
 mod thread;
 mod trap;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use nix::errno::Errno;
 use nix::unistd::Pid;
@@ -45,6 +46,7 @@ use crate::inferior::regs::{native, RegsError};
 use crate::inferior::tls;
 
 use conditions::BreakpointActions;
+use outbox::Outbox;
 use thread::ThreadState;
 
 #[derive(Debug, thiserror::Error)]
@@ -234,11 +236,8 @@ pub struct Process {
     shares_memory_with_parent: bool,
     /// glibc's TLS structure layout, read once per program image.
     tls_layout: Option<tls::TlsLayout>,
-    /// Pending events chosen on resume, reported without running anything.
-    ready: VecDeque<StopEvent>,
-    exit: Option<StopEvent>,
-    /// The exit was handed out by `take_ready`.
-    exit_reported: bool,
+    /// Events for the caller that need no waiting, and the process's end.
+    outbox: Outbox,
     /// The last resume was in non-stop mode: threads run and stop alone.
     non_stop: bool,
 }
@@ -280,9 +279,7 @@ impl Process {
             forked: Vec::new(),
             shares_memory_with_parent: false,
             tls_layout: None,
-            ready: VecDeque::new(),
-            exit: None,
-            exit_reported: false,
+            outbox: Outbox::default(),
             non_stop: false,
         })
     }
@@ -296,11 +293,11 @@ impl Process {
     }
 
     pub fn has_exited(&self) -> bool {
-        self.exit.is_some()
+        self.outbox.has_exited()
     }
 
     pub fn exit_event(&self) -> Option<StopEvent> {
-        self.exit
+        self.outbox.exit()
     }
 
     pub fn thread_ids(&self) -> impl Iterator<Item = Tid> + '_ {
@@ -324,7 +321,7 @@ impl Process {
     }
 
     fn live_thread(&self, tid: Tid) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Err(ProcessError::Exited);
         }
         if !self.threads.contains_key(&tid) {
@@ -362,7 +359,7 @@ impl Process {
     }
 
     pub fn read_memory(&self, addr: u64, buf: &mut [u8]) -> Result<usize, ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Err(ProcessError::Exited);
         }
         let n = self.memory.read(addr, buf)?;
@@ -371,7 +368,7 @@ impl Process {
     }
 
     pub fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Err(ProcessError::Exited);
         }
         self.breakpoints.write_around(&self.memory, addr, data)?;

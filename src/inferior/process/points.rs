@@ -28,7 +28,7 @@ impl Process {
 
     /// Add a hardware breakpoint or watchpoint to every thread.
     pub fn insert_hw(&mut self, request: HwRequest) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Err(ProcessError::Exited);
         }
         // gdb inserting the same request again (as it does to update a
@@ -53,7 +53,7 @@ impl Process {
         if !self.hw.remove(request) {
             return Ok(false);
         }
-        if self.exit.is_none() {
+        if !self.outbox.has_exited() {
             self.apply_hw_everywhere()?;
         }
         Ok(true)
@@ -100,7 +100,7 @@ impl Process {
 
     /// Take every software and hardware breakpoint and watchpoint out.
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             self.breakpoints.forget_all();
             self.actions.clear();
             self.hw.clear();

@@ -25,7 +25,7 @@ impl Process {
         default: Option<ResumeAction>,
         non_stop: bool,
     ) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Err(ProcessError::Exited);
         }
         self.non_stop = non_stop;
@@ -54,7 +54,7 @@ impl Process {
                 }
                 Some(event) => {
                     thread.pending = None;
-                    self.ready.push_back(event);
+                    self.outbox.push(event);
                     if !non_stop {
                         // Signals gdb gave the other threads wait for their
                         // next run.
@@ -159,7 +159,7 @@ impl Process {
     /// Interrupt a running process, as Ctrl-C in gdb asks: SIGINT, which the
     /// next stop reports.
     pub fn interrupt(&mut self) -> Result<(), ProcessError> {
-        if self.exit.is_some() {
+        if self.outbox.has_exited() {
             return Ok(());
         }
         kill(self.pid, Signal::SIGINT).map_err(ptrace_err(self.pid))
@@ -200,15 +200,6 @@ impl Process {
     /// An event that needs no waiting: one held back on resume, or the
     /// process's end (handed out once).
     pub fn take_ready(&mut self) -> Option<StopEvent> {
-        if let Some(event) = self.ready.pop_front() {
-            return Some(event);
-        }
-        match self.exit {
-            Some(exit) if !self.exit_reported => {
-                self.exit_reported = true;
-                Some(exit)
-            }
-            _ => None,
-        }
+        self.outbox.take()
     }
 }

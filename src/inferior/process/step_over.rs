@@ -5,8 +5,6 @@
 //! for here, while the other threads' events are kept pending, and what it
 //! ends with goes back through the wait-status handling.
 
-use std::collections::HashSet;
-
 use nix::errno::Errno;
 
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
@@ -41,7 +39,7 @@ impl Process {
             .map(|(t, _)| *t)
             .collect();
         self.stop_all()?;
-        if let Some(exit) = self.exit {
+        if let Some(exit) = self.outbox.exit() {
             return Ok(Some(exit));
         }
         let gdb_stepping = self.threads.get(&tid).is_some_and(|t| t.stepping);
@@ -93,7 +91,7 @@ impl Process {
             Some(StopEvent::Step { .. }) if !gdb_stepping => None,
             other => other,
         };
-        if let Some(exit) = self.exit {
+        if let Some(exit) = self.outbox.exit() {
             return Ok(Some(reported.unwrap_or(exit)));
         }
         if self.non_stop {
@@ -102,10 +100,10 @@ impl Process {
             // (the stepped thread too, unless it has something to report).
             for t in &was_running {
                 if let Some(pending) = self.threads.get_mut(t).and_then(|th| th.pending.take()) {
-                    self.ready.push_back(pending);
+                    self.outbox.push(pending);
                 }
             }
-            let ready: HashSet<Tid> = self.ready.iter().filter_map(|e| e.tid()).collect();
+            let ready = self.outbox.ready_tids();
             let stepped = reported.is_none().then_some(tid);
             for t in was_running.into_iter().chain(stepped) {
                 if !ready.contains(&t) && self.threads.get(&t).is_some_and(|th| !th.running) {
@@ -159,7 +157,7 @@ impl Process {
                     }
                 }
             }
-            if self.exit.is_some() || !self.threads.contains_key(&tid) {
+            if self.outbox.has_exited() || !self.threads.contains_key(&tid) {
                 return Ok(None);
             }
             std::thread::sleep(pause);

@@ -136,7 +136,7 @@ impl Process {
     /// A thread other than the leader has exited: forget it.
     fn thread_exited(&mut self, tid: Tid) -> Option<StopEvent> {
         self.threads.remove(&tid);
-        self.regs_cache.remove(&tid);
+        self.regs.forget(tid);
         None
     }
 
@@ -153,7 +153,7 @@ impl Process {
         if zombie {
             log::debug!("thread group leader {} exited alone: dropped", self.pid);
             self.threads.remove(&self.pid);
-            self.regs_cache.remove(&self.pid);
+            self.regs.forget(self.pid);
         }
         zombie
     }

@@ -205,7 +205,7 @@ impl Process {
             while let Ok(Some(_)) = pt::wait(tid.as_raw(), true) {}
         }
         self.threads.clear();
-        self.regs_cache.clear();
+        self.regs.forget_all();
         self.breakpoints.forget_all();
         self.actions.clear();
         self.outbox.set_exit(event);

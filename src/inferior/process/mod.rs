@@ -25,6 +25,7 @@ mod info;
 mod lifecycle;
 mod outbox;
 mod points;
+mod registers;
 mod resume;
 mod spawn;
 mod step_over;
@@ -32,7 +33,7 @@ mod syscall;
 mod thread;
 mod trap;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use nix::errno::Errno;
 use nix::unistd::Pid;
@@ -47,6 +48,7 @@ use crate::inferior::tls;
 
 use conditions::BreakpointActions;
 use outbox::Outbox;
+use registers::Registers;
 use thread::ThreadState;
 
 #[derive(Debug, thiserror::Error)]
@@ -214,8 +216,7 @@ pub struct Process {
     /// Threads that reported their first stop before their creator's clone event.
     early_stops: HashSet<Tid>,
     memory: Memory,
-    regs: native::RegisterContext,
-    regs_cache: HashMap<Tid, Vec<u8>>,
+    regs: Registers,
     pub breakpoints: SoftwareBreakpoints,
     /// gdb's conditions and commands for software breakpoints.
     actions: BreakpointActions,
@@ -267,8 +268,7 @@ impl Process {
             threads: BTreeMap::new(),
             early_stops: HashSet::new(),
             memory: Memory::open(pid)?,
-            regs: native::RegisterContext::probe(pid),
-            regs_cache: HashMap::new(),
+            regs: Registers::probe(pid),
             breakpoints: SoftwareBreakpoints::default(),
             actions: BreakpointActions::default(),
             hw: HwDebug::default(),
@@ -309,15 +309,13 @@ impl Process {
     }
 
     pub fn register_context(&self) -> &native::RegisterContext {
-        &self.regs
+        self.regs.context()
     }
 
     /// gdb does not read target descriptions: use the register layout it
     /// assumes without one.
     pub fn use_plain_register_layout(&mut self) {
-        #[cfg(target_arch = "x86_64")]
-        self.regs.without_target_description();
-        self.regs_cache.clear();
+        self.regs.use_plain_layout();
     }
 
     fn live_thread(&self, tid: Tid) -> Result<(), ProcessError> {
@@ -334,17 +332,11 @@ impl Process {
 
     pub fn read_registers(&mut self, tid: Tid) -> Result<Vec<u8>, ProcessError> {
         self.live_thread(tid)?;
-        if let Some(g) = self.regs_cache.get(&tid) {
-            return Ok(g.clone());
-        }
-        let g = self.regs.read(tid)?;
-        self.regs_cache.insert(tid, g.clone());
-        Ok(g)
+        Ok(self.regs.read(tid)?)
     }
 
     pub fn write_registers(&mut self, tid: Tid, g: &[u8]) -> Result<(), ProcessError> {
         self.live_thread(tid)?;
-        self.regs_cache.remove(&tid);
         self.regs.write(tid, g)?;
         Ok(())
     }
@@ -353,7 +345,7 @@ impl Process {
     /// Move a stopped thread's PC (legacy `c ADDR` / `s ADDR`).
     pub fn write_pc(&mut self, tid: Tid, pc: u64) -> Result<(), ProcessError> {
         self.live_thread(tid)?;
-        self.regs_cache.remove(&tid);
+        self.regs.forget(tid);
         native::RegisterContext::write_pc(tid, pc)?;
         Ok(())
     }

@@ -29,7 +29,7 @@ impl Process {
             return Err(ProcessError::Exited);
         }
         self.non_stop = non_stop;
-        self.regs_cache.clear();
+        self.regs.forget_all();
         let mut plan: Vec<(Tid, ResumeAction)> = self
             .threads
             .keys()

@@ -125,7 +125,7 @@ impl Process {
         self.hw.clear();
         self.tls_layout = None;
         self.memory = Memory::open(self.pid)?;
-        self.regs_cache.clear();
+        self.regs.forget_all();
         self.mark_stopped(tid);
         if let Some(leader) = self.threads.get_mut(&tid) {
             leader.in_syscall = in_execve;

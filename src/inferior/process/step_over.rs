@@ -71,7 +71,7 @@ impl Process {
             Some(WaitStatus::Stopped(libc::SIGTRAP)) if self.trapped_at(tid, addr)? => {
                 let past = addr.wrapping_add(native::BREAKPOINT_INSN.len() as u64);
                 native::RegisterContext::write_pc(tid, past)?;
-                self.regs_cache.remove(&tid);
+                self.regs.forget(tid);
                 self.mark_stopped(tid);
                 Some(StopEvent::Step { tid })
             }

@@ -52,7 +52,7 @@ impl Process {
                 && then == Afterwards::RunOn
                 && !self.threads[&tid].stop_requested
             {
-                self.regs_cache.remove(&tid);
+                self.regs.forget(tid);
                 self.restart(tid)?;
                 return Ok(None);
             }
@@ -80,7 +80,7 @@ impl Process {
             let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
             if self.breakpoints.contains(addr) {
                 native::RegisterContext::write_pc(tid, addr)?;
-                self.regs_cache.remove(&tid);
+                self.regs.forget(tid);
                 return Ok(StopEvent::Breakpoint { tid, addr });
             }
         }

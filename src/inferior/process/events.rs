@@ -90,25 +90,25 @@ impl Process {
             return Ok(None);
         }
         match status {
-            WaitStatus::Exited(_) | WaitStatus::Signaled(_) => Ok(self.thread_exited(tid)),
-            WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => self.cloned(tid, then),
-            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => self.execed(tid).map(Some),
+            WaitStatus::Exited(_) | WaitStatus::Signaled(_) => Ok(self.on_thread_exit(tid)),
+            WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => self.on_clone(tid, then),
+            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => self.on_exec(tid).map(Some),
             WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
-                self.forked(tid, event == libc::PTRACE_EVENT_VFORK, then)
+                self.on_fork(tid, event == libc::PTRACE_EVENT_VFORK, then)
             }
             WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
-                Ok(Some(self.vfork_done(tid)))
+                Ok(Some(self.on_vfork_done(tid)))
             }
-            WaitStatus::Syscall if self.catch_syscalls.is_some() => self.syscall_stopped(tid, then),
+            WaitStatus::Syscall if self.catch_syscalls.is_some() => self.on_syscall(tid, then),
             WaitStatus::Event(_) | WaitStatus::Syscall => {
                 self.mark_stopped(tid);
                 self.carry_on(tid, then)
             }
             WaitStatus::Stopped(libc::SIGSTOP) if self.threads[&tid].sigstop_expected => {
-                self.our_sigstop(tid, then)
+                self.on_our_sigstop(tid, then)
             }
-            WaitStatus::Stopped(libc::SIGTRAP) => self.trapped(tid, then),
-            WaitStatus::Stopped(signal) => self.signalled(tid, signal, then),
+            WaitStatus::Stopped(libc::SIGTRAP) => self.on_trap(tid, then),
+            WaitStatus::Stopped(signal) => self.on_signal(tid, signal, then),
         }
     }
 
@@ -134,7 +134,7 @@ impl Process {
     // ----- exits -----
 
     /// A thread other than the leader has exited: forget it.
-    fn thread_exited(&mut self, tid: Tid) -> Option<StopEvent> {
+    fn on_thread_exit(&mut self, tid: Tid) -> Option<StopEvent> {
         self.threads.remove(&tid);
         self.regs.forget(tid);
         None
@@ -170,7 +170,7 @@ impl Process {
 
     /// The SIGSTOP we sent `tid` has arrived: reported only if gdb asked
     /// for the stop.
-    fn our_sigstop(
+    fn on_our_sigstop(
         &mut self,
         tid: Tid,
         then: Afterwards,
@@ -186,7 +186,7 @@ impl Process {
     }
 
     /// Any other signal: reported, unless gdb said to pass it.
-    fn signalled(
+    fn on_signal(
         &mut self,
         tid: Tid,
         signal: i32,

@@ -16,7 +16,7 @@ use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
 
 impl Process {
     /// `tid` cloned a new thread: trace it, and let `tid` go on.
-    pub(super) fn cloned(
+    pub(super) fn on_clone(
         &mut self,
         tid: Tid,
         then: Afterwards,
@@ -39,7 +39,7 @@ impl Process {
 
     /// `tid` forked (or vforked) a child: a Fork event for gdb if it follows
     /// forks, else the child is let go and `tid` goes on.
-    pub(super) fn forked(
+    pub(super) fn on_fork(
         &mut self,
         tid: Tid,
         vfork: bool,
@@ -62,7 +62,7 @@ impl Process {
 
     /// A vfork child of `tid` has exec'd or exited (reported only to a gdb
     /// that follows forks).
-    pub(super) fn vfork_done(&mut self, tid: Tid) -> StopEvent {
+    pub(super) fn on_vfork_done(&mut self, tid: Tid) -> StopEvent {
         self.mark_stopped(tid);
         StopEvent::VforkDone { tid }
     }
@@ -109,7 +109,7 @@ impl Process {
     /// `tid` exec'd a new program: it alone is left, under the leader's
     /// tid, in a new address space. An Exec event, or for a gdb that does
     /// not know them a plain SIGTRAP, as before the protocol had them.
-    pub(super) fn execed(&mut self, tid: Tid) -> Result<StopEvent, ProcessError> {
+    pub(super) fn on_exec(&mut self, tid: Tid) -> Result<StopEvent, ProcessError> {
         // The execve returns after this event: keep the record of
         // its entry, made on the thread that called it.
         let former = ptrace::getevent(tid)

@@ -12,7 +12,7 @@ use super::{ptrace_err, Process, ProcessError, StopEvent};
 impl Process {
     /// `tid` stopped at a system call: a Syscall event if gdb catches this
     /// one, else it goes on.
-    pub(super) fn syscall_stopped(
+    pub(super) fn on_syscall(
         &mut self,
         tid: Tid,
         then: Afterwards,

@@ -19,7 +19,7 @@ pub(super) const SI_KERNEL: i32 = 0x80;
 
 impl Process {
     /// `tid` stopped with SIGTRAP: the event it is, if gdb is to hear of it.
-    pub(super) fn trapped(
+    pub(super) fn on_trap(
         &mut self,
         tid: Tid,
         then: Afterwards,

@@ -1,8 +1,9 @@
 //! The inferior: a Linux process under ptrace. Process and thread control
 //! (`process`), launching and attaching (`launch`), memory (`memory`),
 //! software breakpoints (`breakpoints`), per-architecture register access
-//! (`regs`), the pure parsers of what /proc and the dynamic linker tell us
-//! (`maps`, `auxv`, `svr4`), and the evaluator of gdb's bytecode for
+//! (`regs`), the reads of /proc the process control makes (`procfs`), the
+//! pure parsers of what /proc and the dynamic linker tell us (`maps`,
+//! `auxv`, `svr4`), and the evaluator of gdb's bytecode for
 //! breakpoint conditions (`agent_expr`).
 
 pub mod agent_expr;
@@ -15,6 +16,7 @@ pub mod launch;
 pub mod maps;
 pub mod memory;
 pub mod process;
+pub mod procfs;
 pub mod ptrace;
 pub mod regs;
 pub mod svr4;

@@ -1,0 +1,212 @@
+//! Turning one wait status into a stop event for gdb, or into nothing (a
+//! clone, our own SIGSTOP, a thread's exit, a signal gdb said to pass). The
+//! dispatcher, `handle_status`, only sorts a status by kind; each kind has a
+//! small handler, here for exits and signals and in `spawn` (clone, fork,
+//! vfork, exec), `trap` (SIGTRAP: breakpoints, steps, watchpoints) and
+//! `syscall` (system-call stops).
+//!
+//! A status comes either from the caller's `waitpid(-1)` while threads run
+//! (`handle_wait`), or from our own waits while every thread is being
+//! stopped (`stop_all`, the step over a breakpoint, detach). What happens
+//! then to a thread whose status needs no report is the one difference
+//! between the two, and `Afterwards` says which it is.
+
+use crate::inferior::procfs;
+use crate::inferior::ptrace::{Tid, WaitStatus};
+
+use super::{Process, ProcessError, StopEvent};
+
+/// What a thread whose status is handled silently does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Afterwards {
+    /// Threads run (the caller's wait): it goes on the way it was going.
+    RunOn,
+    /// Every thread is being stopped: it stays stopped.
+    StayStopped,
+}
+
+impl Process {
+    /// One wait status of ours (see `owns`), collected by the caller's
+    /// `waitpid(-1)`. Returns an event to report; other threads keep running
+    /// (stopping them for all-stop is the caller's call: `stop_all`).
+    pub fn handle_wait(
+        &mut self,
+        tid: Tid,
+        status: WaitStatus,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let event = self.handle_status(tid, status, Afterwards::RunOn)?;
+        if event.is_some_and(|e| e.is_exit()) {
+            self.outbox.mark_exit_reported();
+        }
+        if let Some(tid) = event.and_then(|e| e.tid()) {
+            if let Some(thread) = self.threads.get_mut(&tid) {
+                thread.stop_reported();
+            }
+        }
+        Ok(event)
+    }
+
+    /// Is this wait status ours to handle (a thread of ours, or the leader)?
+    pub fn owns(&self, tid: Tid) -> bool {
+        tid == self.pid || self.threads.contains_key(&tid)
+    }
+
+    /// A stop from a thread nobody knows yet: a new thread or fork child
+    /// whose creator's event has not been seen. Remembered, in case it is ours.
+    pub fn note_unknown_stop(&mut self, tid: Tid) {
+        self.early_stops.insert(tid);
+    }
+
+    /// Turn one wait status into a reportable event, or deal with it silently
+    /// (clone events, our own SIGSTOPs, thread exits); `then` says whether
+    /// silently handled threads go on running.
+    pub(super) fn handle_status(
+        &mut self,
+        tid: Tid,
+        status: WaitStatus,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        log::trace!("wait: {tid} {status:?}");
+        // The leader's own exit status comes last, after every thread's,
+        // even when its thread has long gone from our table (dropped as a
+        // zombie); and a thread that execs takes the leader's tid.
+        if tid == self.pid {
+            match status {
+                WaitStatus::Exited(code) => {
+                    return Ok(Some(self.process_gone(StopEvent::Exited { code })))
+                }
+                WaitStatus::Signaled(signal) => {
+                    return Ok(Some(self.process_gone(StopEvent::Killed { signal })))
+                }
+                _ => {}
+            }
+        }
+        let leader_exec = tid == self.pid && status == WaitStatus::Event(libc::PTRACE_EVENT_EXEC);
+        if !self.threads.contains_key(&tid) && !leader_exec {
+            if !status.is_exit() {
+                // A new thread's first stop, ahead of its creator's clone event.
+                self.early_stops.insert(tid);
+            }
+            return Ok(None);
+        }
+        match status {
+            WaitStatus::Exited(_) | WaitStatus::Signaled(_) => Ok(self.on_thread_exit(tid)),
+            WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => self.on_clone(tid, then),
+            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => self.on_exec(tid).map(Some),
+            WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
+                self.on_fork(tid, event == libc::PTRACE_EVENT_VFORK, then)
+            }
+            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
+                Ok(Some(self.on_vfork_done(tid)))
+            }
+            WaitStatus::Syscall if self.catch_syscalls.is_some() => self.on_syscall(tid, then),
+            WaitStatus::Event(_) | WaitStatus::Syscall => {
+                self.mark_stopped(tid);
+                self.carry_on(tid, then)
+            }
+            WaitStatus::Stopped(libc::SIGSTOP) if self.threads[&tid].sigstop_expected => {
+                self.on_our_sigstop(tid, then)
+            }
+            WaitStatus::Stopped(libc::SIGTRAP) => self.on_trap(tid, then),
+            WaitStatus::Stopped(signal) => self.on_signal(tid, signal, then),
+        }
+    }
+
+    /// A thread stopped silently: let it go on if threads run, and report
+    /// nothing.
+    pub(super) fn carry_on(
+        &mut self,
+        tid: Tid,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        if then == Afterwards::RunOn {
+            self.restart(tid)?;
+        }
+        Ok(None)
+    }
+
+    pub(super) fn mark_stopped(&mut self, tid: Tid) {
+        if let Some(thread) = self.threads.get_mut(&tid) {
+            thread.running = false;
+        }
+    }
+
+    // ----- exits -----
+
+    /// A thread other than the leader has exited: forget it.
+    fn on_thread_exit(&mut self, tid: Tid) -> Option<StopEvent> {
+        self.threads.remove(&tid);
+        self.regs.forget(tid);
+        None
+    }
+
+    /// A leader thread that exited while other threads live on reports
+    /// nothing (its exit status waits for the whole group): find it by its
+    /// zombie state and forget its thread, as for any other thread's exit.
+    /// True if it was found gone.
+    pub fn forget_exited_leader(&mut self) -> bool {
+        let leader_runs = self.threads.get(&self.pid).is_some_and(|t| t.running);
+        if !leader_runs || self.threads.len() < 2 {
+            return false;
+        }
+        let zombie = procfs::is_zombie(self.pid);
+        if zombie {
+            log::debug!("thread group leader {} exited alone: dropped", self.pid);
+            self.threads.remove(&self.pid);
+            self.regs.forget(self.pid);
+        }
+        zombie
+    }
+
+    /// Is one of our threads on its way out (killed by another's
+    /// exit_group, say)? Its exit status is still to come.
+    pub fn some_thread_exiting(&self) -> bool {
+        self.threads
+            .keys()
+            .any(|&t| procfs::is_exiting(self.pid, t))
+    }
+
+    // ----- signals -----
+
+    /// The SIGSTOP we sent `tid` has arrived: reported only if gdb asked
+    /// for the stop.
+    fn on_our_sigstop(
+        &mut self,
+        tid: Tid,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let thread = self.threads.get_mut(&tid).expect("checked by the caller");
+        thread.sigstop_expected = false;
+        let requested = std::mem::take(&mut thread.stop_requested);
+        self.mark_stopped(tid);
+        if requested {
+            return Ok(Some(StopEvent::Stopped { tid }));
+        }
+        self.carry_on(tid, then)
+    }
+
+    /// Any other signal: reported, unless gdb said to pass it.
+    fn on_signal(
+        &mut self,
+        tid: Tid,
+        signal: i32,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        self.mark_stopped(tid);
+        // Not while stepping: the step would end inside the handler, and
+        // gdb, which knows it is stepping, must decide (as gdbserver).
+        if !self.signal_policy.pass.contains(&signal) || self.threads[&tid].stepping {
+            return Ok(Some(StopEvent::Signal { tid, signal }));
+        }
+        // gdb said not to stop for it: hand it straight to the thread.
+        match then {
+            Afterwards::RunOn => self.restart_with(tid, signal)?,
+            Afterwards::StayStopped => {
+                if let Some(thread) = self.threads.get_mut(&tid) {
+                    thread.deliver = Some(signal);
+                }
+            }
+        }
+        Ok(None)
+    }
+}

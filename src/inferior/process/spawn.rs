@@ -1,0 +1,142 @@
+//! The events by which a traced thread makes another task or a new program:
+//! a clone (a new thread, which we trace from its first instruction), a fork
+//! or vfork (a child process, handed to gdb or cleaned of our breakpoints
+//! and let go), a vfork child letting go of its parent's memory, and an
+//! exec (every other thread gone, a new address space, no breakpoints).
+
+use nix::sys::ptrace;
+use nix::unistd::Pid;
+
+use crate::inferior::memory::Memory;
+use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
+
+use super::events::Afterwards;
+use super::thread::ThreadState;
+use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
+
+impl Process {
+    /// `tid` cloned a new thread: trace it, and let `tid` go on.
+    pub(super) fn on_clone(
+        &mut self,
+        tid: Tid,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let new_tid = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
+        self.add_clone(new_tid, then)?;
+        self.mark_stopped(tid);
+        self.carry_on(tid, then)
+    }
+
+    fn add_clone(&mut self, new_tid: Tid, then: Afterwards) -> Result<(), ProcessError> {
+        let stopped = self.early_stops.remove(&new_tid);
+        let thread = ThreadState::cloned(stopped, !self.hw.is_empty());
+        self.threads.insert(new_tid, thread);
+        if stopped && then == Afterwards::RunOn {
+            self.restart(new_tid)?;
+        }
+        Ok(())
+    }
+
+    /// `tid` forked (or vforked) a child: a Fork event for gdb if it follows
+    /// forks, else the child is let go and `tid` goes on.
+    pub(super) fn on_fork(
+        &mut self,
+        tid: Tid,
+        vfork: bool,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        let child = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
+        self.mark_stopped(tid);
+        self.wait_child_start(child)?;
+        let mut process = self.adopt_child(child, vfork)?;
+        if self.report_forks {
+            self.forked.push(process);
+            return Ok(Some(StopEvent::Fork { tid, child, vfork }));
+        }
+        // gdb cannot follow it: take our breakpoints out of its copy
+        // of the memory and let it go.
+        process.origin = Origin::Attached;
+        process.release();
+        self.carry_on(tid, then)
+    }
+
+    /// A vfork child of `tid` has exec'd or exited (reported only to a gdb
+    /// that follows forks).
+    pub(super) fn on_vfork_done(&mut self, tid: Tid) -> StopEvent {
+        self.mark_stopped(tid);
+        StopEvent::VforkDone { tid }
+    }
+
+    /// Children reported by Fork events since the last call.
+    pub fn take_forked(&mut self) -> Vec<Process> {
+        std::mem::take(&mut self.forked)
+    }
+
+    /// Wait for a new child's first stop (it may have come already).
+    fn wait_child_start(&mut self, child: Pid) -> Result<(), ProcessError> {
+        if self.early_stops.remove(&child) {
+            return Ok(());
+        }
+        loop {
+            match pt::wait(child.as_raw(), false).map_err(ptrace_err(child))? {
+                Some((_, WaitStatus::Stopped(_))) => return Ok(()),
+                Some((_, status)) if status.is_exit() => return Err(ProcessError::Exited),
+                _ => {}
+            }
+        }
+    }
+
+    /// A new child of ours, already stopped at its first instruction after
+    /// fork. It inherits the parent's planted breakpoints: a forked copy of
+    /// the memory holds them, a vforked child shares the parent's (and so
+    /// has none of its own to take out).
+    fn adopt_child(&self, child: Pid, vfork: bool) -> Result<Process, ProcessError> {
+        let mut process = Process::new(child, self.origin)?;
+        process.threads.insert(child, ThreadState::default());
+        process.signal_policy = self.signal_policy.clone();
+        process.report_forks = self.report_forks;
+        process.report_exec = self.report_exec;
+        process.catch_syscalls = self.catch_syscalls.clone();
+        if vfork {
+            process.shares_memory_with_parent = true;
+        } else {
+            process.breakpoints = self.breakpoints.clone();
+            process.actions = self.actions.clone();
+        }
+        Ok(process)
+    }
+
+    /// `tid` exec'd a new program: it alone is left, under the leader's
+    /// tid, in a new address space. An Exec event, or for a gdb that does
+    /// not know them a plain SIGTRAP, as before the protocol had them.
+    pub(super) fn on_exec(&mut self, tid: Tid) -> Result<StopEvent, ProcessError> {
+        // The execve returns after this event: keep the record of
+        // its entry, made on the thread that called it.
+        let former = ptrace::getevent(tid)
+            .map(|t| Pid::from_raw(t as i32))
+            .unwrap_or(tid);
+        let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
+        // Every other thread is gone and the address space is new.
+        self.threads.retain(|t, _| *t == tid);
+        self.threads.entry(tid).or_default();
+        self.breakpoints.forget_all();
+        self.actions.clear();
+        // exec clears the debug registers too.
+        self.hw.clear();
+        self.tls_layout = None;
+        self.memory = Memory::open(self.pid)?;
+        self.regs.forget_all();
+        self.mark_stopped(tid);
+        if let Some(leader) = self.threads.get_mut(&tid) {
+            leader.in_syscall = in_execve;
+        }
+        Ok(if self.report_exec {
+            StopEvent::Exec { tid }
+        } else {
+            StopEvent::Signal {
+                tid,
+                signal: libc::SIGTRAP,
+            }
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! Every read of `/proc` the process control does, in one place: the files
+//! a traced process's state and layout come from (its status and stat, its
+//! auxiliary vector, its mappings, the files it maps). The parsers of what
+//! these files say live elsewhere (`maps`, `auxv`); this module only knows
+//! where each file is and the few fields the run control itself needs.
+
+use std::io;
+
+use nix::unistd::Pid;
+
+use super::ptrace::Tid;
+
+/// The raw auxiliary vector of process `pid`.
+pub fn auxv(pid: Pid) -> io::Result<Vec<u8>> {
+    std::fs::read(format!("/proc/{pid}/auxv"))
+}
+
+/// The text of `/proc/PID/maps`.
+pub fn maps(pid: Pid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/maps"))
+}
+
+/// A file as process `pid` sees it (through its root), e.g. a library
+/// named in its maps.
+pub fn file_in_root(pid: Pid, path: &str) -> io::Result<Vec<u8>> {
+    std::fs::read(format!("/proc/{pid}/root{path}"))
+}
+
+/// The executable process `pid` runs.
+pub fn executable(pid: Pid) -> io::Result<Vec<u8>> {
+    std::fs::read(format!("/proc/{pid}/exe"))
+}
+
+/// Whether /proc says task `tid` has exited and waits to be reaped.
+pub fn is_zombie(tid: Tid) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/status")).is_ok_and(|text| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("State:"))
+            .is_some_and(|state| matches!(state.trim_start().chars().next(), Some('Z' | 'X')))
+    })
+}
+
+/// Whether task `tid` of process `pid` is on its way out: exited, exiting
+/// (PF_EXITING in /proc's flags), or with a SIGKILL pending, as every
+/// thread has when another one calls exit_group.
+pub fn is_exiting(pid: Pid, tid: Tid) -> bool {
+    const PF_EXITING: u64 = 0x4;
+    const SIGKILL_BIT: u64 = 1 << (libc::SIGKILL - 1);
+    let dir = format!("/proc/{pid}/task/{tid}");
+    let Ok(stat) = std::fs::read_to_string(format!("{dir}/stat")) else {
+        return true; // already gone
+    };
+    // After the ")" closing the command name: state, ppid, pgrp, session,
+    // tty_nr, tpgid, flags.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let state = fields.first().copied().unwrap_or("");
+    let flags = fields
+        .get(6)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0);
+    if matches!(state, "Z" | "X" | "x") || flags & PF_EXITING != 0 {
+        return true;
+    }
+    let status = std::fs::read_to_string(format!("{dir}/status")).unwrap_or_default();
+    status.lines().any(|line| {
+        ["SigPnd:", "ShdPnd:"].iter().any(|key| {
+            line.strip_prefix(key)
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                .is_some_and(|mask| mask & SIGKILL_BIT != 0)
+        })
+    })
+}

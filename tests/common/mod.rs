@@ -37,8 +37,12 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Append each line read from `stream` to `into`, on a thread of its own.
-fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+/// Append each line read from `stream` to `into`, on a thread of its own,
+/// which ends at the stream's end.
+fn collect(
+    stream: impl Read + Send + 'static,
+    into: Arc<Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
@@ -46,7 +50,7 @@ fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
             text.push_str(&line);
             text.push('\n');
         }
-    });
+    })
 }
 
 /// Run a command with a time limit; returns its combined output.
@@ -58,8 +62,10 @@ pub fn run_with_timeout(mut command: Command, timeout: Duration) -> (Option<Exit
         .spawn()
         .expect("command starts");
     let output = Arc::new(Mutex::new(String::new()));
-    collect(child.stdout.take().unwrap(), output.clone());
-    collect(child.stderr.take().unwrap(), output.clone());
+    let readers = [
+        collect(child.stdout.take().unwrap(), output.clone()),
+        collect(child.stderr.take().unwrap(), output.clone()),
+    ];
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -72,7 +78,12 @@ pub fn run_with_timeout(mut command: Command, timeout: Duration) -> (Option<Exit
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    std::thread::sleep(Duration::from_millis(50));
+    // What the command wrote last may still be in the pipes: read to their
+    // end (a process it left behind could hold them open: not for long).
+    let drained = Instant::now() + Duration::from_secs(5);
+    while readers.iter().any(|r| !r.is_finished()) && Instant::now() < drained {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let text = output.lock().unwrap().clone();
     (status, text)
 }

@@ -29,6 +29,8 @@ report_times() {
   printf '   %-52s %5ds (exit %d)\n' "total" "$((SECONDS - T_START))" "$rc"
 }
 trap report_times EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 t0=$SECONDS
 need=()

@@ -7,7 +7,7 @@
 use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 
-use crate::inferior::ptrace::{self as pt, Tid};
+use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 
 use super::events::Afterwards;
 use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
@@ -21,15 +21,34 @@ impl Process {
         self.stop_all()
     }
 
+    /// The threads resumed and not yet seen stopping.
+    pub(super) fn running_threads(&self) -> Vec<Tid> {
+        self.threads
+            .iter()
+            .filter(|(_, t)| t.running)
+            .map(|(tid, _)| *tid)
+            .collect()
+    }
+
+    /// A status met while every thread is being stopped (`stop_all`,
+    /// `detach`): handled, its event kept pending on its thread for a later
+    /// resume. True when it was the process's end.
+    fn hold_while_stopping(&mut self, got: Tid, status: WaitStatus) -> Result<bool, ProcessError> {
+        if let Some(event) = self.handle_status(got, status, Afterwards::StayStopped)? {
+            if event.is_exit() {
+                return Ok(true);
+            }
+            if let Some(thread) = self.threads.get_mut(&got) {
+                thread.pending = Some(event);
+            }
+        }
+        Ok(false)
+    }
+
     /// Stop every running thread (all-stop), keeping events that arrive meanwhile pending.
     pub fn stop_all(&mut self) -> Result<(), ProcessError> {
         loop {
-            let running: Vec<Tid> = self
-                .threads
-                .iter()
-                .filter(|(_, t)| t.running)
-                .map(|(tid, _)| *tid)
-                .collect();
+            let running = self.running_threads();
             if running.is_empty() {
                 return Ok(());
             }
@@ -62,13 +81,8 @@ impl Process {
                         }
                         continue;
                     };
-                    if let Some(event) = self.handle_status(got, status, Afterwards::StayStopped)? {
-                        if event.is_exit() {
-                            return Ok(());
-                        }
-                        if let Some(thread) = self.threads.get_mut(&got) {
-                            thread.pending = Some(event);
-                        }
+                    if self.hold_while_stopping(got, status)? {
+                        return Ok(());
                     }
                 }
             }
@@ -117,13 +131,8 @@ impl Process {
                 let Ok(Some((got, status))) = pt::wait(tid.as_raw(), false) else {
                     break;
                 };
-                if let Some(event) = self.handle_status(got, status, Afterwards::StayStopped)? {
-                    if event.is_exit() {
-                        return Ok(());
-                    }
-                    if let Some(thread) = self.threads.get_mut(&got) {
-                        thread.pending = Some(event);
-                    }
+                if self.hold_while_stopping(got, status)? {
+                    return Ok(());
                 }
             }
         }

@@ -32,12 +32,7 @@ impl Process {
         tid: Tid,
         addr: u64,
     ) -> Result<Option<StopEvent>, ProcessError> {
-        let was_running: Vec<Tid> = self
-            .threads
-            .iter()
-            .filter(|(_, t)| t.running)
-            .map(|(t, _)| *t)
-            .collect();
+        let was_running = self.running_threads();
         self.stop_all()?;
         if let Some(exit) = self.outbox.exit() {
             return Ok(Some(exit));

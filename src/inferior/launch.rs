@@ -235,12 +235,23 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
     let (report_read, report_write): (OwnedFd, OwnedFd) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(sys("pipe"))?;
 
+    // The pointer arrays execve takes, built before the fork: the child of
+    // a process with more than one thread (the server has a doorkeeper
+    // thread) must not allocate.
+    let argv_ptrs = null_terminated(&argv);
+    let env_ptrs = null_terminated(&envp);
+
     // SAFETY: the child only makes async-signal-safe calls (dup2, sigprocmask,
     // signal, personality, ptrace, execv, write, _exit) on data prepared
-    // before the fork.
+    // before the fork, and allocates nothing.
     match unsafe { nix::unistd::fork() }.map_err(sys("fork"))? {
         ForkResult::Child => {
-            let errno = exec_child(spec, &path, &argv, &envp, working_dir.as_ref(), &dev_null);
+            let exec = ExecArgs {
+                path: &path,
+                argv: &argv_ptrs,
+                envp: &env_ptrs,
+            };
+            let errno = exec_child(spec, &exec, working_dir.as_ref(), &dev_null);
             // SAFETY: write/_exit are async-signal-safe; the buffer is ours.
             unsafe {
                 let code = errno as i32;
@@ -266,12 +277,28 @@ pub fn launch(spec: &LaunchSpec) -> Result<Pid, LaunchError> {
     }
 }
 
+/// `strings` as the null-terminated pointer array exec takes; the pointers
+/// live as long as `strings`.
+fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain([std::ptr::null()])
+        .collect()
+}
+
+/// What the child passes to exec, all prepared before the fork.
+struct ExecArgs<'a> {
+    path: &'a CString,
+    /// Null-terminated, pointing into strings that outlive the exec.
+    argv: &'a [*const libc::c_char],
+    envp: &'a [*const libc::c_char],
+}
+
 /// Runs in the forked child; returns only if exec failed.
 fn exec_child(
     spec: &LaunchSpec,
-    path: &CString,
-    argv: &[CString],
-    envp: &[CString],
+    exec: &ExecArgs,
     working_dir: Option<&CString>,
     dev_null: &std::fs::File,
 ) -> Errno {
@@ -313,14 +340,10 @@ fn exec_child(
         if libc::setpgid(0, 0) == -1 {
             return Errno::last();
         }
-        let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-        ptrs.push(std::ptr::null());
-        let mut env_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
-        env_ptrs.push(std::ptr::null());
         if spec.startup_with_shell {
-            libc::execve(path.as_ptr(), ptrs.as_ptr(), env_ptrs.as_ptr());
+            libc::execve(exec.path.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr());
         } else {
-            libc::execvpe(path.as_ptr(), ptrs.as_ptr(), env_ptrs.as_ptr());
+            libc::execvpe(exec.path.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr());
         }
     }
     Errno::last()

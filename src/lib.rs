@@ -8,6 +8,7 @@
 //! (ptrace process control). `server` ties them together for the command
 //! line in `cli`.
 
+pub mod busy;
 pub mod cli;
 pub mod inferior;
 pub mod logging;

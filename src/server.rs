@@ -11,6 +11,7 @@ use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 
+use crate::busy::Doorkeeper;
 use crate::cli::{Cli, OnDisconnect};
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
@@ -119,14 +120,22 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     let mut target = DebugTarget::new(process, config);
     // Any error from here on drops `target`, whose process cleans itself up.
     let mut listener = Listener::open(&comm, cli.baud)?;
+    // While a session is open, other clients are told so and let go.
+    let doorkeeper = Doorkeeper::start(&listener);
     let mut last_stop = None;
 
     loop {
+        if let Some(d) = &doorkeeper {
+            d.waiting();
+        }
         if !listener.is_stdio() && !wait_for_client(&listener, &mut signals)? {
             release(&mut target);
             return Ok(1);
         }
         let conn = listener.accept()?;
+        if let Some(d) = &doorkeeper {
+            d.session();
+        }
         let disabled = DisabledPackets::from_cli(&cli.disable_packet);
         let mut session = Session::new(conn, &mut signals, last_stop, disabled);
         // A bug must not leave the target stopped or with breakpoints in it:

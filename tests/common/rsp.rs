@@ -40,7 +40,7 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn rle_decode(body: &[u8]) -> Vec<u8> {
+pub fn rle_decode(body: &[u8]) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::with_capacity(body.len());
     let mut i = 0;
     while i < body.len() {

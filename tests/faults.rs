@@ -1,0 +1,165 @@
+//! Faults from outside the protocol's happy path, each through a real
+//! client: a second debugger connecting while a session holds the server,
+//! acknowledgements refused, packets in forms gdb itself never sends.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+const BUSY: &str = "another debugger's session holds this server";
+
+/// A second gdb connecting during a session is told why it cannot have the
+/// server, promptly, and the first session goes on unharmed.
+fn second_client_is_turned_away(once: bool) {
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let path = prog.to_str().unwrap();
+    let mut args = vec!["127.0.0.1:0", path];
+    if once {
+        args.insert(0, "--once");
+    }
+    let mut server = Server::start(&rgdbserver_binary(), &args);
+    let pid = server.pid.expect("launched pid");
+
+    // The first session: a raw client that holds the connection.
+    let mut first = rsp::Client::connect(server.port);
+    first.request(b"qSupported:multiprocess+");
+    first.start_no_ack();
+    let stop = first.request(b"?");
+    assert!(stop.starts_with(b"T"), "first stop: {}", rsp::show(&stop));
+
+    // The second one: stock gdb (it would hang forever before the fix;
+    // gdb_connect fails the test after 90 seconds).
+    let second = gdb(&prog, server.port, &["p $pc"]);
+    assert_contains(&second, BUSY);
+    assert!(
+        !second.contains("$1 = "),
+        "second gdb got a session:\n{second}"
+    );
+    assert_contains(&server.stderr(), "Turned away a second client");
+
+    // The first session still works and its target is intact and stopped.
+    let again = first.request(b"?");
+    assert!(again.starts_with(b"T"), "after: {}", rsp::show(&again));
+    assert_eq!(first.request(b"qC").first(), Some(&b'Q'));
+    let state = proc_status(pid, "State").unwrap();
+    assert!(state.starts_with('t'), "state {state}");
+
+    if once {
+        first.request(b"k");
+        assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    } else {
+        // Without --once the next client after the session gets the server:
+        // the doorkeeper lets it in.
+        drop(first);
+        let out = gdb(&prog, server.port, &["p $pc != 0", "kill"]);
+        assert_contains(&out, "$1 = 1");
+        assert!(!out.contains(BUSY), "next gdb was turned away:\n{out}");
+        assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    }
+    assert!(!pid_alive(pid));
+}
+
+#[test]
+fn second_client_during_a_once_session_is_turned_away() {
+    second_client_is_turned_away(true);
+}
+
+#[test]
+fn second_client_is_turned_away_and_the_next_one_served() {
+    second_client_is_turned_away(false);
+}
+
+/// Read from `stream` until one whole packet (`$...#xx`) has come, skipping
+/// acknowledgements; the packet's bytes as sent.
+fn read_packet(stream: &mut std::net::TcpStream, pending: &mut Vec<u8>) -> Vec<u8> {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    loop {
+        if let Some(start) = pending.iter().position(|&b| b == b'$') {
+            if let Some(hash) = pending[start..].iter().position(|&b| b == b'#') {
+                let end = start + hash + 3;
+                if pending.len() >= end {
+                    let packet = pending[start..end].to_vec();
+                    pending.drain(..end);
+                    return packet;
+                }
+            }
+        }
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).expect("a packet from the server");
+        assert!(n > 0, "connection closed; had {}", rsp::show(pending));
+        pending.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// In acknowledgement mode, a `-` for monitor output brings that output
+/// back, not the reply after it: the server waits for each packet's `+`.
+#[test]
+fn a_nak_for_console_output_brings_the_output_back() {
+    use std::io::Write;
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut server = Server::launch(&prog, &[]);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut pending = Vec::new();
+    stream.write_all(&rsp::frame(b"qSupported")).unwrap();
+    read_packet(&mut stream, &mut pending);
+    stream.write_all(b"+").unwrap();
+
+    let hex: String = "help".bytes().map(|b| format!("{b:02x}")).collect();
+    let request = rsp::frame(format!("qRcmd,{hex}").as_bytes());
+    stream.write_all(&request).unwrap();
+    let output = read_packet(&mut stream, &mut pending);
+    assert!(output.starts_with(b"$O"), "got {}", rsp::show(&output));
+    // Say it arrived garbled: the same packet must come again.
+    stream.write_all(b"-").unwrap();
+    let again = read_packet(&mut stream, &mut pending);
+    assert_eq!(rsp::show(&again), rsp::show(&output));
+    // Acknowledge it and everything after, up to the final reply.
+    let mut text = rsp::rle_decode(&output[2..output.len() - 3]);
+    let reply = loop {
+        stream.write_all(b"+").unwrap();
+        let packet = read_packet(&mut stream, &mut pending);
+        if packet.starts_with(b"$O") && packet != b"$OK#9a" {
+            text.extend(rsp::rle_decode(&packet[2..packet.len() - 3]));
+            continue;
+        }
+        break packet;
+    };
+    stream.write_all(b"+").unwrap();
+    assert_eq!(rsp::show(&reply), rsp::show(b"$OK#9a"));
+    let text: Vec<u8> = text
+        .chunks(2)
+        .map(|h| u8::from_str_radix(std::str::from_utf8(h).unwrap(), 16).unwrap())
+        .collect();
+    assert_contains(&String::from_utf8_lossy(&text), "monitor");
+
+    stream.write_all(&rsp::frame(b"k")).unwrap();
+    drop(stream);
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}
+
+/// The manual allows `qSupported` without a feature list; it gets our
+/// features (gdbstub alone answers `E01`), and the session goes on.
+#[test]
+fn qsupported_without_features_gets_the_features() {
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut server = Server::launch(&prog, &[]);
+    let mut client = rsp::Client::connect(server.port);
+    for probe in [&b"qSupported"[..], b"qSupported:"] {
+        let reply = client.request(probe);
+        let text = String::from_utf8_lossy(&reply).to_string();
+        assert!(
+            text.starts_with("PacketSize="),
+            "{}: {text}",
+            rsp::show(probe)
+        );
+        assert_contains(&text, "QStartNoAckMode+");
+    }
+    let stop = client.request(b"?");
+    assert!(stop.starts_with(b"T"), "stop: {}", rsp::show(&stop));
+    client.request(b"k");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}

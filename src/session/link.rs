@@ -3,9 +3,15 @@
 //! limits that tell a protocol peer from line noise. It also waits on the
 //! signalfd that brings SIGCHLD (the inferior has news) and termination
 //! signals, since one `poll` serves both.
+//!
+//! In acknowledgement mode each packet we send waits for gdb's `+` before
+//! the next goes out, and a `-` brings that same packet back, as the
+//! protocol asks: sending two packets back to back (console output and a
+//! reply) and resending only the last on a `-` would lose the first.
 
 use std::collections::VecDeque;
 use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signalfd::SignalFd;
@@ -21,6 +27,11 @@ const GARBAGE_BYTES_LIMIT: usize = 4 * PACKET_SIZE;
 /// gdb resends a packet a few times on a NAK; this many bad frames in a row
 /// is line noise or an attack, not a protocol peer.
 const BAD_FRAMES_LIMIT: usize = 64;
+/// How long a packet waits for its `+` before we go on without it (gdb
+/// acknowledges at once; a client that never does only slows down).
+const ACK_WAIT: Duration = Duration::from_secs(2);
+/// How often one packet is sent again on `-` before we go on without it.
+const RESENDS_LIMIT: usize = 8;
 
 /// What woke a wait.
 pub(super) enum Wake {
@@ -50,6 +61,9 @@ pub(super) struct Link<'s> {
     bytes_since_packet: usize,
     /// Bad-checksum or oversized frames in a row.
     bad_frames_in_a_row: usize,
+    /// The connection was found gone (or the client over its garbage
+    /// limits) while waiting for an acknowledgement: the next wait says so.
+    lost: bool,
 }
 
 impl<'s> Link<'s> {
@@ -63,6 +77,7 @@ impl<'s> Link<'s> {
             last_sent: Vec::new(),
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
+            lost: false,
         }
     }
 
@@ -112,8 +127,60 @@ impl<'s> Link<'s> {
         }
         let packet = framing::encode_packet(body, true);
         self.write(&packet)?;
+        if !self.no_ack {
+            self.await_ack(&packet)?;
+        }
         self.last_sent = packet;
         Ok(())
+    }
+
+    /// Wait for gdb's `+` for `packet`, sending it again on each `-`. What
+    /// else arrives meanwhile (gdb's next packet, a Ctrl-C) stays queued
+    /// in order for the session.
+    fn await_ack(&mut self, packet: &[u8]) -> Result<(), SessionError> {
+        let deadline = Instant::now() + ACK_WAIT;
+        let mut resends = 0;
+        let mut seen = self.frames.len();
+        loop {
+            if let Some(at) = self
+                .frames
+                .iter()
+                .skip(seen)
+                .position(|f| matches!(f, Frame::Ack | Frame::Nack))
+            {
+                let at = seen + at;
+                let nack = matches!(self.frames.remove(at), Some(Frame::Nack));
+                seen = at;
+                if !nack {
+                    return Ok(());
+                }
+                if resends == RESENDS_LIMIT {
+                    log::warn!("packet refused {RESENDS_LIMIT} times; going on");
+                    return Ok(());
+                }
+                resends += 1;
+                self.write(packet)?;
+                continue;
+            }
+            seen = self.frames.len();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.lost {
+                log::debug!("no acknowledgement for a packet; going on");
+                return Ok(());
+            }
+            let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX).max(1);
+            let ready = {
+                let mut fds = [PollFd::new(self.conn.input_fd(), PollFlags::POLLIN)];
+                match poll(&mut fds, PollTimeout::from(ms)) {
+                    Ok(n) => n > 0,
+                    Err(nix::errno::Errno::EINTR) => false,
+                    Err(e) => return Err(SessionError::Poll(e)),
+                }
+            };
+            if ready && matches!(self.read_frames(), Wake::ConnectionLost) {
+                self.lost = true;
+            }
+        }
     }
 
     /// A `%NAME:BODY` notification (non-stop `%Stop`): never acknowledged,
@@ -137,6 +204,9 @@ impl<'s> Link<'s> {
 
     /// Block until the connection has data or a signal arrives.
     pub(super) fn wait(&mut self, timeout: PollTimeout) -> Result<Wake, SessionError> {
+        if self.lost {
+            return Ok(Wake::ConnectionLost);
+        }
         let (conn_ready, signal_ready) = {
             let mut fds = [
                 PollFd::new(self.conn.input_fd(), PollFlags::POLLIN),

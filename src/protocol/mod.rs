@@ -9,6 +9,7 @@ pub mod framing;
 pub mod hex;
 pub mod memory_read;
 pub mod osdata;
+pub mod qsupported;
 pub mod reply;
 pub mod signals;
 pub mod stop_reply;

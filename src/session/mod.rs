@@ -250,6 +250,7 @@ impl<'s> Session<'s> {
             }
         }
         let body = self.own_pid_in_vkill(target, body);
+        let body = crate::protocol::qsupported::with_feature_list(body);
         if let Some(answer) = self.own_reply(target, &body) {
             for packet in &answer.output {
                 self.link.send_packet(packet)?;

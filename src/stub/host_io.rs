@@ -2,6 +2,14 @@
 //! the server (`set sysroot target:`, the default), and `info proc mappings`
 //! reads /proc files. After `vFile:setfs:PID` paths resolve in that
 //! process's filesystem view, through /proc/PID/root.
+//!
+//! `vFile:pread` replies are sized for how gdb reads: it asks for a whole
+//! packet's worth (1 MiB with our `PacketSize`) on every miss of its
+//! one-buffer read-ahead cache, then uses a few hundred bytes of it and
+//! jumps elsewhere in the file. A short read is allowed (gdb loops for the
+//! rest), so a read that does not continue the last one gets
+//! `PREAD_FIRST` bytes, and each read continuing where the last ended gets
+//! twice as many as that one, up to what gdb asked.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -17,10 +25,47 @@ use gdbstub::target::ext::host_io::{
 
 use super::DebugTarget;
 
+/// The size of a `vFile:pread` reply that does not continue the last read.
+const PREAD_FIRST: usize = 16 * 1024;
+
+/// How much of a `vFile:pread` to answer, from where the last read of the
+/// same file ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct ReadAhead {
+    /// Where the last read ended, and how much it gave.
+    end: u64,
+    last: usize,
+}
+
+impl ReadAhead {
+    /// The bytes to read for a request of `count` at `offset`.
+    fn size(&self, count: usize, offset: u64) -> usize {
+        let wanted = if self.last > 0 && offset == self.end {
+            self.last.saturating_mul(2)
+        } else {
+            PREAD_FIRST
+        };
+        wanted.min(count)
+    }
+
+    /// `got` bytes were read at `offset`.
+    fn record(&mut self, offset: u64, got: usize) {
+        *self = ReadAhead {
+            end: offset.saturating_add(got as u64),
+            last: got,
+        };
+    }
+}
+
+struct OpenFile {
+    file: File,
+    read_ahead: ReadAhead,
+}
+
 /// Files gdb has open on the server, by the descriptor numbers we gave it.
 #[derive(Default)]
 pub struct HostFiles {
-    files: HashMap<u32, File>,
+    files: HashMap<u32, OpenFile>,
     next_fd: u32,
     fs_pid: Option<u32>,
 }
@@ -34,10 +79,14 @@ impl HostFiles {
         }
     }
 
-    fn file(&self, fd: u32) -> Result<&File, HostIoError<super::FatalError>> {
+    fn open_file(&mut self, fd: u32) -> Result<&mut OpenFile, HostIoError<super::FatalError>> {
         self.files
-            .get(&fd)
+            .get_mut(&fd)
             .ok_or(HostIoError::Errno(HostIoErrno::EBADF))
+    }
+
+    fn file(&mut self, fd: u32) -> Result<&File, HostIoError<super::FatalError>> {
+        Ok(&self.open_file(fd)?.file)
     }
 }
 
@@ -124,7 +173,13 @@ impl HostIoOpen for DebugTarget {
         let files = &mut self.host_files;
         let fd = files.next_fd;
         files.next_fd = files.next_fd.wrapping_add(1);
-        files.files.insert(fd, file);
+        files.files.insert(
+            fd,
+            OpenFile {
+                file,
+                read_ahead: ReadAhead::default(),
+            },
+        );
         Ok(fd)
     }
 }
@@ -147,11 +202,11 @@ impl HostIoPread for DebugTarget {
         offset: u64,
         buf: &mut [u8],
     ) -> HostIoResult<usize, Self> {
-        let n = count.min(buf.len());
-        self.host_files
-            .file(fd)?
-            .read_at(&mut buf[..n], offset)
-            .map_err(io_error)
+        let open = self.host_files.open_file(fd)?;
+        let n = open.read_ahead.size(count, offset).min(buf.len());
+        let got = open.file.read_at(&mut buf[..n], offset).map_err(io_error)?;
+        open.read_ahead.record(offset, got);
+        Ok(got)
     }
 }
 
@@ -211,5 +266,40 @@ impl HostIoSetfs for DebugTarget {
             FsKind::Pid(pid) => Some(pid.get() as u32),
         };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jump_gets_the_first_size_and_a_run_doubles() {
+        let mut ahead = ReadAhead::default();
+        assert_eq!(ahead.size(1 << 20, 4096), PREAD_FIRST);
+        ahead.record(4096, PREAD_FIRST);
+        let next = 4096 + PREAD_FIRST as u64;
+        assert_eq!(ahead.size(1 << 20, next), 2 * PREAD_FIRST);
+        ahead.record(next, 2 * PREAD_FIRST);
+        assert_eq!(
+            ahead.size(1 << 20, next + 2 * PREAD_FIRST as u64),
+            4 * PREAD_FIRST
+        );
+        // A jump, backwards or forwards, starts again small.
+        assert_eq!(ahead.size(1 << 20, 0), PREAD_FIRST);
+        assert_eq!(ahead.size(1 << 20, 1 << 30), PREAD_FIRST);
+    }
+
+    #[test]
+    fn never_more_than_asked() {
+        let mut ahead = ReadAhead::default();
+        assert_eq!(ahead.size(100, 0), 100);
+        ahead.record(0, 100);
+        assert_eq!(ahead.size(150, 100), 150);
+        ahead.record(100, 150);
+        assert_eq!(ahead.size(usize::MAX, 250), 300);
+        // End of file: nothing read, so the next read is a fresh start.
+        ahead.record(250, 0);
+        assert_eq!(ahead.size(1 << 20, 250), PREAD_FIRST);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 
 const EXAMPLES: &str = "\
 COMM is HOST:PORT, :PORT (127.0.0.1 only), 0.0.0.0:PORT (all interfaces),
@@ -36,81 +36,93 @@ pub enum OnDisconnect {
     Stay,
 }
 
+/// The whole command line, in four parts: where gdb connects, how the
+/// program is started, what the server logs, and what the protocol offers.
+///
+/// Each option's `display_order` keeps `--help` in the order it had as one
+/// flat struct (the options most used first), not grouped by part. The
+/// positionals carry their `index` so that COMM comes before PROG whatever
+/// the order of the parts. `long_about = None` keeps this comment out of
+/// `--help`.
 #[derive(Debug, Parser)]
 #[command(
     name = "rgdbserver",
     version,
+    long_about = None,
     about = "A gdbserver for Linux processes: debug a program with gdb over the GDB remote protocol.",
     after_help = EXAMPLES,
     override_usage = "rgdbserver [OPTIONS] COMM PROG [ARGS...]\n       rgdbserver [OPTIONS] --attach COMM PID\n       rgdbserver [OPTIONS] --multi COMM"
 )]
 pub struct Cli {
-    /// Attach to the running process PID instead of starting a program.
-    #[arg(long)]
-    pub attach: bool,
+    #[command(flatten)]
+    pub connection: ConnectionOptions,
+
+    #[command(flatten)]
+    pub start: StartOptions,
+
+    #[command(flatten)]
+    pub diagnostics: DiagnosticOptions,
+
+    #[command(flatten)]
+    pub protocol: ProtocolOptions,
+}
+
+/// Where gdb connects and what the server does between connections.
+#[derive(Debug, Args)]
+pub struct ConnectionOptions {
+    /// Where gdb connects: HOST:PORT, :PORT, - / stdio, unix:PATH, or a serial device.
+    #[arg(value_name = "COMM", index = 1)]
+    pub comm: String,
 
     /// Extended-remote server: start with no program; gdb runs or attaches.
-    #[arg(long)]
+    #[arg(long, display_order = 1)]
     pub multi: bool,
 
     /// Exit after the first connection ends, instead of waiting for another.
-    #[arg(long)]
+    #[arg(long, display_order = 2)]
     pub once: bool,
 
-    /// Print debugging messages from the server on stderr.
-    #[arg(long)]
-    pub debug: bool,
+    /// What a lost connection does to the process.
+    #[arg(long = "on-disconnect", value_enum, default_value_t = OnDisconnect::Release, display_order = 11)]
+    pub on_disconnect: OnDisconnect,
 
-    /// Print every remote protocol packet on stderr.
-    #[arg(long = "remote-debug")]
-    pub remote_debug: bool,
+    /// Serial line speed in bits per second (serial COMM only). By default
+    /// the device keeps its current speed, as with gdbserver.
+    #[arg(long, value_name = "N", value_parser = parse_baud, display_order = 12)]
+    pub baud: Option<u32>,
+}
 
-    /// Write debugging output to FILE instead of stderr.
-    #[arg(long = "debug-file", value_name = "FILE")]
-    pub debug_file: Option<PathBuf>,
+/// Which process is debugged and, for a launched one, how it is started.
+#[derive(Debug, Args)]
+pub struct StartOptions {
+    /// Attach to the running process PID instead of starting a program.
+    #[arg(long, display_order = 0)]
+    pub attach: bool,
 
     /// Start PROG directly instead of through /bin/sh -c "exec PROG ARGS".
-    #[arg(long = "no-startup-with-shell")]
+    #[arg(long = "no-startup-with-shell", display_order = 6)]
     pub no_startup_with_shell: bool,
 
     /// Start PROG through the shell (the default).
-    #[arg(long = "startup-with-shell", overrides_with = "no_startup_with_shell")]
+    #[arg(
+        long = "startup-with-shell",
+        overrides_with = "no_startup_with_shell",
+        display_order = 7
+    )]
     pub startup_with_shell: bool,
 
     /// Keep address-space randomization on for launched programs (it is
     /// turned off by default, as gdbserver does).
-    #[arg(long = "no-disable-randomization")]
+    #[arg(long = "no-disable-randomization", display_order = 8)]
     pub no_disable_randomization: bool,
 
     /// Turn address-space randomization off (the default).
     #[arg(
         long = "disable-randomization",
-        overrides_with = "no_disable_randomization"
+        overrides_with = "no_disable_randomization",
+        display_order = 9
     )]
     pub disable_randomization: bool,
-
-    /// Offer gdb a memory map (qXfer:memory-map:read) from /proc/PID/maps.
-    /// gdb then refuses addresses outside it, including memory mapped later.
-    #[arg(long = "memory-map")]
-    pub memory_map: bool,
-
-    /// What a lost connection does to the process.
-    #[arg(long = "on-disconnect", value_enum, default_value_t = OnDisconnect::Release)]
-    pub on_disconnect: OnDisconnect,
-
-    /// Serial line speed in bits per second (serial COMM only). By default
-    /// the device keeps its current speed, as with gdbserver.
-    #[arg(long, value_name = "N", value_parser = parse_baud)]
-    pub baud: Option<u32>,
-
-    /// Testing aid, as in gdbserver: pretend not to support these packets
-    /// (comma-separated: vCont, T, Tthread, qC, qfThreadInfo, threads).
-    #[arg(long = "disable-packet", value_name = "LIST", value_delimiter = ',', value_parser = parse_disabled_packet)]
-    pub disable_packet: Vec<DisabledPacket>,
-
-    /// Where gdb connects: HOST:PORT, :PORT, - / stdio, unix:PATH, or a serial device.
-    #[arg(value_name = "COMM")]
-    pub comm: String,
 
     /// Run PROG through this wrapper (`--wrapper env FOO=1 --`): taken out of
     /// the arguments before parsing, as gdbserver does, up to a `--`.
@@ -120,10 +132,41 @@ pub struct Cli {
     /// The program and its arguments, or with --attach the PID.
     #[arg(
         value_name = "PROG",
+        index = 2,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
     pub program: Vec<String>,
+}
+
+/// What the server says about itself, and where.
+#[derive(Debug, Args)]
+pub struct DiagnosticOptions {
+    /// Print debugging messages from the server on stderr.
+    #[arg(long, display_order = 3)]
+    pub debug: bool,
+
+    /// Print every remote protocol packet on stderr.
+    #[arg(long = "remote-debug", display_order = 4)]
+    pub remote_debug: bool,
+
+    /// Write debugging output to FILE instead of stderr.
+    #[arg(long = "debug-file", value_name = "FILE", display_order = 5)]
+    pub debug_file: Option<PathBuf>,
+}
+
+/// What the server offers gdb beyond the defaults, or holds back.
+#[derive(Debug, Args)]
+pub struct ProtocolOptions {
+    /// Offer gdb a memory map (qXfer:memory-map:read) from /proc/PID/maps.
+    /// gdb then refuses addresses outside it, including memory mapped later.
+    #[arg(long = "memory-map", display_order = 10)]
+    pub memory_map: bool,
+
+    /// Testing aid, as in gdbserver: pretend not to support these packets
+    /// (comma-separated: vCont, T, Tthread, qC, qfThreadInfo, threads).
+    #[arg(long = "disable-packet", value_name = "LIST", value_delimiter = ',', value_parser = parse_disabled_packet, display_order = 13)]
+    pub disable_packet: Vec<DisabledPacket>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -192,10 +235,12 @@ impl Cli {
             clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e}\n"))
         })?;
         let mut cli = Cli::try_parse_from(rest)?;
-        cli.wrapper = wrapper;
+        cli.start.wrapper = wrapper;
         Ok(cli)
     }
+}
 
+impl StartOptions {
     pub fn startup_with_shell(&self) -> bool {
         !self.no_startup_with_shell
     }
@@ -216,9 +261,9 @@ mod tests {
     #[test]
     fn program_arguments_keep_their_dashes() {
         let cli = parse(&[":1234", "./prog", "--flag", "-x", "arg"]);
-        assert_eq!(cli.comm, ":1234");
-        assert_eq!(cli.program, ["./prog", "--flag", "-x", "arg"]);
-        assert!(!cli.attach);
+        assert_eq!(cli.connection.comm, ":1234");
+        assert_eq!(cli.start.program, ["./prog", "--flag", "-x", "arg"]);
+        assert!(!cli.start.attach);
     }
 
     #[test]
@@ -226,9 +271,9 @@ mod tests {
         let before = parse(&["--attach", ":1234", "42"]);
         let after = parse(&[":1234", "--attach", "42"]);
         for cli in [before, after] {
-            assert!(cli.attach);
-            assert_eq!(cli.comm, ":1234");
-            assert_eq!(cli.program, ["42"]);
+            assert!(cli.start.attach);
+            assert_eq!(cli.connection.comm, ":1234");
+            assert_eq!(cli.start.program, ["42"]);
         }
     }
 
@@ -241,7 +286,7 @@ mod tests {
             "p",
         ]);
         assert_eq!(
-            cli.disable_packet,
+            cli.protocol.disable_packet,
             [
                 DisabledPacket::T,
                 DisabledPacket::QC,
@@ -266,10 +311,10 @@ mod tests {
             "x",
         ];
         let cli = Cli::parse_from_args(args.iter().map(|s| s.to_string()).collect()).unwrap();
-        assert_eq!(cli.wrapper, ["env", "A=1"]);
-        assert_eq!(cli.comm, ":0");
-        assert_eq!(cli.program, ["prog", "--", "x"]);
-        assert!(cli.once);
+        assert_eq!(cli.start.wrapper, ["env", "A=1"]);
+        assert_eq!(cli.connection.comm, ":0");
+        assert_eq!(cli.start.program, ["prog", "--", "x"]);
+        assert!(cli.connection.once);
         let missing = ["rgdbserver", "--wrapper", "env", ":0", "prog"];
         assert!(Cli::parse_from_args(missing.iter().map(|s| s.to_string()).collect()).is_err());
     }
@@ -277,22 +322,90 @@ mod tests {
     #[test]
     fn shell_and_randomization_defaults() {
         let cli = parse(&["--once", ":0", "prog"]);
-        assert!(cli.once && cli.startup_with_shell() && cli.disable_randomization());
+        assert!(
+            cli.connection.once
+                && cli.start.startup_with_shell()
+                && cli.start.disable_randomization()
+        );
         let cli = parse(&[
             "--no-startup-with-shell",
             "--no-disable-randomization",
             ":0",
             "prog",
         ]);
-        assert!(!cli.startup_with_shell() && !cli.disable_randomization());
+        assert!(!cli.start.startup_with_shell() && !cli.start.disable_randomization());
     }
 
     #[test]
     fn baud_is_optional_and_checked() {
-        assert_eq!(parse(&["/dev/ttyS1", "prog"]).baud, None);
+        assert_eq!(parse(&["/dev/ttyS1", "prog"]).connection.baud, None);
         let cli = parse(&["--baud", "115200", "/dev/ttyS1", "prog"]);
-        assert_eq!(cli.baud, Some(115200));
+        assert_eq!(cli.connection.baud, Some(115200));
         let args = ["rgdbserver", "--baud", "12345", "/dev/ttyS1", "prog"];
         assert!(Cli::try_parse_from(args).is_err());
+    }
+
+    #[test]
+    fn the_parts_make_one_consistent_command() {
+        // Ids clashing across the flattened parts, or a positional after
+        // the trailing PROG, would only show here or at run time.
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_keeps_the_flat_order_across_the_parts() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.starts_with("A gdbserver for Linux processes"),
+            "{help}"
+        );
+        let order = [
+            "<COMM>",
+            "[PROG]...",
+            "--attach",
+            "--multi",
+            "--once",
+            "--debug",
+            "--remote-debug",
+            "--debug-file",
+            "--no-startup-with-shell",
+            "--startup-with-shell",
+            "--no-disable-randomization",
+            "--disable-randomization",
+            "--memory-map",
+            "--on-disconnect",
+            "--baud",
+            "--disable-packet",
+            "--help",
+            "--version",
+        ];
+        let at: Vec<usize> = order
+            .iter()
+            .map(|flag| {
+                let line = help.lines().position(|l| {
+                    let l = l.trim_start();
+                    l.starts_with(flag)
+                        || l.starts_with(&format!("-h, {flag}"))
+                        || l.starts_with(&format!("-V, {flag}"))
+                });
+                line.unwrap_or_else(|| panic!("{flag} not in --help"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} at {at:?}");
+    }
+
+    #[test]
+    fn the_later_of_a_flag_and_its_negation_wins() {
+        let cli = parse(&["--no-startup-with-shell", "--startup-with-shell", ":0", "p"]);
+        assert!(cli.start.startup_with_shell());
+        let cli = parse(&[
+            "--disable-randomization",
+            "--no-disable-randomization",
+            ":0",
+            "p",
+        ]);
+        assert!(!cli.start.disable_randomization());
     }
 }

@@ -14,9 +14,11 @@ fn main() -> ExitCode {
         };
     }
     let cli = Cli::parse_from_args(std::env::args().collect()).unwrap_or_else(|e| e.exit());
-    if let Err(e) =
-        rgdbserver::logging::init(cli.debug, cli.remote_debug, cli.debug_file.as_deref())
-    {
+    if let Err(e) = rgdbserver::logging::init(
+        cli.diagnostics.debug,
+        cli.diagnostics.remote_debug,
+        cli.diagnostics.debug_file.as_deref(),
+    ) {
         eprintln!("rgdbserver: cannot open debug file: {e}");
         return ExitCode::from(1);
     }

@@ -62,7 +62,7 @@ fn setup_signals() -> Result<SignalFd, ServerError> {
 /// Run the server as the command line says; returns the exit code.
 pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     let mut signals = setup_signals()?;
-    let comm = Comm::parse(&cli.comm)?;
+    let comm = Comm::parse(&cli.connection.comm)?;
     let stdio = comm == Comm::Stdio;
     if stdio {
         // gdbserver's words; the GDB testsuite waits for them.
@@ -71,15 +71,15 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     let launch_template = LaunchSpec {
         program: String::new(),
         args: Vec::new(),
-        startup_with_shell: cli.startup_with_shell(),
-        disable_randomization: cli.disable_randomization(),
+        startup_with_shell: cli.start.startup_with_shell(),
+        disable_randomization: cli.start.disable_randomization(),
         stdio_is_protocol: stdio,
-        wrapper: cli.wrapper.clone(),
+        wrapper: cli.start.wrapper.clone(),
         ..LaunchSpec::default()
     };
 
-    let process = if cli.attach {
-        let [pid] = cli.program.as_slice() else {
+    let process = if cli.start.attach {
+        let [pid] = cli.start.program.as_slice() else {
             return Err(ServerError::Usage(
                 "--attach needs exactly one PID after COMM".into(),
             ));
@@ -92,7 +92,7 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         let process = Process::attach(Pid::from_raw(pid))?;
         eprintln!("Attached; pid = {pid}");
         Some(process)
-    } else if let Some((program, args)) = cli.program.split_first() {
+    } else if let Some((program, args)) = cli.start.program.split_first() {
         let spec = LaunchSpec {
             program: program.clone(),
             args: args.to_vec(),
@@ -101,7 +101,7 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         let process = Process::launch(&spec)?;
         eprintln!("Process {program} created; pid = {}", process.pid());
         Some(process)
-    } else if cli.multi {
+    } else if cli.connection.multi {
         None
     } else {
         return Err(ServerError::Usage(
@@ -110,16 +110,16 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     };
 
     let config = TargetConfig {
-        memory_map: cli.memory_map,
+        memory_map: cli.protocol.memory_map,
         launch: Some(LaunchSpec {
-            program: cli.program.first().cloned().unwrap_or_default(),
+            program: cli.start.program.first().cloned().unwrap_or_default(),
             ..launch_template
         }),
-        multi: cli.multi,
+        multi: cli.connection.multi,
     };
     let mut target = DebugTarget::new(process, config);
     // Any error from here on drops `target`, whose process cleans itself up.
-    let mut listener = Listener::open(&comm, cli.baud)?;
+    let mut listener = Listener::open(&comm, cli.connection.baud)?;
     // While a session is open, other clients are told so and let go.
     let doorkeeper = Doorkeeper::start(&listener);
     let mut last_stop = None;
@@ -136,7 +136,7 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         if let Some(d) = &doorkeeper {
             d.session();
         }
-        let disabled = DisabledPackets::from_cli(&cli.disable_packet);
+        let disabled = DisabledPackets::from_cli(&cli.protocol.disable_packet);
         let mut session = Session::new(conn, &mut signals, last_stop, disabled);
         // A bug must not leave the target stopped or with breakpoints in it:
         // catch a panic here, at the session boundary, and clean up.
@@ -174,7 +174,7 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
                 return Ok(1);
             }
             SessionEnd::ConnectionLost => {
-                if cli.once {
+                if cli.connection.once {
                     eprintln!("Remote side has terminated connection.");
                 } else {
                     eprintln!(
@@ -184,8 +184,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
                 lost_connection(&mut target, cli);
             }
         }
-        let nothing_left = target.process.is_none() && !cli.multi;
-        if cli.once || nothing_left || listener.is_stdio() {
+        let nothing_left = target.process.is_none() && !cli.connection.multi;
+        if cli.connection.once || nothing_left || listener.is_stdio() {
             release(&mut target);
             return Ok(0);
         }
@@ -212,8 +212,8 @@ fn lost_connection(target: &mut DebugTarget, cli: &Cli) {
     let Some(process) = target.process.as_mut() else {
         return;
     };
-    let keep = cli.on_disconnect == OnDisconnect::Stay
-        || (!cli.once && process.origin() == Origin::Launched);
+    let keep = cli.connection.on_disconnect == OnDisconnect::Stay
+        || (!cli.connection.once && process.origin() == Origin::Launched);
     if !keep {
         release(target);
     }

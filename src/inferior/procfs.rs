@@ -31,6 +31,17 @@ pub fn executable(pid: Pid) -> io::Result<Vec<u8>> {
     std::fs::read(format!("/proc/{pid}/exe"))
 }
 
+/// The text of `/proc/PID/task/TID/stat`.
+pub fn thread_stat(pid: Pid, tid: Tid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))
+}
+
+/// The name of task `tid` of process `pid` (`comm`, without its newline).
+pub fn thread_name(pid: Pid, tid: Tid) -> io::Result<String> {
+    let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))?;
+    Ok(name.trim_end_matches('\n').to_string())
+}
+
 /// Whether /proc says task `tid` has exited and waits to be reaped.
 pub fn is_zombie(tid: Tid) -> bool {
     std::fs::read_to_string(format!("/proc/{tid}/status")).is_ok_and(|text| {

@@ -31,6 +31,11 @@ pub fn executable(pid: Pid) -> io::Result<Vec<u8>> {
     std::fs::read(format!("/proc/{pid}/exe"))
 }
 
+/// The path of the executable process `pid` runs (`/proc/PID/exe`'s link).
+pub fn executable_path(pid: Pid) -> io::Result<Vec<u8>> {
+    std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.into_os_string().into_encoded_bytes())
+}
+
 /// The text of `/proc/PID/task/TID/stat`.
 pub fn thread_stat(pid: Pid, tid: Tid) -> io::Result<String> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))

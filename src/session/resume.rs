@@ -10,11 +10,11 @@ use nix::poll::PollTimeout;
 
 use super::glue::{take_output, Machine};
 use super::link::Wake;
+use super::stop_report;
 use super::{describe_exit, Session, SessionEnd, SessionError};
 use crate::inferior::process::StopEvent;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing::Frame;
-use crate::protocol::stop_reply;
 use crate::protocol::vcont::{self, Action, Threads};
 use crate::stub::{DebugTarget, Resumed};
 
@@ -151,9 +151,9 @@ impl Session<'_> {
         target.select_pid(pid);
         let reply = match target.process.as_mut() {
             Some(process) if process.pid().as_raw() == pid => {
-                stop_reply::reply(process, event, self.features.multiprocess)
+                stop_report::reply(process, event, self.features.multiprocess)
             }
-            _ => b"W00".to_vec(),
+            _ => stop_report::no_process(),
         };
         let reply = self.disabled.stop_reply(reply);
         self.link.send_packet(&reply)?;

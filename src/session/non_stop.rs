@@ -12,8 +12,7 @@ use super::{describe_exit, Session, SessionError};
 use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing;
-use crate::protocol::vcont::{Action, Threads};
-use crate::stub::DebugTarget;
+use crate::stub::{DebugTarget, ThreadRequest, ThreadSelection};
 
 /// The stop replies gdb has not taken yet, and what each thread last
 /// reported.
@@ -36,7 +35,7 @@ impl Session<'_> {
     pub(super) fn settle_unreported(
         &mut self,
         target: &mut DebugTarget,
-        actions: &[(Action, Threads)],
+        actions: &[(ThreadRequest, ThreadSelection)],
     ) {
         if self.stops.unreported.is_empty() {
             return;
@@ -52,7 +51,7 @@ impl Session<'_> {
                     .iter()
                     .find(|(_, threads)| threads.holds(pid, tid.as_raw()));
                 match chosen {
-                    Some((Action::Stop, _)) => {
+                    Some((ThreadRequest::Stop, _)) => {
                         self.stops.unreported.remove(&tid);
                         let event = StopEvent::Stopped { tid };
                         self.stops.thread_events.insert(tid, event);

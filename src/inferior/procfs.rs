@@ -1,8 +1,10 @@
 //! Every read of `/proc` the process control does, in one place: the files
 //! a traced process's state and layout come from (its status and stat, its
-//! auxiliary vector, its mappings, the files it maps). The parsers of what
-//! these files say live elsewhere (`maps`, `auxv`); this module only knows
-//! where each file is and the few fields the run control itself needs.
+//! auxiliary vector, its mappings, the files it maps), and the few the
+//! session reports to gdb (each thread's name and stat, the executable's
+//! path after an exec). The parsers of what these files say live elsewhere
+//! (`maps`, `auxv`); this module only knows where each file is and the few
+//! fields the run control itself needs.
 
 use std::io;
 

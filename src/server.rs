@@ -12,7 +12,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 
 use crate::busy::Doorkeeper;
-use crate::cli::{Cli, OnDisconnect};
+use crate::cli::{Cli, DisabledPacket, OnDisconnect};
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
 use crate::session::{describe_exit, DisabledPackets, Session, SessionEnd, SessionError};
@@ -136,7 +136,7 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         if let Some(d) = &doorkeeper {
             d.session();
         }
-        let disabled = DisabledPackets::from_cli(&cli.protocol.disable_packet);
+        let disabled = disabled_packets(&cli.protocol.disable_packet);
         let mut session = Session::new(conn, &mut signals, last_stop, disabled);
         // A bug must not leave the target stopped or with breakpoints in it:
         // catch a panic here, at the session boundary, and clean up.
@@ -193,6 +193,28 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
 }
 
 /// Stop every thread and take every breakpoint and watchpoint out.
+/// The session's `--disable-packet` settings for the command line's list
+/// (`threads` stands for all four thread packets).
+fn disabled_packets(list: &[DisabledPacket]) -> DisabledPackets {
+    let mut d = DisabledPackets::default();
+    for packet in list {
+        match packet {
+            DisabledPacket::VCont => d.vcont = true,
+            DisabledPacket::T => d.t = true,
+            DisabledPacket::Tthread => d.tthread = true,
+            DisabledPacket::QC => d.qc = true,
+            DisabledPacket::QfThreadInfo => d.qfthreadinfo = true,
+            DisabledPacket::Threads => {
+                d.vcont = true;
+                d.tthread = true;
+                d.qc = true;
+                d.qfthreadinfo = true;
+            }
+        }
+    }
+    d
+}
+
 fn make_safe(target: &mut DebugTarget) {
     for process in target.all_processes_mut() {
         // Stop every thread first: taking breakpoints out under running
@@ -252,5 +274,25 @@ fn wait_for_client(listener: &Listener, signals: &mut SignalFd) -> Result<bool, 
         if client {
             return Ok(true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disabled_packets_from_the_command_line() {
+        let none = disabled_packets(&[]);
+        assert!(!(none.vcont || none.t || none.tthread || none.qc || none.qfthreadinfo));
+        let some = disabled_packets(&[DisabledPacket::T, DisabledPacket::QC]);
+        assert!(some.t && some.qc);
+        assert!(!(some.vcont || some.tthread || some.qfthreadinfo));
+        let threads = disabled_packets(&[DisabledPacket::Threads]);
+        assert!(threads.vcont && threads.tthread && threads.qc && threads.qfthreadinfo);
+        assert!(!threads.t);
+        let vcont = disabled_packets(&[DisabledPacket::VCont, DisabledPacket::Tthread]);
+        assert!(vcont.vcont && vcont.tthread && !vcont.qfthreadinfo);
+        assert!(disabled_packets(&[DisabledPacket::QfThreadInfo]).qfthreadinfo);
     }
 }

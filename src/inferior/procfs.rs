@@ -1,8 +1,10 @@
 //! Every read of `/proc` the process control does, in one place: the files
 //! a traced process's state and layout come from (its status and stat, its
-//! auxiliary vector, its mappings, the files it maps). The parsers of what
-//! these files say live elsewhere (`maps`, `auxv`); this module only knows
-//! where each file is and the few fields the run control itself needs.
+//! auxiliary vector, its mappings, the files it maps), and the few the
+//! session reports to gdb (each thread's name and stat, the executable's
+//! path after an exec). The parsers of what these files say live elsewhere
+//! (`maps`, `auxv`); this module only knows where each file is and the few
+//! fields the run control itself needs.
 
 use std::io;
 
@@ -29,6 +31,22 @@ pub fn file_in_root(pid: Pid, path: &str) -> io::Result<Vec<u8>> {
 /// The executable process `pid` runs.
 pub fn executable(pid: Pid) -> io::Result<Vec<u8>> {
     std::fs::read(format!("/proc/{pid}/exe"))
+}
+
+/// The path of the executable process `pid` runs (`/proc/PID/exe`'s link).
+pub fn executable_path(pid: Pid) -> io::Result<Vec<u8>> {
+    std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.into_os_string().into_encoded_bytes())
+}
+
+/// The text of `/proc/PID/task/TID/stat`.
+pub fn thread_stat(pid: Pid, tid: Tid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))
+}
+
+/// The name of task `tid` of process `pid` (`comm`, without its newline).
+pub fn thread_name(pid: Pid, tid: Tid) -> io::Result<String> {
+    let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))?;
+    Ok(name.trim_end_matches('\n').to_string())
 }
 
 /// Whether /proc says task `tid` has exited and waits to be reaped.

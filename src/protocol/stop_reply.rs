@@ -1,129 +1,245 @@
 //! Stop replies, written by us for every stop (gdbstub's lack the
 //! expedited registers, fork children's real pids, watchpoint addresses with
 //! our own trap decoding, exec and syscall events, and `;process:PID` on
-//! exits).
+//! exits). This module holds what a reply says in the wire's own terms
+//! (gdb's signal numbers, ids as numbers, registers as bytes) and its
+//! encoder; the session builds the description from the inferior's event.
 
 use super::hex;
-use crate::inferior::hw_debug::HwKind;
-use crate::inferior::process::{Process, StopEvent};
-use crate::inferior::regs::native;
 
-/// (regnum, bytes) of the expedited registers of the thread that stopped.
-pub fn expedited_registers(process: &mut Process, event: StopEvent) -> Vec<(usize, Vec<u8>)> {
-    let Some(tid) = event.tid() else {
-        return Vec::new();
-    };
-    let Ok(g) = process.read_registers(tid) else {
-        return Vec::new();
-    };
-    native::EXPEDITED_REGS
-        .iter()
-        .filter_map(|&regnum| {
-            let info = native::LAYOUT.by_regnum(regnum)?;
-            Some((
-                regnum,
-                g.get(info.offset..info.offset + info.size)?.to_vec(),
-            ))
-        })
-        .collect()
+/// A stop reply, as gdb is to read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReply {
+    /// `W`: the process exited with `code`. `pid` is None when there is no
+    /// process to name.
+    Exited { pid: Option<i32>, code: u8 },
+    /// `X`: the process was killed by `signal` (gdb's number).
+    Killed { pid: Option<i32>, signal: u8 },
+    /// `T`: a thread stopped.
+    Thread(ThreadStop),
 }
 
-/// The whole reply to `?` for the last stop (the initial stop counts as a SIGTRAP).
-pub fn question_mark_reply(
-    process: Option<&mut Process>,
-    last: Option<StopEvent>,
-    multiprocess: bool,
-) -> Vec<u8> {
-    let Some(process) = process else {
-        return b"W00".to_vec();
-    };
-    let event = match (process.exit_event(), last) {
-        (Some(exit), _) => exit,
-        (None, Some(event)) if event.tid().is_some_and(|t| process.has_thread(t)) => event,
-        _ => match process.thread_ids().next() {
-            Some(tid) => StopEvent::Signal {
-                tid,
-                signal: libc::SIGTRAP,
-            },
-            None => return b"W00".to_vec(),
-        },
-    };
-    reply(process, event, multiprocess)
+/// A `T` reply: which thread stopped, with what, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadStop {
+    /// gdb's signal number (0 for a stop gdb asked for).
+    pub signal: u8,
+    pub pid: i32,
+    pub tid: i32,
+    /// (regnum, bytes) of the expedited registers.
+    pub registers: Vec<(usize, Vec<u8>)>,
+    /// What kind of stop it was, when the reply says so.
+    pub reason: Option<StopReason>,
 }
 
-/// The stop reply for `event`, as GNU gdbserver writes it: `T` with the
-/// expedited registers, the thread, and what kind of stop it was; `W`/`X`
-/// with the process id when gdb speaks multiprocess.
-pub fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec<u8> {
-    let pid = process.pid().as_raw();
-    let process_suffix = if multiprocess {
-        format!(";process:{pid:x}")
-    } else {
-        String::new()
-    };
-    let mut out = Vec::new();
-    match event {
-        StopEvent::Exited { code } => {
-            out.extend_from_slice(format!("W{:02x}{process_suffix}", code as u8).as_bytes())
-        }
-        StopEvent::Killed { signal } => out.extend_from_slice(
-            format!("X{:02x}{process_suffix}", native::SIGNALS.to_gdb(signal)).as_bytes(),
-        ),
-        _ => {
-            let signal = match event {
-                StopEvent::Signal { signal, .. } => native::SIGNALS.to_gdb(signal),
-                StopEvent::Stopped { .. } => 0,
-                _ => native::SIGNALS.to_gdb(libc::SIGTRAP),
-            };
-            out.extend_from_slice(format!("T{signal:02x}").as_bytes());
-            for (regnum, bytes) in expedited_registers(process, event) {
-                out.extend_from_slice(format!("{regnum:02x}:").as_bytes());
-                hex::encode_into(&bytes, &mut out);
-                out.push(b';');
+/// The stop-reason part of a `T` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// `swbreak:`
+    SwBreak,
+    /// `hwbreak:`
+    HwBreak,
+    /// `watch:`, `rwatch:` or `awatch:` with the address accessed.
+    Watch { kind: WatchKind, addr: u64 },
+    /// `fork:` or `vfork:` with the child's id.
+    Fork { child: i32, vfork: bool },
+    /// `vforkdone:`
+    VforkDone,
+    /// `exec:` with the new program's path.
+    Exec { path: Vec<u8> },
+    /// `syscall_entry:` or `syscall_return:` with the call's number.
+    Syscall { nr: u64, entry: bool },
+}
+
+/// Which watchpoint reason a `T` reply names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchKind {
+    Write,
+    Read,
+    Access,
+}
+
+impl StopReply {
+    /// The reply as GNU gdbserver writes it: `T` with the expedited
+    /// registers, the thread, and what kind of stop it was; `W`/`X` with
+    /// the process id when gdb speaks multiprocess.
+    pub fn encode(&self, multiprocess: bool) -> Vec<u8> {
+        let process_suffix = |pid: Option<i32>| match pid {
+            Some(pid) if multiprocess => format!(";process:{pid:x}"),
+            _ => String::new(),
+        };
+        match self {
+            StopReply::Exited { pid, code } => {
+                format!("W{code:02x}{}", process_suffix(*pid)).into_bytes()
             }
-            let tid = event.tid().map(|t| t.as_raw()).unwrap_or(0);
-            if multiprocess {
-                out.extend_from_slice(format!("thread:p{pid:x}.{tid:x};").as_bytes());
-            } else {
-                out.extend_from_slice(format!("thread:{tid:x};").as_bytes());
+            StopReply::Killed { pid, signal } => {
+                format!("X{signal:02x}{}", process_suffix(*pid)).into_bytes()
             }
-            match event {
-                StopEvent::Breakpoint { .. } => out.extend_from_slice(b"swbreak:;"),
-                StopEvent::HwBreak { .. } => out.extend_from_slice(b"hwbreak:;"),
-                StopEvent::Watch { kind, addr, .. } => {
-                    let name = match kind {
-                        HwKind::Read => "rwatch",
-                        HwKind::Access => "awatch",
-                        HwKind::Write | HwKind::Execute => "watch",
-                    };
-                    out.extend_from_slice(format!("{name}:{addr:x};").as_bytes());
-                }
-                // gdbstub would name the child p<parent>.<child> (its gap 3).
-                StopEvent::Fork { child, vfork, .. } => {
-                    let name = if vfork { "vfork" } else { "fork" };
-                    let child = child.as_raw();
-                    out.extend_from_slice(format!("{name}:p{child:x}.{child:x};").as_bytes());
-                }
-                StopEvent::VforkDone { .. } => out.extend_from_slice(b"vforkdone:;"),
-                StopEvent::Exec { .. } => {
-                    let path = std::fs::read_link(format!("/proc/{pid}/exe"))
-                        .map(|p| p.into_os_string().into_encoded_bytes())
-                        .unwrap_or_default();
-                    out.extend_from_slice(b"exec:");
-                    hex::encode_into(&path, &mut out);
-                    out.push(b';');
-                }
-                StopEvent::Syscall { nr, entry, .. } => {
-                    let name = if entry {
-                        "syscall_entry"
-                    } else {
-                        "syscall_return"
-                    };
-                    out.extend_from_slice(format!("{name}:{nr:x};").as_bytes());
-                }
-                _ => {}
-            }
+            StopReply::Thread(stop) => stop.encode(multiprocess),
         }
     }
-    out
+}
+
+impl ThreadStop {
+    fn encode(&self, multiprocess: bool) -> Vec<u8> {
+        let (pid, tid) = (self.pid, self.tid);
+        let mut out = format!("T{:02x}", self.signal).into_bytes();
+        for (regnum, bytes) in &self.registers {
+            out.extend_from_slice(format!("{regnum:02x}:").as_bytes());
+            hex::encode_into(bytes, &mut out);
+            out.push(b';');
+        }
+        if multiprocess {
+            out.extend_from_slice(format!("thread:p{pid:x}.{tid:x};").as_bytes());
+        } else {
+            out.extend_from_slice(format!("thread:{tid:x};").as_bytes());
+        }
+        match &self.reason {
+            None => {}
+            Some(StopReason::SwBreak) => out.extend_from_slice(b"swbreak:;"),
+            Some(StopReason::HwBreak) => out.extend_from_slice(b"hwbreak:;"),
+            Some(StopReason::Watch { kind, addr }) => {
+                let name = match kind {
+                    WatchKind::Read => "rwatch",
+                    WatchKind::Access => "awatch",
+                    WatchKind::Write => "watch",
+                };
+                out.extend_from_slice(format!("{name}:{addr:x};").as_bytes());
+            }
+            // gdbstub would name the child p<parent>.<child> (its gap 3).
+            Some(StopReason::Fork { child, vfork }) => {
+                let name = if *vfork { "vfork" } else { "fork" };
+                out.extend_from_slice(format!("{name}:p{child:x}.{child:x};").as_bytes());
+            }
+            Some(StopReason::VforkDone) => out.extend_from_slice(b"vforkdone:;"),
+            Some(StopReason::Exec { path }) => {
+                out.extend_from_slice(b"exec:");
+                hex::encode_into(path, &mut out);
+                out.push(b';');
+            }
+            Some(StopReason::Syscall { nr, entry }) => {
+                let name = if *entry {
+                    "syscall_entry"
+                } else {
+                    "syscall_return"
+                };
+                out.extend_from_slice(format!("{name}:{nr:x};").as_bytes());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(reason: Option<StopReason>) -> StopReply {
+        StopReply::Thread(ThreadStop {
+            signal: 5,
+            pid: 0x10,
+            tid: 0x11,
+            registers: Vec::new(),
+            reason,
+        })
+    }
+
+    #[test]
+    fn exits_name_the_process_when_multiprocess() {
+        let exited = StopReply::Exited {
+            pid: Some(0x10),
+            code: 3,
+        };
+        assert_eq!(exited.encode(true), b"W03;process:10");
+        assert_eq!(exited.encode(false), b"W03");
+        let killed = StopReply::Killed {
+            pid: Some(0x10),
+            signal: 9,
+        };
+        assert_eq!(killed.encode(true), b"X09;process:10");
+        assert_eq!(killed.encode(false), b"X09");
+        let nobody = StopReply::Exited { pid: None, code: 0 };
+        assert_eq!(nobody.encode(true), b"W00");
+    }
+
+    #[test]
+    fn thread_stops_with_registers_and_ids() {
+        let stop = StopReply::Thread(ThreadStop {
+            signal: 0x1e,
+            pid: 0x10,
+            tid: 0x11,
+            registers: vec![(6, vec![0x01, 0xab]), (0x10, vec![0xff])],
+            reason: None,
+        });
+        assert_eq!(stop.encode(false), b"T1e06:01ab;10:ff;thread:11;");
+        assert_eq!(stop.encode(true), b"T1e06:01ab;10:ff;thread:p10.11;");
+    }
+
+    #[test]
+    fn stop_reasons() {
+        let cases: [(StopReason, &[u8]); 9] = [
+            (StopReason::SwBreak, b"swbreak:;"),
+            (StopReason::HwBreak, b"hwbreak:;"),
+            (
+                StopReason::Watch {
+                    kind: WatchKind::Write,
+                    addr: 0x1000,
+                },
+                b"watch:1000;",
+            ),
+            (
+                StopReason::Watch {
+                    kind: WatchKind::Read,
+                    addr: 0x1000,
+                },
+                b"rwatch:1000;",
+            ),
+            (
+                StopReason::Watch {
+                    kind: WatchKind::Access,
+                    addr: 0x1000,
+                },
+                b"awatch:1000;",
+            ),
+            (
+                StopReason::Fork {
+                    child: 0x20,
+                    vfork: true,
+                },
+                b"vfork:p20.20;",
+            ),
+            (StopReason::VforkDone, b"vforkdone:;"),
+            (
+                StopReason::Exec {
+                    path: b"/a".to_vec(),
+                },
+                b"exec:2f61;",
+            ),
+            (
+                StopReason::Syscall {
+                    nr: 0x3c,
+                    entry: false,
+                },
+                b"syscall_return:3c;",
+            ),
+        ];
+        for (reason, tail) in cases {
+            let mut expected = b"T05thread:11;".to_vec();
+            expected.extend_from_slice(tail);
+            assert_eq!(thread(Some(reason)).encode(false), expected);
+        }
+        let fork = StopReason::Fork {
+            child: 0x20,
+            vfork: false,
+        };
+        assert_eq!(
+            thread(Some(fork)).encode(true),
+            b"T05thread:p10.11;fork:p20.20;"
+        );
+        let entry = StopReason::Syscall { nr: 1, entry: true };
+        assert_eq!(
+            thread(Some(entry)).encode(false),
+            b"T05thread:11;syscall_entry:1;"
+        );
+    }
 }

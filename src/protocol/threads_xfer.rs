@@ -1,10 +1,22 @@
 //! `qXfer:threads:read`: the thread list with names (from
 //! /proc/PID/task/TID/comm) and the CPU each last ran on, which gdbstub has
 //! no trait for. gdb shows the names in `info threads`. The list covers
-//! every process we follow, as qfThreadInfo's does.
+//! every process we follow, as qfThreadInfo's does. The session gathers
+//! the threads; this module only writes the document.
 
 use super::xml_escape;
-use crate::inferior::process::Process;
+
+/// One thread as the document names it. The session gathers these (from
+/// the processes it follows and /proc); this module only writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadEntry {
+    pub pid: i32,
+    pub tid: i32,
+    /// The CPU it last ran on, if known.
+    pub core: Option<u32>,
+    /// Its name (`comm`), if known.
+    pub name: Option<String>,
+}
 
 /// The CPU a thread last ran on: field 39 of /proc/PID/task/TID/stat,
 /// counted after the parenthesised command name (which may hold spaces).
@@ -13,40 +25,27 @@ pub fn last_cpu(stat: &str) -> Option<u32> {
     after_name.split_whitespace().nth(36)?.parse().ok()
 }
 
-/// Every thread of `processes` (all the processes we follow: gdb drops the
-/// threads of an inferior that the list leaves out). Thread ids are
+/// The document for `threads` (those of every process we follow: gdb drops
+/// the threads of an inferior that the list leaves out). Thread ids are
 /// `pPID.TID` only when gdb took multiprocess ids: without them gdb knows
 /// the process by a made-up pid and would take `pPID.TID` for a thread of
 /// another, new inferior.
-pub fn threads_xml<'a>(
-    processes: impl IntoIterator<Item = &'a Process>,
-    multiprocess: bool,
-) -> String {
+pub fn threads_xml(threads: &[ThreadEntry], multiprocess: bool) -> String {
     let mut xml = String::from("<?xml version=\"1.0\"?>\n<threads>\n");
-    for process in processes {
-        let pid = process.pid().as_raw();
-        for tid in process.thread_ids() {
-            let tid = tid.as_raw();
-            let task = format!("/proc/{pid}/task/{tid}");
-            if multiprocess {
-                xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
-            } else {
-                xml.push_str(&format!("<thread id=\"{tid:x}\""));
-            }
-            if let Some(core) = std::fs::read_to_string(format!("{task}/stat"))
-                .ok()
-                .and_then(|s| last_cpu(&s))
-            {
-                xml.push_str(&format!(" core=\"{core}\""));
-            }
-            if let Ok(name) = std::fs::read_to_string(format!("{task}/comm")) {
-                xml.push_str(&format!(
-                    " name=\"{}\"",
-                    xml_escape(name.trim_end_matches('\n'))
-                ));
-            }
-            xml.push_str("/>\n");
+    for thread in threads {
+        let (pid, tid) = (thread.pid, thread.tid);
+        if multiprocess {
+            xml.push_str(&format!("<thread id=\"p{pid:x}.{tid:x}\""));
+        } else {
+            xml.push_str(&format!("<thread id=\"{tid:x}\""));
         }
+        if let Some(core) = thread.core {
+            xml.push_str(&format!(" core=\"{core}\""));
+        }
+        if let Some(name) = &thread.name {
+            xml.push_str(&format!(" name=\"{}\"", xml_escape(name)));
+        }
+        xml.push_str("/>\n");
     }
     xml.push_str("</threads>\n");
     xml
@@ -65,5 +64,34 @@ mod tests {
         assert_eq!(last_cpu(&stat), Some(39));
         let own = std::fs::read_to_string("/proc/self/stat").unwrap();
         assert!(last_cpu(&own).is_some());
+    }
+
+    #[test]
+    fn writes_ids_cores_and_names() {
+        let threads = [
+            ThreadEntry {
+                pid: 0x10,
+                tid: 0x10,
+                core: Some(3),
+                name: Some("a<b".to_string()),
+            },
+            ThreadEntry {
+                pid: 0x10,
+                tid: 0x11,
+                core: None,
+                name: None,
+            },
+        ];
+        assert_eq!(
+            threads_xml(&threads, true),
+            "<?xml version=\"1.0\"?>\n<threads>\n\
+             <thread id=\"p10.10\" core=\"3\" name=\"a&lt;b\"/>\n\
+             <thread id=\"p10.11\"/>\n</threads>\n"
+        );
+        assert!(threads_xml(&threads, false).contains("<thread id=\"11\"/>"));
+        assert_eq!(
+            threads_xml(&[], false),
+            "<?xml version=\"1.0\"?>\n<threads>\n</threads>\n"
+        );
     }
 }

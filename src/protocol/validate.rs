@@ -14,20 +14,11 @@
 
 use super::reply::Reply;
 
-/// The threads a packet may name.
+/// The threads a packet may name. The session implements it over the
+/// processes it follows, so this gate never sees a process.
 pub trait ThreadSet {
     fn has_process(&self, pid: u64) -> bool;
     fn has_thread(&self, tid: u64) -> bool;
-}
-
-impl ThreadSet for crate::inferior::process::Process {
-    fn has_process(&self, pid: u64) -> bool {
-        self.pid().as_raw() as u64 == pid
-    }
-
-    fn has_thread(&self, tid: u64) -> bool {
-        i32::try_from(tid).is_ok_and(|t| self.has_thread(nix::unistd::Pid::from_raw(t)))
-    }
 }
 
 /// One half of a thread id as packets write it.

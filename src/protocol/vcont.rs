@@ -39,18 +39,6 @@ pub enum Threads {
     Any,
 }
 
-impl Threads {
-    /// Does this set hold thread `tid` of process `pid`?
-    pub fn holds(&self, pid: i32, tid: i32) -> bool {
-        match *self {
-            Threads::All => true,
-            Threads::Process(p) => p == pid,
-            Threads::Thread { pid: p, tid: t } => t == tid && p.is_none_or(|p| p == pid),
-            Threads::Any => false,
-        }
-    }
-}
-
 fn small(n: u64) -> Option<i32> {
     i32::try_from(n).ok()
 }
@@ -226,20 +214,6 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{}", String::from_utf8_lossy(bad));
         }
-    }
-
-    #[test]
-    fn thread_sets_hold_what_they_name() {
-        assert!(Threads::All.holds(1, 2));
-        assert!(Threads::Process(1).holds(1, 2));
-        assert!(!Threads::Process(1).holds(3, 2));
-        assert!(Threads::Thread { pid: None, tid: 2 }.holds(1, 2));
-        assert!(!Threads::Thread {
-            pid: Some(3),
-            tid: 2
-        }
-        .holds(1, 2));
-        assert!(!Threads::Any.holds(1, 2));
     }
 
     #[test]

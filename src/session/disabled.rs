@@ -1,6 +1,8 @@
 //! `--disable-packet`: packets the session pretends not to know, a testing
 //! aid from GNU gdbserver that GDB's testsuite uses to exercise gdb's
 //! fallbacks (no `vCont`, `S` instead of `T` stop replies, no thread ids).
+//! The server makes these settings from the command line's list; the
+//! session knows nothing of the command line.
 
 /// Packets the session pretends not to know (`--disable-packet`, a
 /// testing aid from gdbserver that the GDB testsuite uses).
@@ -16,27 +18,6 @@ pub struct DisabledPackets {
 }
 
 impl DisabledPackets {
-    pub fn from_cli(list: &[crate::cli::DisabledPacket]) -> DisabledPackets {
-        use crate::cli::DisabledPacket as P;
-        let mut d = DisabledPackets::default();
-        for packet in list {
-            match packet {
-                P::VCont => d.vcont = true,
-                P::T => d.t = true,
-                P::Tthread => d.tthread = true,
-                P::QC => d.qc = true,
-                P::QfThreadInfo => d.qfthreadinfo = true,
-                P::Threads => {
-                    d.vcont = true;
-                    d.tthread = true;
-                    d.qc = true;
-                    d.qfthreadinfo = true;
-                }
-            }
-        }
-        d
-    }
-
     /// A stop reply as these settings want it.
     pub(super) fn stop_reply(&self, reply: Vec<u8>) -> Vec<u8> {
         if reply.first() != Some(&b'T') {

@@ -89,7 +89,7 @@ impl Session<'_> {
             C::VCtrlC => Reply::ok_or(target.interrupt().map_err(|e| e.errno())),
             C::StopReason if self.non_stop => Reply::Data(self.non_stop_status(target)),
             C::StopReason => Reply::Data(self.disabled.stop_reply(
-                crate::protocol::stop_reply::question_mark_reply(
+                super::stop_report::question_mark_reply(
                     target.process.as_mut(),
                     self.last_stop,
                     self.features.multiprocess,

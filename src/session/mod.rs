@@ -9,6 +9,7 @@
 //! - `features`: what `qSupported` negotiated; `disabled`: `--disable-packet`;
 //! - `dispatch` and `packets/`: the packets our layer answers itself;
 //! - `resume`: our resume path and all-stop reporting;
+//! - `stop_report`: the stop reply for an inferior event;
 //! - `non_stop`: non-stop mode's notification queue.
 
 use gdbstub::stub::state_machine::GdbStubStateMachine;
@@ -31,6 +32,7 @@ mod link;
 mod non_stop;
 mod packets;
 mod resume;
+mod stop_report;
 
 pub use disabled::DisabledPackets;
 use features::Features;

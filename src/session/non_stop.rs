@@ -7,13 +7,12 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::glue::{take_output, Machine};
+use super::stop_report;
 use super::{describe_exit, Session, SessionError};
 use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing;
-use crate::protocol::stop_reply;
-use crate::protocol::vcont::{Action, Threads};
-use crate::stub::DebugTarget;
+use crate::stub::{DebugTarget, ThreadRequest, ThreadSelection};
 
 /// The stop replies gdb has not taken yet, and what each thread last
 /// reported.
@@ -36,7 +35,7 @@ impl Session<'_> {
     pub(super) fn settle_unreported(
         &mut self,
         target: &mut DebugTarget,
-        actions: &[(Action, Threads)],
+        actions: &[(ThreadRequest, ThreadSelection)],
     ) {
         if self.stops.unreported.is_empty() {
             return;
@@ -52,11 +51,11 @@ impl Session<'_> {
                     .iter()
                     .find(|(_, threads)| threads.holds(pid, tid.as_raw()));
                 match chosen {
-                    Some((Action::Stop, _)) => {
+                    Some((ThreadRequest::Stop, _)) => {
                         self.stops.unreported.remove(&tid);
                         let event = StopEvent::Stopped { tid };
                         self.stops.thread_events.insert(tid, event);
-                        let reply = stop_reply::reply(process, event, self.features.multiprocess);
+                        let reply = stop_report::reply(process, event, self.features.multiprocess);
                         self.stops
                             .queue
                             .push_back((Some(tid), self.disabled.stop_reply(reply)));
@@ -77,7 +76,7 @@ impl Session<'_> {
             let Some(process) = target.all_processes_mut().find(|p| p.pid().as_raw() == pid) else {
                 continue;
             };
-            let reply = stop_reply::reply(process, event, self.features.multiprocess);
+            let reply = stop_report::reply(process, event, self.features.multiprocess);
             self.stops
                 .queue
                 .push_back((event.tid(), self.disabled.stop_reply(reply)));
@@ -181,7 +180,7 @@ impl Session<'_> {
                         continue;
                     }
                 };
-                let reply = stop_reply::reply(process, event, self.features.multiprocess);
+                let reply = stop_report::reply(process, event, self.features.multiprocess);
                 self.stops
                     .queue
                     .push_back((Some(tid), self.disabled.stop_reply(reply)));

@@ -1,6 +1,7 @@
 //! Resuming, our own path (gdbstub is told the target cannot resume):
-//! `vCont` and the legacy `c`/`C`/`s`/`S` turned into per-thread actions
-//! across every process we trace; in all-stop mode, the wait for the first
+//! `vCont` and the legacy `c`/`C`/`s`/`S` turned into the run control's
+//! own requests (host signals, `stub::ThreadSelection`), for every process
+//! we trace; in all-stop mode, the wait for the first
 //! event (every thread then stops), Ctrl-C while running, and the stop
 //! reply that makes the stopped thread current.
 
@@ -10,13 +11,14 @@ use nix::poll::PollTimeout;
 
 use super::glue::{take_output, Machine};
 use super::link::Wake;
+use super::stop_report;
 use super::{describe_exit, Session, SessionEnd, SessionError};
-use crate::inferior::process::StopEvent;
+use crate::inferior::process::{ResumeAction, StopEvent};
 use crate::inferior::ptrace::Tid;
+use crate::inferior::regs::native;
 use crate::protocol::framing::Frame;
-use crate::protocol::stop_reply;
 use crate::protocol::vcont::{self, Action, Threads};
-use crate::stub::{DebugTarget, Resumed};
+use crate::stub::{DebugTarget, Resumed, ThreadRequest, ThreadSelection};
 
 /// How often an all-stop wait looks for leader threads that exited
 /// without a word.
@@ -55,7 +57,7 @@ impl Session<'_> {
             .iter()
             .filter_map(|(tid, _)| *tid)
             .collect();
-        let resumed = target.resume_vcont(&actions, any, self.non_stop, &queued);
+        let resumed = target.resume_threads(&actions, any, self.non_stop, &queued);
         if resumed.is_ok() && std::mem::take(&mut self.interrupt_next_resume) {
             target.interrupt()?;
         }
@@ -93,10 +95,25 @@ impl Session<'_> {
         }
     }
 
-    /// The actions of a resume packet; a legacy packet acts on the `Hc`
+    /// The requests of a resume packet; a legacy packet acts on the `Hc`
     /// thread (or the current one) and, unless `Hc` named a thread, lets the
     /// rest of its process continue, as gdbserver does.
     fn resume_actions(
+        &self,
+        target: &mut DebugTarget,
+        body: &[u8],
+    ) -> Option<Vec<(ThreadRequest, ThreadSelection)>> {
+        let actions = self.packet_actions(target, body)?;
+        Some(
+            actions
+                .into_iter()
+                .map(|(action, threads)| (request(action), selection(threads)))
+                .collect(),
+        )
+    }
+
+    /// The actions of a resume packet, as the wire says them.
+    fn packet_actions(
         &self,
         target: &mut DebugTarget,
         body: &[u8],
@@ -151,9 +168,9 @@ impl Session<'_> {
         target.select_pid(pid);
         let reply = match target.process.as_mut() {
             Some(process) if process.pid().as_raw() == pid => {
-                stop_reply::reply(process, event, self.features.multiprocess)
+                stop_report::reply(process, event, self.features.multiprocess)
             }
-            _ => b"W00".to_vec(),
+            _ => stop_report::no_process(),
         };
         let reply = self.disabled.stop_reply(reply);
         self.link.send_packet(&reply)?;
@@ -230,5 +247,94 @@ impl Session<'_> {
                 Wake::Terminated(sig) => return Ok(Err(SessionEnd::Terminated(sig))),
             }
         }
+    }
+}
+
+/// The run control's request for a `vCont` action: gdb's signal numbers
+/// become the host's (0, no signal, for one the host does not have).
+fn request(action: Action) -> ThreadRequest {
+    let host = |signal: u8| native::SIGNALS.from_gdb(signal).unwrap_or(0);
+    ThreadRequest::Resume(match action {
+        Action::Continue { signal } => ResumeAction::Continue {
+            signal: host(signal),
+        },
+        Action::Step { signal } => ResumeAction::Step {
+            signal: host(signal),
+        },
+        Action::RangeStep { start, end } => ResumeAction::RangeStep { start, end },
+        Action::Stop => return ThreadRequest::Stop,
+    })
+}
+
+/// The run control's selection for the threads a `vCont` action names.
+fn selection(threads: Threads) -> ThreadSelection {
+    match threads {
+        Threads::All => ThreadSelection::All,
+        Threads::Process(pid) => ThreadSelection::Process(pid),
+        Threads::Thread { pid, tid } => ThreadSelection::Thread { pid, tid },
+        Threads::Any => ThreadSelection::Any,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_become_requests_with_host_signals() {
+        assert_eq!(
+            request(Action::Continue { signal: 0 }),
+            ThreadRequest::Resume(ResumeAction::Continue { signal: 0 })
+        );
+        // gdb's 0x1e is SIGUSR1, whatever the host numbers it.
+        assert_eq!(
+            request(Action::Continue { signal: 0x1e }),
+            ThreadRequest::Resume(ResumeAction::Continue {
+                signal: libc::SIGUSR1
+            })
+        );
+        assert_eq!(
+            request(Action::Step { signal: 0x1f }),
+            ThreadRequest::Resume(ResumeAction::Step {
+                signal: libc::SIGUSR2
+            })
+        );
+        // A number the host has no signal for resumes without one.
+        assert_eq!(
+            request(Action::Step { signal: 0xff }),
+            ThreadRequest::Resume(ResumeAction::Step { signal: 0 })
+        );
+        assert_eq!(
+            request(Action::RangeStep {
+                start: 0x400,
+                end: 0x410
+            }),
+            ThreadRequest::Resume(ResumeAction::RangeStep {
+                start: 0x400,
+                end: 0x410
+            })
+        );
+        assert_eq!(request(Action::Stop), ThreadRequest::Stop);
+    }
+
+    #[test]
+    fn thread_sets_become_selections() {
+        assert_eq!(selection(Threads::All), ThreadSelection::All);
+        assert_eq!(selection(Threads::Process(5)), ThreadSelection::Process(5));
+        assert_eq!(
+            selection(Threads::Thread {
+                pid: Some(5),
+                tid: 6
+            }),
+            ThreadSelection::Thread {
+                pid: Some(5),
+                tid: 6
+            }
+        );
+        assert_eq!(
+            selection(Threads::Thread { pid: None, tid: 6 }),
+            ThreadSelection::Thread { pid: None, tid: 6 }
+        );
+        assert_eq!(selection(Threads::Any), ThreadSelection::Any);
     }
 }

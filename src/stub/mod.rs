@@ -28,7 +28,7 @@ use crate::inferior::ptrace::Tid;
 
 pub use host_io::HostFiles;
 pub use monitor::MonitorOutput;
-pub use run_control::Resumed;
+pub use run_control::{Resumed, ThreadRequest, ThreadSelection};
 
 /// Errors that end the session (everything else becomes an `Exx` reply).
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,8 @@
 //! Running and stopping every process we trace, for our own resume path
 //! (gdbstub resumes one process at a time and knows no non-stop mode):
-//! `vCont` actions resolved per thread across processes, one `waitpid(-1)`
+//! requests on thread selections (`ThreadRequest`, `ThreadSelection`: this
+//! layer's own types, which the session makes of `vCont` actions) resolved
+//! per thread across processes, one `waitpid(-1)`
 //! for all of them with each status handed to the process that owns the
 //! thread, and all-stop's rule that every thread stops when one reports.
 
@@ -11,11 +13,43 @@ use nix::errno::Errno;
 use super::DebugTarget;
 use crate::inferior::process::{ProcessError, ResumeAction, StopEvent};
 use crate::inferior::ptrace::{self as pt, Tid};
-use crate::inferior::regs::native;
-use crate::protocol::vcont::{Action, Threads};
 
 /// How long `poll_event` may work through statuses that report nothing.
 const WAIT_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What one thread is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadRequest {
+    Resume(ResumeAction),
+    /// Non-stop: stop it and report it.
+    Stop,
+}
+
+/// The threads a request applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadSelection {
+    /// Every thread of every process.
+    All,
+    /// Every thread of one process.
+    Process(i32),
+    /// One thread (of process `pid`, when given).
+    Thread { pid: Option<i32>, tid: i32 },
+    /// Any thread: the one the caller passes as `any`.
+    Any,
+}
+
+impl ThreadSelection {
+    /// Does this selection hold thread `tid` of process `pid`? (`Any` holds
+    /// no thread by itself.)
+    pub fn holds(&self, pid: i32, tid: i32) -> bool {
+        match *self {
+            ThreadSelection::All => true,
+            ThreadSelection::Process(p) => p == pid,
+            ThreadSelection::Thread { pid: p, tid: t } => t == tid && p.is_none_or(|p| p == pid),
+            ThreadSelection::Any => false,
+        }
+    }
+}
 
 /// What a resume request did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +61,15 @@ pub enum Resumed {
 }
 
 impl DebugTarget {
-    /// Apply `vCont` actions: each thread takes the first action that names
-    /// it; threads no action names are left as they are. `any` is the
-    /// thread meant by thread id `0`. In all-stop mode a thread with an
+    /// Apply requests: each thread takes the first request whose selection
+    /// holds it; threads no request names are left as they are. `any` is
+    /// the thread `ThreadSelection::Any` means. In all-stop mode a thread with an
     /// event pending keeps its process from running (that event is the
     /// next stop); in non-stop mode only that thread stays stopped.
-    /// Threads in `held` take only actions that name them alone.
-    pub fn resume_vcont(
+    /// Threads in `held` take only requests that name them alone.
+    pub fn resume_threads(
         &mut self,
-        actions: &[(Action, Threads)],
+        requests: &[(ThreadRequest, ThreadSelection)],
         any: Option<Tid>,
         non_stop: bool,
         held: &HashSet<Tid>,
@@ -49,16 +83,16 @@ impl DebugTarget {
             let mut plan = HashMap::new();
             let mut stops = Vec::new();
             for tid in process.thread_ids() {
-                let chosen = actions.iter().find(|(_, threads)| {
-                    let named = matches!(threads, Threads::Thread { .. });
+                let chosen = requests.iter().find(|(_, threads)| {
+                    let named = matches!(threads, ThreadSelection::Thread { .. });
                     (threads.holds(pid, tid.as_raw()) && (named || !held.contains(&tid)))
-                        || (*threads == Threads::Any && any == Some(tid))
+                        || (*threads == ThreadSelection::Any && any == Some(tid))
                 });
-                match chosen.map(|(action, _)| resume_action(*action)) {
-                    Some(Some(action)) => {
+                match chosen.map(|(request, _)| *request) {
+                    Some(ThreadRequest::Resume(action)) => {
                         plan.insert(tid, action);
                     }
-                    Some(None) => stops.push(tid),
+                    Some(ThreadRequest::Stop) => stops.push(tid),
                     None => {}
                 }
             }
@@ -188,17 +222,26 @@ impl DebugTarget {
     }
 }
 
-/// The resume a `vCont` action asks for; None for `t` (stop).
-fn resume_action(action: Action) -> Option<ResumeAction> {
-    let host = |signal: u8| native::SIGNALS.from_gdb(signal).unwrap_or(0);
-    Some(match action {
-        Action::Continue { signal } => ResumeAction::Continue {
-            signal: host(signal),
-        },
-        Action::Step { signal } => ResumeAction::Step {
-            signal: host(signal),
-        },
-        Action::RangeStep { start, end } => ResumeAction::RangeStep { start, end },
-        Action::Stop => return None,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_selections_hold_what_they_name() {
+        assert!(ThreadSelection::All.holds(1, 2));
+        assert!(ThreadSelection::Process(1).holds(1, 2));
+        assert!(!ThreadSelection::Process(1).holds(3, 2));
+        assert!(ThreadSelection::Thread { pid: None, tid: 2 }.holds(1, 2));
+        assert!(!ThreadSelection::Thread {
+            pid: Some(3),
+            tid: 2
+        }
+        .holds(1, 2));
+        assert!(ThreadSelection::Thread {
+            pid: Some(1),
+            tid: 2
+        }
+        .holds(1, 2));
+        assert!(!ThreadSelection::Any.holds(1, 2));
+    }
 }

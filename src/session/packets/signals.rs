@@ -1,9 +1,13 @@
 //! Signals gdb configures and inspects: `QPassSignals`/`QProgramSignals`
 //! (which signals go to the program without a stop, and which it may be
 //! given at all), for every process we trace; `qXfer:siginfo:read/write`
-//! (`$_siginfo` of the selected thread).
+//! (`$_siginfo` of the selected thread). gdb numbers the signals its own
+//! way; they become host numbers here, on their way down.
+
+use std::collections::HashSet;
 
 use crate::inferior::ptrace::Tid;
+use crate::inferior::regs::native;
 use crate::protocol::reply::Reply;
 use crate::protocol::{parse_offset_length, qxfer_reply, signals};
 use crate::stub::DebugTarget;
@@ -27,12 +31,21 @@ pub(in crate::session) fn set_list(
     let Some(set) = signals::parse_signal_list(list) else {
         return Reply::Error(1);
     };
+    let set = host_signals(&set);
     match which {
         SignalList::Pass => target.signal_policy.pass = set,
         SignalList::Program => target.signal_policy.program = Some(set),
     }
     target.configure_all();
     Reply::Ok
+}
+
+/// The host signals of a set of gdb signal numbers; numbers with no host
+/// signal are left out.
+fn host_signals(gdb: &HashSet<u8>) -> HashSet<i32> {
+    gdb.iter()
+        .filter_map(|&g| native::SIGNALS.from_gdb(g))
+        .collect()
 }
 
 /// `qXfer:siginfo:read::OFFSET,LENGTH` of `tid`.
@@ -69,5 +82,27 @@ pub(in crate::session) fn write_siginfo(
     match process.write_siginfo(tid, offset, &data) {
         Ok(()) => Reply::Data(format!("{:x}", data.len()).into_bytes()),
         Err(e) => error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gdb_numbers_become_host_signals() {
+        // gdb numbers: 0xe SIGALRM, 0x1e SIGUSR1, 0x1f SIGUSR2; 7 is SIGEMT,
+        // which only MIPS has.
+        let set = host_signals(&HashSet::from([0xe, 0x1e, 0x1f]));
+        assert_eq!(
+            set,
+            HashSet::from([libc::SIGALRM, libc::SIGUSR1, libc::SIGUSR2])
+        );
+        let emt = host_signals(&HashSet::from([7]));
+        assert_eq!(
+            emt.len(),
+            usize::from(native::SIGNALS.from_gdb(7).is_some())
+        );
+        assert!(host_signals(&HashSet::new()).is_empty());
     }
 }

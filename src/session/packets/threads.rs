@@ -5,10 +5,12 @@
 
 use std::collections::VecDeque;
 
+use crate::inferior::procfs;
 use crate::inferior::ptrace::Tid;
 use crate::protocol::reply::Reply;
 use crate::protocol::thread_id::{process_of, thread_of};
-use crate::protocol::{parse_offset_length, qxfer_reply, threads_xfer};
+use crate::protocol::threads_xfer::{self, ThreadEntry};
+use crate::protocol::{parse_offset_length, qxfer_reply};
 use crate::stub::DebugTarget;
 
 /// The threads gdb selected, and the thread list it is reading.
@@ -84,12 +86,32 @@ fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
     ids
 }
 
+/// Every thread of every process we follow, with its core and name from
+/// /proc, for `qXfer:threads:read`.
+fn thread_entries(target: &DebugTarget) -> Vec<ThreadEntry> {
+    let mut threads = Vec::new();
+    for process in target.all_processes() {
+        let pid = process.pid();
+        for tid in process.thread_ids() {
+            threads.push(ThreadEntry {
+                pid: pid.as_raw(),
+                tid: tid.as_raw(),
+                core: procfs::thread_stat(pid, tid)
+                    .ok()
+                    .and_then(|stat| threads_xfer::last_cpu(&stat)),
+                name: procfs::thread_name(pid, tid).ok(),
+            });
+        }
+    }
+    threads
+}
+
 /// `qXfer:threads:read::OFFSET,LENGTH`. No process (yet, or any more): an
 /// empty list.
 pub(in crate::session) fn xfer(target: &DebugTarget, multiprocess: bool, window: &[u8]) -> Reply {
     match parse_offset_length(window) {
         Some((offset, length)) => Reply::Data(qxfer_reply(
-            threads_xfer::threads_xml(target.all_processes(), multiprocess).as_bytes(),
+            threads_xfer::threads_xml(&thread_entries(target), multiprocess).as_bytes(),
             offset,
             length,
         )),

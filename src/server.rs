@@ -77,6 +77,15 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         ..LaunchSpec::default()
     };
 
+    let config = TargetConfig {
+        memory_map: cli.memory_map,
+        launch: Some(LaunchSpec {
+            program: cli.program.first().cloned().unwrap_or_default(),
+            ..launch_template.clone()
+        }),
+        multi: cli.multi,
+    };
+    let mut target = DebugTarget::new(config);
     let process = if cli.attach {
         let [pid] = cli.program.as_slice() else {
             return Err(ServerError::Usage(
@@ -88,16 +97,16 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
             .ok()
             .filter(|p| *p > 0)
             .ok_or_else(|| ServerError::Usage(format!("Bad process id '{pid}'")))?;
-        let process = Process::attach(Pid::from_raw(pid))?;
+        let process = Process::attach(Pid::from_raw(pid), target.settings())?;
         eprintln!("Attached; pid = {pid}");
         Some(process)
     } else if let Some((program, args)) = cli.program.split_first() {
         let spec = LaunchSpec {
             program: program.clone(),
             args: args.to_vec(),
-            ..launch_template.clone()
+            ..launch_template
         };
-        let process = Process::launch(&spec)?;
+        let process = Process::launch(&spec, target.settings())?;
         eprintln!("Process {program} created; pid = {}", process.pid());
         Some(process)
     } else if cli.multi {
@@ -108,15 +117,9 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         ));
     };
 
-    let config = TargetConfig {
-        memory_map: cli.memory_map,
-        launch: Some(LaunchSpec {
-            program: cli.program.first().cloned().unwrap_or_default(),
-            ..launch_template
-        }),
-        multi: cli.multi,
-    };
-    let mut target = DebugTarget::new(process, config);
+    if let Some(process) = process {
+        target.make_current(process);
+    }
     // Any error from here on drops `target`, whose process cleans itself up.
     let mut listener = Listener::open(&comm, cli.baud)?;
     let mut last_stop = None;

@@ -33,7 +33,7 @@ impl ExtendedMode for DebugTarget {
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
         self.last_run = Some(spec.clone());
-        let mut process = Process::launch(&spec).map_err(|e| {
+        let mut process = Process::launch(&spec, &self.settings).map_err(|e| {
             eprintln!("{e}");
             errno_reply(e)
         })?;
@@ -50,10 +50,11 @@ impl ExtendedMode for DebugTarget {
             eprintln!("Already attached to process {raw}");
             return Err(TargetError::Errno(libc::EPERM as u8));
         }
-        let mut process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
-            eprintln!("{e}");
-            errno_reply(e)
-        })?;
+        let mut process = Process::attach(Pid::from_raw(pid.get() as i32), &self.settings)
+            .map_err(|e| {
+                eprintln!("{e}");
+                errno_reply(e)
+            })?;
         self.configure(&mut process);
         eprintln!("Attached; pid = {pid}");
         self.make_current(process);
@@ -113,7 +114,7 @@ impl ExtendedMode for DebugTarget {
         if let Some(mut process) = self.process.take() {
             let _ = process.kill();
         }
-        match Process::launch(&spec) {
+        match Process::launch(&spec, &self.settings) {
             Ok(mut process) => {
                 self.configure(&mut process);
                 eprintln!("Process {} created; pid = {}", spec.program, process.pid());

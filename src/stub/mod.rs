@@ -23,8 +23,9 @@ use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::{Target, TargetError};
 
 use crate::inferior::launch::LaunchSpec;
-use crate::inferior::process::{Process, ProcessError, SignalPolicy};
+use crate::inferior::process::{Process, ProcessError};
 use crate::inferior::ptrace::Tid;
+use crate::inferior::settings::SharedSettings;
 
 pub use host_io::HostFiles;
 pub use monitor::MonitorOutput;
@@ -67,11 +68,9 @@ pub struct DebugTarget {
     pub exit_requested: bool,
     /// gdb sent `!`: the connection outlives processes (run, attach again).
     pub extended: bool,
-    /// QPassSignals / QProgramSignals, given to every process we debug.
-    pub signal_policy: SignalPolicy,
-    /// gdb takes fork/vfork events, and exec events (from its qSupported).
-    pub report_forks: bool,
-    pub report_exec: bool,
+    /// QPassSignals / QProgramSignals and the fork and exec events gdb
+    /// takes: one value, shared with every process we debug.
+    settings: SharedSettings,
     /// gdb reads our target description (its qSupported said xmlRegisters).
     pub target_description: bool,
     /// What the last `run` started, for `R` to start again.
@@ -88,17 +87,17 @@ pub struct DebugTarget {
 }
 
 impl DebugTarget {
-    pub fn new(process: Option<Process>, config: TargetConfig) -> DebugTarget {
+    /// No process yet: one launched or attached to with `settings()` is
+    /// made current with `make_current`.
+    pub fn new(config: TargetConfig) -> DebugTarget {
         DebugTarget {
-            process,
+            process: None,
             others: BTreeMap::new(),
             config,
             host_files: HostFiles::default(),
             exit_requested: false,
             extended: false,
-            signal_policy: SignalPolicy::default(),
-            report_forks: false,
-            report_exec: false,
+            settings: SharedSettings::default(),
             target_description: true,
             last_run: None,
             run_args: None,
@@ -161,17 +160,20 @@ impl DebugTarget {
         self.process.iter_mut().chain(self.others.values_mut())
     }
 
-    /// Give a process the session's settings (signals, events).
+    /// The settings every process shares (give them to a new one).
+    pub fn settings(&self) -> &SharedSettings {
+        &self.settings
+    }
+
+    /// Give a process the register layout gdb reads (the other settings
+    /// it shares from the start).
     pub fn configure(&self, process: &mut Process) {
-        process.signal_policy = self.signal_policy.clone();
-        process.report_forks = self.report_forks;
-        process.report_exec = self.report_exec;
         if !self.target_description {
             process.use_plain_register_layout();
         }
     }
 
-    /// Apply the session's settings to every process we trace.
+    /// Give every process we trace the register layout gdb reads.
     pub fn configure_all(&mut self) {
         let mut current = self.process.take();
         let mut others = std::mem::take(&mut self.others);

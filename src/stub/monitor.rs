@@ -280,7 +280,7 @@ mod tests {
     use crate::stub::TargetConfig;
 
     fn run(cmd: &str) -> String {
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         String::from_utf8(target.monitor_command(cmd.as_bytes()).text).unwrap()
     }
 
@@ -303,13 +303,13 @@ mod tests {
             "All extra debug format options disabled.\n"
         );
         assert_eq!(run("frob"), format!("Unknown monitor command.\n\n{HELP}"));
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         assert!(!target.monitor_command(b"frob").understood);
         assert!(target.monitor_command(b"help").understood);
         assert_eq!(run(""), run("frob"));
         assert_eq!(run("set debug maybe"), run("frob"));
         assert_eq!(run("help me"), run("frob"));
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         assert_eq!(target.monitor_command(b"exit").text, b"");
         assert!(target.exit_requested);
     }
@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(run("dump-maps d"), NO_PROCESS);
         assert_eq!(run("dump-memory f \u{ff} 2"), DUMP_MEMORY_USAGE);
         // Not UTF-8: still answered.
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         assert_eq!(
             target.monitor_command(b"\xff\xfe").text,
             run("frob").as_bytes()

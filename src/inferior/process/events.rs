@@ -54,7 +54,7 @@ impl Process {
     /// A stop from a thread nobody knows yet: a new thread or fork child
     /// whose creator's event has not been seen. Remembered, in case it is ours.
     pub fn note_unknown_stop(&mut self, tid: Tid) {
-        self.early_stops.insert(tid);
+        self.threads.note_early_stop(tid);
     }
 
     /// Turn one wait status into a reportable event, or deal with it silently
@@ -85,7 +85,7 @@ impl Process {
         if !self.threads.contains_key(&tid) && !leader_exec {
             if !status.is_exit() {
                 // A new thread's first stop, ahead of its creator's clone event.
-                self.early_stops.insert(tid);
+                self.threads.note_early_stop(tid);
             }
             return Ok(None);
         }
@@ -96,7 +96,9 @@ impl Process {
             WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
                 self.on_fork(tid, event == libc::PTRACE_EVENT_VFORK, then)
             }
-            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
+            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE)
+                if self.settings.get().report_forks =>
+            {
                 Ok(Some(self.on_vfork_done(tid)))
             }
             WaitStatus::Syscall if self.catch_syscalls.is_some() => self.on_syscall(tid, then),
@@ -195,7 +197,7 @@ impl Process {
         self.mark_stopped(tid);
         // Not while stepping: the step would end inside the handler, and
         // gdb, which knows it is stepping, must decide (as gdbserver).
-        if !self.signal_policy.pass.contains(&signal) || self.threads[&tid].stepping {
+        if !self.settings.get().signals.pass.contains(&signal) || self.threads[&tid].stepping {
             return Ok(Some(StopEvent::Signal { tid, signal }));
         }
         // gdb said not to stop for it: hand it straight to the thread.

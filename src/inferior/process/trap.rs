@@ -63,8 +63,8 @@ impl Process {
     /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
     fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
         let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
-        if !self.hw.is_empty() || code == TRAP_HWBKPT {
-            if let Some(hit) = self.hw.take_hit(tid)? {
+        if !self.points.hw.is_empty() || code == TRAP_HWBKPT {
+            if let Some(hit) = self.points.hw.take_hit(tid)? {
                 return Ok(match hit.kind {
                     HwKind::Execute => StopEvent::HwBreak { tid },
                     kind => StopEvent::Watch {
@@ -78,7 +78,7 @@ impl Process {
         if code == SI_KERNEL || code == TRAP_BRKPT {
             let pc = native::RegisterContext::read_pc(tid)?;
             let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
-            if self.breakpoints.contains(addr) {
+            if self.points.software.contains(addr) {
                 native::RegisterContext::write_pc(tid, addr)?;
                 self.regs.forget(tid);
                 return Ok(StopEvent::Breakpoint { tid, addr });

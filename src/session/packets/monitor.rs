@@ -43,7 +43,7 @@ mod tests {
     use crate::stub::TargetConfig;
 
     fn target() -> DebugTarget {
-        DebugTarget::new(None, TargetConfig::default())
+        DebugTarget::new(TargetConfig::default())
     }
 
     fn text_of(packets: &[Vec<u8>]) -> Vec<u8> {

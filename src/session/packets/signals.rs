@@ -27,11 +27,10 @@ pub(in crate::session) fn set_list(
     let Some(set) = signals::parse_signal_list(list) else {
         return Reply::Error(1);
     };
-    match which {
-        SignalList::Pass => target.signal_policy.pass = set,
-        SignalList::Program => target.signal_policy.program = Some(set),
-    }
-    target.configure_all();
+    target.settings().update(|s| match which {
+        SignalList::Pass => s.signals.pass = set,
+        SignalList::Program => s.signals.program = Some(set),
+    });
     Reply::Ok
 }
 

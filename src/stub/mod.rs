@@ -29,7 +29,7 @@ use crate::inferior::settings::SharedSettings;
 
 pub use host_io::HostFiles;
 pub use monitor::MonitorOutput;
-pub use run_control::Resumed;
+pub use run_control::{Polled, Resumed};
 
 /// Errors that end the session (everything else becomes an `Exx` reply).
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +64,6 @@ pub struct DebugTarget {
     pub others: BTreeMap<i32, Process>,
     pub config: TargetConfig,
     host_files: HostFiles,
-    /// Set by `monitor exit`: end the session and the server.
-    pub exit_requested: bool,
     /// gdb sent `!`: the connection outlives processes (run, attach again).
     pub extended: bool,
     /// QPassSignals / QProgramSignals and the fork and exec events gdb
@@ -75,15 +73,9 @@ pub struct DebugTarget {
     pub target_description: bool,
     /// What the last `run` started, for `R` to start again.
     pub last_run: Option<LaunchSpec>,
-    /// The arguments of the `vRun` being handled, read by our protocol
-    /// layer (gdbstub's own list leaves out empty arguments).
-    pub run_args: Option<Vec<Vec<u8>>>,
     /// Thread-local lookups on (off after `monitor set
     /// libthread-db-search-path` names a path without libthread_db).
     pub thread_db: bool,
-    /// `poll_event` stopped with wait statuses possibly left: call it
-    /// again without waiting for a signal.
-    pub more_events: bool,
 }
 
 impl DebugTarget {
@@ -95,14 +87,11 @@ impl DebugTarget {
             others: BTreeMap::new(),
             config,
             host_files: HostFiles::default(),
-            exit_requested: false,
             extended: false,
             settings: SharedSettings::default(),
             target_description: true,
             last_run: None,
-            run_args: None,
             thread_db: true,
-            more_events: false,
         }
     }
 

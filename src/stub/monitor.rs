@@ -85,6 +85,8 @@ pub struct MonitorOutput {
     pub text: Vec<u8>,
     /// False for an unknown command (its text is GNU's complaint and help).
     pub understood: bool,
+    /// `exit`: the session and the server end after the reply.
+    pub exit_server: bool,
 }
 
 impl DebugTarget {
@@ -100,8 +102,11 @@ impl DebugTarget {
         let text = match (verb, words(rest).as_slice()) {
             (b"help", []) => HELP.to_string(),
             (b"exit", []) => {
-                self.exit_requested = true;
-                String::new()
+                return MonitorOutput {
+                    text: Vec::new(),
+                    understood: true,
+                    exit_server: true,
+                }
             }
             (b"set", [b"debug", value]) if on_off(value).is_some() => {
                 let enabled = on_off(value) == Some(true);
@@ -133,6 +138,7 @@ impl DebugTarget {
                 return MonitorOutput {
                     text,
                     understood: true,
+                    exit_server: false,
                 };
             }
             (b"maps", _) => MAPS_USAGE.to_string(),
@@ -144,12 +150,14 @@ impl DebugTarget {
                 return MonitorOutput {
                     text: format!("Unknown monitor command.\n\n{HELP}").into_bytes(),
                     understood: false,
+                    exit_server: false,
                 }
             }
         };
         MonitorOutput {
             text: text.into_bytes(),
             understood: true,
+            exit_server: false,
         }
     }
 }
@@ -310,8 +318,10 @@ mod tests {
         assert_eq!(run("set debug maybe"), run("frob"));
         assert_eq!(run("help me"), run("frob"));
         let mut target = DebugTarget::new(TargetConfig::default());
-        assert_eq!(target.monitor_command(b"exit").text, b"");
-        assert!(target.exit_requested);
+        let exit = target.monitor_command(b"exit");
+        assert_eq!(exit.text, b"");
+        assert!(exit.exit_server);
+        assert!(!target.monitor_command(b"help").exit_server);
     }
 
     #[test]

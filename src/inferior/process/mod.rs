@@ -10,7 +10,8 @@
 //! - `thread`: one thread's run-control record (`ThreadState`) and the
 //!   process's table of them (`ThreadTable`);
 //! - `resume`: running threads as gdb asks, and the events ready at once;
-//! - `events`: the wait-status dispatcher, exits and signals; `spawn`
+//! - `events`: the wait-status dispatcher, exits and signals; `route` its
+//!   decisions as pure functions (which handler, what a SIGTRAP was); `spawn`
 //!   (clone, fork, vfork, exec), `trap` (SIGTRAP) and `syscall` handle the
 //!   other kinds;
 //! - `step_over`: stepping a thread past a breakpoint gdb is not told of;
@@ -28,6 +29,7 @@ mod outbox;
 mod points;
 mod registers;
 mod resume;
+mod route;
 mod spawn;
 mod step_over;
 mod syscall;

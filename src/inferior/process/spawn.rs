@@ -44,13 +44,14 @@ impl Process {
         &mut self,
         tid: Tid,
         vfork: bool,
+        report: bool,
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         let child = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
         self.mark_stopped(tid);
         self.wait_child_start(child)?;
         let mut process = self.adopt_child(child, vfork)?;
-        if self.settings.get().report_forks {
+        if report {
             self.outbox.push_forked(process);
             return Ok(Some(StopEvent::Fork { tid, child, vfork }));
         }
@@ -101,7 +102,7 @@ impl Process {
     /// `tid` exec'd a new program: it alone is left, under the leader's
     /// tid, in a new address space. An Exec event, or for a gdb that does
     /// not know them a plain SIGTRAP, as before the protocol had them.
-    pub(super) fn on_exec(&mut self, tid: Tid) -> Result<StopEvent, ProcessError> {
+    pub(super) fn on_exec(&mut self, tid: Tid, report: bool) -> Result<StopEvent, ProcessError> {
         // The execve returns after this event: keep the record of
         // its entry, made on the thread that called it.
         let former = ptrace::getevent(tid)
@@ -122,7 +123,7 @@ impl Process {
         if let Some(leader) = self.threads.get_mut(&tid) {
             leader.in_syscall = in_execve;
         }
-        Ok(if self.settings.get().report_exec {
+        Ok(if report {
             StopEvent::Exec { tid }
         } else {
             StopEvent::Signal {

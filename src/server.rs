@@ -78,6 +78,15 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         ..LaunchSpec::default()
     };
 
+    let config = TargetConfig {
+        memory_map: cli.protocol.memory_map,
+        launch: Some(LaunchSpec {
+            program: cli.start.program.first().cloned().unwrap_or_default(),
+            ..launch_template.clone()
+        }),
+        multi: cli.connection.multi,
+    };
+    let mut target = DebugTarget::new(config);
     let process = if cli.start.attach {
         let [pid] = cli.start.program.as_slice() else {
             return Err(ServerError::Usage(
@@ -89,16 +98,16 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
             .ok()
             .filter(|p| *p > 0)
             .ok_or_else(|| ServerError::Usage(format!("Bad process id '{pid}'")))?;
-        let process = Process::attach(Pid::from_raw(pid))?;
+        let process = Process::attach(Pid::from_raw(pid), target.settings())?;
         eprintln!("Attached; pid = {pid}");
         Some(process)
     } else if let Some((program, args)) = cli.start.program.split_first() {
         let spec = LaunchSpec {
             program: program.clone(),
             args: args.to_vec(),
-            ..launch_template.clone()
+            ..launch_template
         };
-        let process = Process::launch(&spec)?;
+        let process = Process::launch(&spec, target.settings())?;
         eprintln!("Process {program} created; pid = {}", process.pid());
         Some(process)
     } else if cli.connection.multi {
@@ -109,15 +118,9 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         ));
     };
 
-    let config = TargetConfig {
-        memory_map: cli.protocol.memory_map,
-        launch: Some(LaunchSpec {
-            program: cli.start.program.first().cloned().unwrap_or_default(),
-            ..launch_template
-        }),
-        multi: cli.connection.multi,
-    };
-    let mut target = DebugTarget::new(process, config);
+    if let Some(process) = process {
+        target.make_current(process);
+    }
     // Any error from here on drops `target`, whose process cleans itself up.
     let mut listener = Listener::open(&comm, cli.connection.baud)?;
     // While a session is open, other clients are told so and let go.

@@ -1,7 +1,7 @@
 //! The inferior: a Linux process under ptrace. Process and thread control
 //! (`process`), launching and attaching (`launch`), memory (`memory`),
 //! software breakpoints (`breakpoints`), per-architecture register access
-//! (`regs`), the reads of /proc the process control makes (`procfs`), the
+//! (`regs`), the settings gdb gives every process (`settings`), the reads of /proc the process control makes (`procfs`), the
 //! pure parsers of what /proc and the dynamic linker tell us (`maps`,
 //! `auxv`, `svr4`), and the evaluator of gdb's bytecode for
 //! breakpoint conditions (`agent_expr`).
@@ -19,5 +19,6 @@ pub mod process;
 pub mod procfs;
 pub mod ptrace;
 pub mod regs;
+pub mod settings;
 pub mod svr4;
 pub mod tls;

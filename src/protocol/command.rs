@@ -59,6 +59,8 @@ pub enum Command<'a> {
     Register(&'a [u8]),
     /// `qRcmd,HEX`: a monitor command, hex-encoded.
     Monitor(&'a [u8]),
+    /// `vRun;PROGRAM;ARG...`: what follows `vRun;`.
+    Run(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -125,6 +127,7 @@ const TABLE: &[(&[u8], Match, Build)] = &[
         Some(Command::SiginfoWrite(args))
     }),
     (b"qRcmd,", Match::Prefix, |hex| Some(Command::Monitor(hex))),
+    (b"vRun;", Match::Prefix, |rest| Some(Command::Run(rest))),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
@@ -242,6 +245,8 @@ mod tests {
             parse(b"qRcmd,68656c70"),
             Some(Command::Monitor(b"68656c70"))
         );
+        assert_eq!(parse(b"vRun;70;;31"), Some(Command::Run(b"70;;31")));
+        assert_eq!(parse(b"vRun;"), Some(Command::Run(b"")));
     }
 
     #[test]
@@ -265,6 +270,8 @@ mod tests {
             b"qXfer:libraries-svr4:read::0,fff",
             b"vKill;1",
             b"qRcmd",
+            b"vRun",
+            b"vAttach;70",
             b"",
         ] {
             assert_eq!(parse(body), None, "{}", String::from_utf8_lossy(body));

@@ -10,8 +10,8 @@
 //! `Command`, or whose handler defers, is gdbstub's: it is the single
 //! fallback.
 
-use super::packets::{detach, memory, monitor, registers, signals, syscalls, tls};
-use super::Session;
+use super::packets::{detach, memory, monitor, registers, run, signals, syscalls, tls};
+use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
 use crate::protocol::command::Command;
@@ -123,9 +123,17 @@ impl Session<'_> {
             C::SiginfoRead(window) => signals::read_siginfo(target, self.siginfo_thread(), window),
             C::SiginfoWrite(args) => signals::write_siginfo(target, self.siginfo_thread(), args),
             C::Monitor(hex) => {
-                let (output, reply) = monitor::run(target, hex);
+                let (output, reply, exit) = monitor::run(target, hex);
+                if exit {
+                    // `monitor exit`: the server ends once gdb has the reply.
+                    self.end_after_reply = Some(SessionEnd::ExitRequested);
+                }
                 return Outcome::WithOutput(output, reply);
             }
+            C::Run(rest) => match run::run(target, self.features.multiprocess, rest) {
+                Some(reply) => reply,
+                None => return Outcome::Gdbstub,
+            },
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

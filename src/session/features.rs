@@ -56,20 +56,24 @@ impl Features {
         let multiprocess = offered(b"multiprocess+");
         // Fork children are named by pid: without multiprocess ids gdb
         // could not tell the processes apart.
-        target.report_forks = multiprocess && offered(b"fork-events+");
-        target.report_exec = offered(b"exec-events+");
+        let report_forks = multiprocess && offered(b"fork-events+");
+        let report_exec = offered(b"exec-events+");
+        target.settings().update(|s| {
+            s.report_forks = report_forks;
+            s.report_exec = report_exec;
+        });
         target.target_description = body
             .split(|&b| b == b';' || b == b':')
             .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
         target.configure_all();
         let mut added = ours();
-        if target.report_forks {
+        if report_forks {
             added.push_str(";fork-events+");
             if offered(b"vfork-events+") {
                 added.push_str(";vfork-events+");
             }
         }
-        if target.report_exec {
+        if report_exec {
             added.push_str(";exec-events+");
         }
         Features {

@@ -139,18 +139,13 @@ impl<'s> Session<'s> {
         loop {
             machine = match machine {
                 GdbStubStateMachine::Idle(_) => {
-                    if target.exit_requested {
-                        return Ok(SessionEnd::ExitRequested);
-                    }
                     if let Some(end) = self.end_after_reply.take() {
                         return Ok(end);
                     }
-                    if self.non_stop {
-                        self.notify_stops(target)?;
-                    }
+                    let more_events = self.non_stop && self.notify_stops(target)?;
                     // Wait statuses may be left over from a busy poll:
                     // look at gdb's packets, then come straight back.
-                    let timeout = if self.non_stop && target.more_events {
+                    let timeout = if more_events {
                         PollTimeout::ZERO
                     } else {
                         PollTimeout::NONE
@@ -323,13 +318,9 @@ impl<'s> Session<'s> {
                 target.select_pid(pid);
             }
         }
-        // gdbstub's vRun parser drops empty arguments: run gets ours.
-        target.run_args = crate::protocol::vrun::arguments(&body);
         // gdbstub answers; the handshake keeps the packet if it sets
         // gdbstub state, once gdbstub took it.
-        let fed = self.handshake.feed(machine, target, &body);
-        target.run_args = None;
-        match fed {
+        match self.handshake.feed(machine, target, &body) {
             Ok(mut next) => {
                 let features = self.features.clone();
                 let edit = body.starts_with(b"qSupported").then_some(features.added());

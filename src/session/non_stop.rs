@@ -12,7 +12,7 @@ use super::{describe_exit, Session, SessionError};
 use crate::inferior::process::{Origin, StopEvent};
 use crate::inferior::ptrace::Tid;
 use crate::protocol::framing;
-use crate::stub::{DebugTarget, ThreadRequest, ThreadSelection};
+use crate::stub::{DebugTarget, Polled, ThreadRequest, ThreadSelection};
 
 /// The stop replies gdb has not taken yet, and what each thread last
 /// reported.
@@ -71,8 +71,14 @@ impl Session<'_> {
 
     /// Non-stop: queue a stop reply for every event the target has, and
     /// send the first as a `%Stop` notification unless one is out already.
-    pub(super) fn notify_stops(&mut self, target: &mut DebugTarget) -> Result<(), SessionError> {
-        while let Some((pid, event)) = target.poll_event()? {
+    /// True if the target may have more at once (its poll ran out of time).
+    pub(super) fn notify_stops(&mut self, target: &mut DebugTarget) -> Result<bool, SessionError> {
+        let more_events = loop {
+            let (pid, event) = match target.poll_event()? {
+                Polled::Event { pid, event } => (pid, event),
+                Polled::Quiet => break false,
+                Polled::Busy => break true,
+            };
             let Some(process) = target.all_processes_mut().find(|p| p.pid().as_raw() == pid) else {
                 continue;
             };
@@ -91,7 +97,7 @@ impl Session<'_> {
                     self.forget_threads();
                 }
             }
-        }
+        };
         if !self.stops.notified {
             if let Some((_, first)) = self.stops.queue.front().cloned() {
                 let mut body = b"Stop:".to_vec();
@@ -100,7 +106,7 @@ impl Session<'_> {
                 self.stops.notified = true;
             }
         }
-        Ok(())
+        Ok(more_events)
     }
 
     /// Non-stop `vAttach`: `OK`, where all-stop replies with the stop. gdb

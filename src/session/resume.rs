@@ -18,7 +18,7 @@ use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
 use crate::protocol::framing::Frame;
 use crate::protocol::vcont::{self, Action, Threads};
-use crate::stub::{DebugTarget, Resumed, ThreadRequest, ThreadSelection};
+use crate::stub::{DebugTarget, Polled, Resumed, ThreadRequest, ThreadSelection};
 
 /// How often an all-stop wait looks for leader threads that exited
 /// without a word.
@@ -222,10 +222,14 @@ impl Session<'_> {
                 }
             }
             self.link.frames = keep;
-            if let Some((pid, event)) = target.poll_event()? {
-                target.stop_everything()?;
-                return Ok(Ok(Some((pid, event))));
-            }
+            let more_events = match target.poll_event()? {
+                Polled::Event { pid, event } => {
+                    target.stop_everything()?;
+                    return Ok(Ok(Some((pid, event))));
+                }
+                Polled::Quiet => false,
+                Polled::Busy => true,
+            };
             if target.process.is_none() && target.others.is_empty() {
                 return Ok(Ok(Some((0, StopEvent::Exited { code: 0 }))));
             }
@@ -236,7 +240,7 @@ impl Session<'_> {
                 return Ok(Ok(None));
             }
             // A leader thread's exit wakes nobody: look again now and then.
-            let timeout = if target.more_events {
+            let timeout = if more_events {
                 PollTimeout::ZERO
             } else {
                 PollTimeout::from(LEADER_EXIT_POLL_MS)

@@ -12,10 +12,17 @@ use gdbstub::target::{TargetError, TargetResult};
 use nix::unistd::Pid;
 
 use super::{errno_reply, DebugTarget};
-use crate::inferior::process::{Origin, Process};
+use crate::inferior::process::{Origin, Process, ProcessError};
 
-impl ExtendedMode for DebugTarget {
-    fn run(&mut self, filename: Option<&[u8]>, args: Args<'_, '_>) -> TargetResult<GdbPid, Self> {
+impl DebugTarget {
+    /// `run` (`vRun`, which our protocol layer answers): start `filename`
+    /// (None: the program run last) with exactly these arguments, as the
+    /// current process.
+    pub fn run_program(
+        &mut self,
+        filename: Option<&[u8]>,
+        args: &[Vec<u8>],
+    ) -> Result<(), ProcessError> {
         let mut spec = self.config.launch.clone().unwrap_or_default();
         if let Some(name) = filename.filter(|f| !f.is_empty()) {
             spec.program = String::from_utf8_lossy(name).into_owned();
@@ -24,24 +31,28 @@ impl ExtendedMode for DebugTarget {
             // inferior): the program run last, as gdbserver does.
             spec.program = last.program.clone();
         }
-        let args: Vec<Vec<u8>> = match self.run_args.take() {
-            Some(ours) => ours,
-            None => args.map(<[u8]>::to_vec).collect(),
-        };
         spec.args = args
             .iter()
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
         self.last_run = Some(spec.clone());
-        let mut process = Process::launch(&spec).map_err(|e| {
-            eprintln!("{e}");
-            errno_reply(e)
-        })?;
+        let mut process =
+            Process::launch(&spec, &self.settings).inspect_err(|e| eprintln!("{e}"))?;
         self.configure(&mut process);
-        let pid = process.pid();
-        eprintln!("Process {} created; pid = {pid}", spec.program);
+        eprintln!("Process {} created; pid = {}", spec.program, process.pid());
         self.make_current(process);
-        NonZeroUsize::new(pid.as_raw() as usize).ok_or(TargetError::Errno(libc::ESRCH as u8))
+        Ok(())
+    }
+}
+
+impl ExtendedMode for DebugTarget {
+    /// Only for a `vRun` our protocol layer could not read (it answers the
+    /// others itself, with gdb's arguments as they were sent).
+    fn run(&mut self, filename: Option<&[u8]>, args: Args<'_, '_>) -> TargetResult<GdbPid, Self> {
+        let args: Vec<Vec<u8>> = args.map(<[u8]>::to_vec).collect();
+        self.run_program(filename, &args).map_err(errno_reply)?;
+        let pid = self.process.as_ref().map_or(0, |p| p.pid().as_raw());
+        NonZeroUsize::new(pid as usize).ok_or(TargetError::Errno(libc::ESRCH as u8))
     }
 
     fn attach(&mut self, pid: GdbPid) -> TargetResult<(), Self> {
@@ -50,10 +61,11 @@ impl ExtendedMode for DebugTarget {
             eprintln!("Already attached to process {raw}");
             return Err(TargetError::Errno(libc::EPERM as u8));
         }
-        let mut process = Process::attach(Pid::from_raw(pid.get() as i32)).map_err(|e| {
-            eprintln!("{e}");
-            errno_reply(e)
-        })?;
+        let mut process = Process::attach(Pid::from_raw(pid.get() as i32), &self.settings)
+            .map_err(|e| {
+                eprintln!("{e}");
+                errno_reply(e)
+            })?;
         self.configure(&mut process);
         eprintln!("Attached; pid = {pid}");
         self.make_current(process);
@@ -113,7 +125,7 @@ impl ExtendedMode for DebugTarget {
         if let Some(mut process) = self.process.take() {
             let _ = process.kill();
         }
-        match Process::launch(&spec) {
+        match Process::launch(&spec, &self.settings) {
             Ok(mut process) => {
                 self.configure(&mut process);
                 eprintln!("Process {} created; pid = {}", spec.program, process.pid());

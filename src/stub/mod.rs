@@ -23,12 +23,13 @@ use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::{Target, TargetError};
 
 use crate::inferior::launch::LaunchSpec;
-use crate::inferior::process::{Process, ProcessError, SignalPolicy};
+use crate::inferior::process::{Process, ProcessError};
 use crate::inferior::ptrace::Tid;
+use crate::inferior::settings::SharedSettings;
 
 pub use host_io::HostFiles;
 pub use monitor::MonitorOutput;
-pub use run_control::{Resumed, ThreadRequest, ThreadSelection};
+pub use run_control::{Polled, Resumed, ThreadRequest, ThreadSelection};
 
 /// Errors that end the session (everything else becomes an `Exx` reply).
 #[derive(Debug, thiserror::Error)]
@@ -63,47 +64,34 @@ pub struct DebugTarget {
     pub others: BTreeMap<i32, Process>,
     pub config: TargetConfig,
     host_files: HostFiles,
-    /// Set by `monitor exit`: end the session and the server.
-    pub exit_requested: bool,
     /// gdb sent `!`: the connection outlives processes (run, attach again).
     pub extended: bool,
-    /// QPassSignals / QProgramSignals, given to every process we debug.
-    pub signal_policy: SignalPolicy,
-    /// gdb takes fork/vfork events, and exec events (from its qSupported).
-    pub report_forks: bool,
-    pub report_exec: bool,
+    /// QPassSignals / QProgramSignals and the fork and exec events gdb
+    /// takes: one value, shared with every process we debug.
+    settings: SharedSettings,
     /// gdb reads our target description (its qSupported said xmlRegisters).
     pub target_description: bool,
     /// What the last `run` started, for `R` to start again.
     pub last_run: Option<LaunchSpec>,
-    /// The arguments of the `vRun` being handled, read by our protocol
-    /// layer (gdbstub's own list leaves out empty arguments).
-    pub run_args: Option<Vec<Vec<u8>>>,
     /// Thread-local lookups on (off after `monitor set
     /// libthread-db-search-path` names a path without libthread_db).
     pub thread_db: bool,
-    /// `poll_event` stopped with wait statuses possibly left: call it
-    /// again without waiting for a signal.
-    pub more_events: bool,
 }
 
 impl DebugTarget {
-    pub fn new(process: Option<Process>, config: TargetConfig) -> DebugTarget {
+    /// No process yet: one launched or attached to with `settings()` is
+    /// made current with `make_current`.
+    pub fn new(config: TargetConfig) -> DebugTarget {
         DebugTarget {
-            process,
+            process: None,
             others: BTreeMap::new(),
             config,
             host_files: HostFiles::default(),
-            exit_requested: false,
             extended: false,
-            signal_policy: SignalPolicy::default(),
-            report_forks: false,
-            report_exec: false,
+            settings: SharedSettings::default(),
             target_description: true,
             last_run: None,
-            run_args: None,
             thread_db: true,
-            more_events: false,
         }
     }
 
@@ -161,17 +149,20 @@ impl DebugTarget {
         self.process.iter_mut().chain(self.others.values_mut())
     }
 
-    /// Give a process the session's settings (signals, events).
+    /// The settings every process shares (give them to a new one).
+    pub fn settings(&self) -> &SharedSettings {
+        &self.settings
+    }
+
+    /// Give a process the register layout gdb reads (the other settings
+    /// it shares from the start).
     pub fn configure(&self, process: &mut Process) {
-        process.signal_policy = self.signal_policy.clone();
-        process.report_forks = self.report_forks;
-        process.report_exec = self.report_exec;
         if !self.target_description {
             process.use_plain_register_layout();
         }
     }
 
-    /// Apply the session's settings to every process we trace.
+    /// Give every process we trace the register layout gdb reads.
     pub fn configure_all(&mut self) {
         let mut current = self.process.take();
         let mut others = std::mem::take(&mut self.others);

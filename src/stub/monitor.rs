@@ -85,6 +85,8 @@ pub struct MonitorOutput {
     pub text: Vec<u8>,
     /// False for an unknown command (its text is GNU's complaint and help).
     pub understood: bool,
+    /// `exit`: the session and the server end after the reply.
+    pub exit_server: bool,
 }
 
 impl DebugTarget {
@@ -100,8 +102,11 @@ impl DebugTarget {
         let text = match (verb, words(rest).as_slice()) {
             (b"help", []) => HELP.to_string(),
             (b"exit", []) => {
-                self.exit_requested = true;
-                String::new()
+                return MonitorOutput {
+                    text: Vec::new(),
+                    understood: true,
+                    exit_server: true,
+                }
             }
             (b"set", [b"debug", value]) if on_off(value).is_some() => {
                 let enabled = on_off(value) == Some(true);
@@ -133,6 +138,7 @@ impl DebugTarget {
                 return MonitorOutput {
                     text,
                     understood: true,
+                    exit_server: false,
                 };
             }
             (b"maps", _) => MAPS_USAGE.to_string(),
@@ -144,12 +150,14 @@ impl DebugTarget {
                 return MonitorOutput {
                     text: format!("Unknown monitor command.\n\n{HELP}").into_bytes(),
                     understood: false,
+                    exit_server: false,
                 }
             }
         };
         MonitorOutput {
             text: text.into_bytes(),
             understood: true,
+            exit_server: false,
         }
     }
 }
@@ -280,7 +288,7 @@ mod tests {
     use crate::stub::TargetConfig;
 
     fn run(cmd: &str) -> String {
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         String::from_utf8(target.monitor_command(cmd.as_bytes()).text).unwrap()
     }
 
@@ -303,15 +311,17 @@ mod tests {
             "All extra debug format options disabled.\n"
         );
         assert_eq!(run("frob"), format!("Unknown monitor command.\n\n{HELP}"));
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         assert!(!target.monitor_command(b"frob").understood);
         assert!(target.monitor_command(b"help").understood);
         assert_eq!(run(""), run("frob"));
         assert_eq!(run("set debug maybe"), run("frob"));
         assert_eq!(run("help me"), run("frob"));
-        let mut target = DebugTarget::new(None, TargetConfig::default());
-        assert_eq!(target.monitor_command(b"exit").text, b"");
-        assert!(target.exit_requested);
+        let mut target = DebugTarget::new(TargetConfig::default());
+        let exit = target.monitor_command(b"exit");
+        assert_eq!(exit.text, b"");
+        assert!(exit.exit_server);
+        assert!(!target.monitor_command(b"help").exit_server);
     }
 
     #[test]
@@ -334,7 +344,7 @@ mod tests {
         assert_eq!(run("dump-maps d"), NO_PROCESS);
         assert_eq!(run("dump-memory f \u{ff} 2"), DUMP_MEMORY_USAGE);
         // Not UTF-8: still answered.
-        let mut target = DebugTarget::new(None, TargetConfig::default());
+        let mut target = DebugTarget::new(TargetConfig::default());
         assert_eq!(
             target.monitor_command(b"\xff\xfe").text,
             run("frob").as_bytes()

@@ -51,6 +51,18 @@ impl ThreadSelection {
     }
 }
 
+/// What `poll_event` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    /// An event of process `pid`.
+    Event { pid: i32, event: StopEvent },
+    /// Nothing to report now.
+    Quiet,
+    /// Nothing to report yet, but the time for looking ran out with wait
+    /// statuses possibly left: poll again without waiting for a signal.
+    Busy,
+}
+
 /// What a resume request did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resumed {
@@ -108,37 +120,42 @@ impl DebugTarget {
     }
 
     /// The next event of any process, without blocking: one that is ready,
-    /// or one found by `waitpid(-1)`. Returns the process id with it.
-    /// Works at most `WAIT_BUDGET` on statuses that report nothing (threads
-    /// stepped over a breakpoint whose condition is false, say), then sets
-    /// `more_events` and returns None, so that the caller can answer gdb
-    /// (which gives up on a reply after two seconds) before calling again.
-    pub fn poll_event(&mut self) -> Result<Option<(i32, StopEvent)>, ProcessError> {
-        self.more_events = false;
+    /// or one found by `waitpid(-1)`, with its process id. Works at most
+    /// `WAIT_BUDGET` on statuses that report nothing (threads stepped over
+    /// a breakpoint whose condition is false, say), then says `Busy`, so
+    /// that the caller can answer gdb (which gives up on a reply after two
+    /// seconds) before calling again.
+    pub fn poll_event(&mut self) -> Result<Polled, ProcessError> {
         for process in self.all_processes_mut() {
             if let Some(event) = process.take_ready() {
-                return Ok(Some((process.pid().as_raw(), event)));
+                let pid = process.pid().as_raw();
+                return Ok(Polled::Event { pid, event });
             }
         }
         let started = std::time::Instant::now();
         while started.elapsed() < WAIT_BUDGET {
             let (tid, status) = match pt::wait(-1, true) {
                 Ok(Some(found)) => found,
-                Ok(None) | Err(Errno::ECHILD) => return Ok(None),
+                Ok(None) | Err(Errno::ECHILD) => return Ok(Polled::Quiet),
                 Err(errno) => return Err(ProcessError::Ptrace { tid: -1, errno }),
             };
             let found = match self.all_processes_mut().find(|p| p.owns(tid)) {
-                Some(process) => Some(
-                    process
-                        .handle_wait(tid, status)?
-                        .map(|event| (process.pid().as_raw(), event)),
-                ),
+                Some(process) => {
+                    Some(
+                        process
+                            .handle_wait(tid, status)?
+                            .map(|event| Polled::Event {
+                                pid: process.pid().as_raw(),
+                                event,
+                            }),
+                    )
+                }
                 None => None,
             };
             match found {
-                Some(Some(event)) => {
+                Some(Some(polled)) => {
                     self.adopt_forked();
-                    return Ok(Some(event));
+                    return Ok(polled);
                 }
                 Some(None) => {}
                 // A new thread or fork child reporting before its creator's
@@ -152,8 +169,7 @@ impl DebugTarget {
                 None => {}
             }
         }
-        self.more_events = true;
-        Ok(None)
+        Ok(Polled::Busy)
     }
 
     /// All-stop: stop every running thread of every process (events met

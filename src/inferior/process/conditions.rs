@@ -41,20 +41,20 @@ impl Process {
     /// gdb's conditions for the software breakpoint at `addr`, as its last
     /// `Z0` there gave them (none: it always stops).
     pub fn set_breakpoint_conditions(&mut self, addr: u64, conditions: Vec<Vec<u8>>) {
-        replace_expressions(&mut self.actions.conditions, addr, conditions);
+        replace_expressions(&mut self.points.actions.conditions, addr, conditions);
     }
 
     /// gdb's commands for the software breakpoint at `addr` (none: it
     /// stops as usual).
     pub fn set_breakpoint_commands(&mut self, addr: u64, commands: Vec<Vec<u8>>) {
-        replace_expressions(&mut self.actions.commands, addr, commands);
+        replace_expressions(&mut self.points.actions.commands, addr, commands);
     }
 
     /// Run the commands of the breakpoint at `addr` for `tid`, which hit it
     /// (its conditions held). True if it has commands: then, as with
     /// gdbserver, the hit is not reported.
     pub(super) fn run_breakpoint_commands(&mut self, tid: Tid, addr: u64) -> bool {
-        let Some(commands) = self.actions.commands.get(&addr).cloned() else {
+        let Some(commands) = self.points.actions.commands.get(&addr).cloned() else {
             return false;
         };
         let mut ctx = ConditionContext::new(self, tid, true);
@@ -71,7 +71,7 @@ impl Process {
     /// condition we cannot evaluate counts as true, so that gdb decides
     /// (as GNU gdbserver does).
     pub(super) fn breakpoint_condition_holds(&mut self, tid: Tid, addr: u64) -> bool {
-        let Some(conditions) = self.actions.conditions.get(&addr).cloned() else {
+        let Some(conditions) = self.points.actions.conditions.get(&addr).cloned() else {
             return true;
         };
         let mut ctx = ConditionContext::new(self, tid, false);

@@ -1,9 +1,9 @@
 //! Turning one wait status into a stop event for gdb, or into nothing (a
 //! clone, our own SIGSTOP, a thread's exit, a signal gdb said to pass). The
-//! dispatcher, `handle_status`, only sorts a status by kind; each kind has a
-//! small handler, here for exits and signals and in `spawn` (clone, fork,
-//! vfork, exec), `trap` (SIGTRAP: breakpoints, steps, watchpoints) and
-//! `syscall` (system-call stops).
+//! dispatcher, `handle_status`, asks `route` (pure, unit-tested) where a
+//! status goes and calls that handler: here for exits and signals, in
+//! `spawn` (clone, fork, vfork, exec), `trap` (SIGTRAP: breakpoints, steps,
+//! watchpoints) and `syscall` (system-call stops).
 //!
 //! A status comes either from the caller's `waitpid(-1)` while threads run
 //! (`handle_wait`), or from our own waits while every thread is being
@@ -14,6 +14,7 @@
 use crate::inferior::procfs;
 use crate::inferior::ptrace::{Tid, WaitStatus};
 
+use super::route::{self, Known, Route};
 use super::{Process, ProcessError, StopEvent};
 
 /// What a thread whose status is handled silently does next.
@@ -54,7 +55,7 @@ impl Process {
     /// A stop from a thread nobody knows yet: a new thread or fork child
     /// whose creator's event has not been seen. Remembered, in case it is ours.
     pub fn note_unknown_stop(&mut self, tid: Tid) {
-        self.early_stops.insert(tid);
+        self.threads.note_early_stop(tid);
     }
 
     /// Turn one wait status into a reportable event, or deal with it silently
@@ -67,48 +68,45 @@ impl Process {
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         log::trace!("wait: {tid} {status:?}");
-        // The leader's own exit status comes last, after every thread's,
-        // even when its thread has long gone from our table (dropped as a
-        // zombie); and a thread that execs takes the leader's tid.
-        if tid == self.pid {
-            match status {
-                WaitStatus::Exited(code) => {
-                    return Ok(Some(self.process_gone(StopEvent::Exited { code })))
-                }
-                WaitStatus::Signaled(signal) => {
-                    return Ok(Some(self.process_gone(StopEvent::Killed { signal })))
-                }
-                _ => {}
+        let route = {
+            let settings = self.settings.get();
+            route::route(
+                status,
+                &Known {
+                    leader: tid == self.pid,
+                    thread: self.threads.get(&tid),
+                    settings: &settings,
+                    catching_syscalls: self.catch_syscalls.is_some(),
+                },
+            )
+        };
+        match route {
+            Route::ProcessEnded(event) => Ok(Some(self.process_gone(event))),
+            Route::EarlyStop => {
+                self.threads.note_early_stop(tid);
+                Ok(None)
             }
-        }
-        let leader_exec = tid == self.pid && status == WaitStatus::Event(libc::PTRACE_EVENT_EXEC);
-        if !self.threads.contains_key(&tid) && !leader_exec {
-            if !status.is_exit() {
-                // A new thread's first stop, ahead of its creator's clone event.
-                self.early_stops.insert(tid);
-            }
-            return Ok(None);
-        }
-        match status {
-            WaitStatus::Exited(_) | WaitStatus::Signaled(_) => Ok(self.on_thread_exit(tid)),
-            WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => self.on_clone(tid, then),
-            WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => self.on_exec(tid).map(Some),
-            WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {
-                self.on_fork(tid, event == libc::PTRACE_EVENT_VFORK, then)
-            }
-            WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) if self.report_forks => {
-                Ok(Some(self.on_vfork_done(tid)))
-            }
-            WaitStatus::Syscall if self.catch_syscalls.is_some() => self.on_syscall(tid, then),
-            WaitStatus::Event(_) | WaitStatus::Syscall => {
+            Route::Nothing => Ok(None),
+            Route::ThreadExit => Ok(self.on_thread_exit(tid)),
+            Route::Clone => self.on_clone(tid, then),
+            Route::Exec { report } => self.on_exec(tid, report).map(Some),
+            Route::Fork { vfork, report } => self.on_fork(tid, vfork, report, then),
+            Route::VforkDone => Ok(Some(self.on_vfork_done(tid))),
+            Route::Syscall => self.on_syscall(tid, then),
+            Route::Silent => {
                 self.mark_stopped(tid);
                 self.carry_on(tid, then)
             }
-            WaitStatus::Stopped(libc::SIGSTOP) if self.threads[&tid].sigstop_expected => {
-                self.on_our_sigstop(tid, then)
+            Route::OurSigstop { report } => self.on_our_sigstop(tid, report, then),
+            Route::Trap => self.on_trap(tid, then),
+            Route::Signal {
+                signal,
+                pass: false,
+            } => {
+                self.mark_stopped(tid);
+                Ok(Some(StopEvent::Signal { tid, signal }))
             }
-            WaitStatus::Stopped(libc::SIGTRAP) => self.on_trap(tid, then),
-            WaitStatus::Stopped(signal) => self.on_signal(tid, signal, then),
+            Route::Signal { signal, pass: true } => self.pass_signal(tid, signal, then),
         }
     }
 
@@ -169,35 +167,32 @@ impl Process {
     // ----- signals -----
 
     /// The SIGSTOP we sent `tid` has arrived: reported only if gdb asked
-    /// for the stop.
+    /// for the stop (`report`).
     fn on_our_sigstop(
         &mut self,
         tid: Tid,
+        report: bool,
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         let thread = self.threads.get_mut(&tid).expect("checked by the caller");
         thread.sigstop_expected = false;
-        let requested = std::mem::take(&mut thread.stop_requested);
+        thread.stop_requested = false;
         self.mark_stopped(tid);
-        if requested {
+        if report {
             return Ok(Some(StopEvent::Stopped { tid }));
         }
         self.carry_on(tid, then)
     }
 
-    /// Any other signal: reported, unless gdb said to pass it.
-    fn on_signal(
+    /// A signal gdb said to pass (and the thread is not stepping): no
+    /// stop, it goes straight to the thread.
+    fn pass_signal(
         &mut self,
         tid: Tid,
         signal: i32,
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         self.mark_stopped(tid);
-        // Not while stepping: the step would end inside the handler, and
-        // gdb, which knows it is stepping, must decide (as gdbserver).
-        if !self.signal_policy.pass.contains(&signal) || self.threads[&tid].stepping {
-            return Ok(Some(StopEvent::Signal { tid, signal }));
-        }
         // gdb said not to stop for it: hand it straight to the thread.
         match then {
             Afterwards::RunOn => self.restart_with(tid, signal)?,

@@ -97,13 +97,9 @@ impl Process {
             return Ok(());
         }
         self.stop_all()?;
-        let removal = if self.shares_memory_with_parent {
-            Ok(())
-        } else {
-            self.breakpoints.remove_all(&self.memory)
-        };
-        if !self.hw.is_empty() {
-            self.hw.clear();
+        let removal = self.points.remove_planted(&self.memory);
+        if !self.points.hw.is_empty() {
+            self.points.hw.clear();
             if let Err(e) = self.apply_hw_everywhere() {
                 log::warn!("clearing debug registers: {e}");
             }
@@ -136,13 +132,13 @@ impl Process {
                 }
             }
         }
-        let policy = self.signal_policy.clone();
-        for (tid, thread) in std::mem::take(&mut self.threads) {
+        let settings = self.settings.clone();
+        for (tid, thread) in self.threads.take_all() {
             // Signals gdb never saw go to the program if gdb allows it
             // (QProgramSignals; all of them if gdb said nothing).
             let signal = thread
                 .unreported_signal()
-                .filter(|s| policy.program.as_ref().is_none_or(|p| p.contains(s)))
+                .filter(|&s| settings.get().signals.allows(s))
                 .unwrap_or(0);
             if let Err(e) = pt::detach(tid, signal) {
                 log::warn!("detaching thread {tid}: {e}");
@@ -157,9 +153,7 @@ impl Process {
         if self.outbox.has_exited() {
             return Ok(());
         }
-        if !self.shares_memory_with_parent {
-            let _ = self.breakpoints.remove_all(&self.memory);
-        }
+        let _ = self.points.remove_planted(&self.memory);
         let _ = kill(self.pid, Signal::SIGKILL);
         // Each thread's death is reported to us, the leader's last (only
         // after the others are reaped). Wait for ours only: other processes
@@ -215,8 +209,8 @@ impl Process {
         }
         self.threads.clear();
         self.regs.forget_all();
-        self.breakpoints.forget_all();
-        self.actions.clear();
+        self.points.software.forget_all();
+        self.points.actions.clear();
         self.outbox.set_exit(event);
         event
     }

@@ -7,14 +7,16 @@
 //! `StopEvent`, `ResumeAction`, ...), the process's construction and its
 //! register and memory access. The rest has a home of its own:
 //!
-//! - `thread`: one thread's run-control record (`ThreadState`);
+//! - `thread`: one thread's run-control record (`ThreadState`) and the
+//!   process's table of them (`ThreadTable`);
 //! - `resume`: running threads as gdb asks, and the events ready at once;
-//! - `events`: the wait-status dispatcher, exits and signals; `spawn`
+//! - `events`: the wait-status dispatcher, exits and signals; `route` its
+//!   decisions as pure functions (which handler, what a SIGTRAP was); `spawn`
 //!   (clone, fork, vfork, exec), `trap` (SIGTRAP) and `syscall` handle the
 //!   other kinds;
 //! - `step_over`: stepping a thread past a breakpoint gdb is not told of;
 //! - `conditions`: breakpoint conditions and commands;
-//! - `points`: software and hardware breakpoints and watchpoints;
+//! - `points`: software and hardware breakpoints and watchpoints (`Points`);
 //! - `info`: what /proc and the dynamic linker say (auxv, libraries, TLS,
 //!   memory map);
 //! - `lifecycle`: stopping everything, detaching, killing, releasing.
@@ -27,29 +29,30 @@ mod outbox;
 mod points;
 mod registers;
 mod resume;
+mod route;
 mod spawn;
 mod step_over;
 mod syscall;
 mod thread;
 mod trap;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
-use crate::inferior::breakpoints::SoftwareBreakpoints;
-use crate::inferior::hw_debug::{HwDebug, HwDebugError, HwKind};
+use crate::inferior::hw_debug::{HwDebugError, HwKind};
 use crate::inferior::launch::{self, LaunchError, LaunchSpec};
 use crate::inferior::memory::{Memory, MemoryError};
 use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::regs::{native, RegsError};
+use crate::inferior::settings::SharedSettings;
 use crate::inferior::tls;
 
-use conditions::BreakpointActions;
 use outbox::Outbox;
+use points::Points;
 use registers::Registers;
-use thread::ThreadState;
+use thread::{ThreadState, ThreadTable};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -193,16 +196,6 @@ pub enum ResumeAction {
     },
 }
 
-/// What gdb said about signals (host numbers).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SignalPolicy {
-    /// Delivered to the program straight away, without a stop (`QPassSignals`).
-    pub pass: HashSet<i32>,
-    /// If set, only these may reach the program without gdb resuming it
-    /// with them, e.g. signals still pending at detach (`QProgramSignals`).
-    pub program: Option<HashSet<i32>>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     Launched,
@@ -212,48 +205,39 @@ pub enum Origin {
 pub struct Process {
     pid: Pid,
     origin: Origin,
-    threads: BTreeMap<Tid, ThreadState>,
-    /// Threads that reported their first stop before their creator's clone event.
-    early_stops: HashSet<Tid>,
+    threads: ThreadTable,
     memory: Memory,
     regs: Registers,
-    pub breakpoints: SoftwareBreakpoints,
-    /// gdb's conditions and commands for software breakpoints.
-    actions: BreakpointActions,
-    hw: HwDebug,
-    pub signal_policy: SignalPolicy,
-    /// gdb understands fork and vfork events (`fork-events+`); otherwise
-    /// children are cleaned of breakpoints and let go at once.
-    pub report_forks: bool,
-    /// gdb understands exec events (`exec-events+`); otherwise an exec is
-    /// reported as a plain SIGTRAP, as before the protocol had them.
-    pub report_exec: bool,
+    /// Software and hardware breakpoints and watchpoints, and gdb's
+    /// conditions and commands on them.
+    points: Points,
+    /// What gdb said for every process (signals, fork and exec events):
+    /// one value shared with the target and the other processes.
+    settings: SharedSettings,
     /// System calls to stop at (`QCatchSyscalls`): None for no catching, an
-    /// empty set for all of them.
-    pub catch_syscalls: Option<HashSet<u64>>,
-    /// Children reported in a Fork event, for the caller to take over.
-    forked: Vec<Process>,
-    /// A vfork child shares our memory: its breakpoints are ours.
-    shares_memory_with_parent: bool,
+    /// empty set for all of them. Per process, as in gdb; a fork child
+    /// inherits its parent's.
+    catch_syscalls: Option<HashSet<u64>>,
     /// glibc's TLS structure layout, read once per program image.
     tls_layout: Option<tls::TlsLayout>,
-    /// Events for the caller that need no waiting, and the process's end.
+    /// Events for the caller that need no waiting, fork children for it to
+    /// take over, and the process's end.
     outbox: Outbox,
     /// The last resume was in non-stop mode: threads run and stop alone.
     non_stop: bool,
 }
 
 impl Process {
-    pub fn launch(spec: &LaunchSpec) -> Result<Process, ProcessError> {
+    pub fn launch(spec: &LaunchSpec, settings: &SharedSettings) -> Result<Process, ProcessError> {
         let pid = launch::launch(spec)?;
-        let mut process = Process::new(pid, Origin::Launched)?;
+        let mut process = Process::new(pid, Origin::Launched, settings)?;
         process.threads.insert(pid, ThreadState::default());
         Ok(process)
     }
 
-    pub fn attach(pid: Pid) -> Result<Process, ProcessError> {
+    pub fn attach(pid: Pid, settings: &SharedSettings) -> Result<Process, ProcessError> {
         let threads = launch::attach_all(pid)?;
-        let mut process = Process::new(pid, Origin::Attached)?;
+        let mut process = Process::new(pid, Origin::Attached, settings)?;
         for (tid, signal) in threads {
             let pending = signal.map(|signal| StopEvent::Signal { tid, signal });
             process.threads.insert(tid, ThreadState::attached(pending));
@@ -261,23 +245,16 @@ impl Process {
         Ok(process)
     }
 
-    fn new(pid: Pid, origin: Origin) -> Result<Process, ProcessError> {
+    fn new(pid: Pid, origin: Origin, settings: &SharedSettings) -> Result<Process, ProcessError> {
         Ok(Process {
             pid,
             origin,
-            threads: BTreeMap::new(),
-            early_stops: HashSet::new(),
+            threads: ThreadTable::default(),
             memory: Memory::open(pid)?,
             regs: Registers::probe(pid),
-            breakpoints: SoftwareBreakpoints::default(),
-            actions: BreakpointActions::default(),
-            hw: HwDebug::default(),
-            signal_policy: SignalPolicy::default(),
-            report_forks: false,
-            report_exec: false,
+            points: Points::default(),
+            settings: settings.clone(),
             catch_syscalls: None,
-            forked: Vec::new(),
-            shares_memory_with_parent: false,
             tls_layout: None,
             outbox: Outbox::default(),
             non_stop: false,
@@ -290,6 +267,12 @@ impl Process {
 
     pub fn origin(&self) -> Origin {
         self.origin
+    }
+
+    /// Which system calls stop the program (`QCatchSyscalls`): None for
+    /// none, an empty set for all.
+    pub fn set_catch_syscalls(&mut self, catch: Option<HashSet<u64>>) {
+        self.catch_syscalls = catch;
     }
 
     pub fn has_exited(&self) -> bool {
@@ -355,7 +338,7 @@ impl Process {
             return Err(ProcessError::Exited);
         }
         let n = self.memory.read(addr, buf)?;
-        self.breakpoints.unshadow(addr, &mut buf[..n]);
+        self.points.software.unshadow(addr, &mut buf[..n]);
         Ok(n)
     }
 
@@ -363,7 +346,9 @@ impl Process {
         if self.outbox.has_exited() {
             return Err(ProcessError::Exited);
         }
-        self.breakpoints.write_around(&self.memory, addr, data)?;
+        self.points
+            .software
+            .write_around(&self.memory, addr, data)?;
         Ok(())
     }
 

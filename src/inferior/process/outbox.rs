@@ -1,21 +1,24 @@
 //! The events the process holds for its caller without any waiting: those
 //! picked on resume from threads that had one pending (reported instead of
 //! running), and the process's end, which is kept for good (every later
-//! call sees the process gone) but handed out once.
+//! call sees the process gone) but handed out once. Fork children reported
+//! to gdb wait here too, for the caller to take over.
 
 use std::collections::{HashSet, VecDeque};
 
 use crate::inferior::ptrace::Tid;
 
-use super::StopEvent;
+use super::{Process, StopEvent};
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Outbox {
     /// Pending events chosen on resume, reported without running anything.
     ready: VecDeque<StopEvent>,
     exit: Option<StopEvent>,
     /// The exit was handed out (by `take`, or reported from a wait).
     exit_reported: bool,
+    /// Children reported in a Fork event, for the caller to take over.
+    forked: Vec<Process>,
 }
 
 impl Outbox {
@@ -41,6 +44,16 @@ impl Outbox {
     /// An event to report before anything runs again.
     pub(super) fn push(&mut self, event: StopEvent) {
         self.ready.push_back(event);
+    }
+
+    /// A child reported in a Fork event, for the caller.
+    pub(super) fn push_forked(&mut self, child: Process) {
+        self.forked.push(child);
+    }
+
+    /// The children reported since the last call.
+    pub(super) fn take_forked(&mut self) -> Vec<Process> {
+        std::mem::take(&mut self.forked)
     }
 
     /// The threads with an event waiting here.

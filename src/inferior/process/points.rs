@@ -3,26 +3,73 @@
 //! conditions and commands are `conditions`), and hardware breakpoints and
 //! watchpoints, which live in every thread's debug registers and so are
 //! programmed into stopped threads at once and into running ones before
-//! they next run.
+//! they next run. `Points` holds all three tables for the process.
 
 use nix::errno::Errno;
 
-use crate::inferior::hw_debug::{HwDebugError, HwRequest};
+use crate::inferior::breakpoints::{CodeMemory, SoftwareBreakpoints};
+use crate::inferior::hw_debug::{HwDebug, HwDebugError, HwRequest};
+use crate::inferior::memory::MemoryError;
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
 
+use super::conditions::BreakpointActions;
 use super::{Process, ProcessError};
+
+/// Everything the process has planted or programmed to stop it: the
+/// software breakpoints, gdb's conditions and commands on them, and the
+/// hardware breakpoints and watchpoints.
+#[derive(Default)]
+pub(super) struct Points {
+    pub(super) software: SoftwareBreakpoints,
+    /// gdb's conditions and commands for software breakpoints.
+    pub(super) actions: BreakpointActions,
+    pub(super) hw: HwDebug,
+    /// A vfork child shares its parent's memory: the breakpoints planted
+    /// there are the parent's to take out, not ours.
+    parents: bool,
+}
+
+impl Points {
+    /// A new child's: a forked copy of the memory holds the parent's
+    /// planted breakpoints (and so do their conditions), a vforked child
+    /// shares the parent's memory and has none of its own to take out.
+    /// Debug registers are not inherited.
+    pub(super) fn inherited(parent: &Points, vfork: bool) -> Points {
+        if vfork {
+            return Points {
+                parents: true,
+                ..Points::default()
+            };
+        }
+        Points {
+            software: parent.software.clone(),
+            actions: parent.actions.clone(),
+            ..Points::default()
+        }
+    }
+
+    /// Take our software breakpoints out of memory, when they are ours
+    /// (a vfork child leaves its parent's in place).
+    pub(super) fn remove_planted(&mut self, memory: &dyn CodeMemory) -> Result<(), MemoryError> {
+        if self.parents {
+            return Ok(());
+        }
+        self.software.remove_all(memory)
+    }
+}
 
 impl Process {
     pub fn insert_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
-        self.breakpoints
+        self.points
+            .software
             .insert(&self.memory, addr, native::BREAKPOINT_INSN)?;
         Ok(())
     }
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
-        self.actions.forget(addr);
-        self.breakpoints.remove(&self.memory, addr)?;
+        self.points.actions.forget(addr);
+        self.points.software.remove(&self.memory, addr)?;
         Ok(())
     }
 
@@ -36,12 +83,12 @@ impl Process {
         // gdbserver. Taking another slot each time ran out of them
         // (gdb.base/break-idempotent.exp, "Cannot insert hardware
         // breakpoint").
-        if self.hw.contains(request) {
+        if self.points.hw.contains(request) {
             return Ok(());
         }
-        self.hw.insert(request)?;
+        self.points.hw.insert(request)?;
         if let Err(e) = self.apply_hw_everywhere() {
-            self.hw.remove(request);
+            self.points.hw.remove(request);
             let _ = self.apply_hw_everywhere();
             return Err(e);
         }
@@ -50,7 +97,7 @@ impl Process {
 
     /// Remove one hardware breakpoint or watchpoint; false if there was none.
     pub fn remove_hw(&mut self, request: HwRequest) -> Result<bool, ProcessError> {
-        if !self.hw.remove(request) {
+        if !self.points.hw.remove(request) {
             return Ok(false);
         }
         if !self.outbox.has_exited() {
@@ -67,7 +114,7 @@ impl Process {
                 thread.debug_regs_stale = true;
                 continue;
             }
-            match self.hw.apply(*tid) {
+            match self.points.hw.apply(*tid) {
                 Ok(()) => thread.debug_regs_stale = false,
                 // A thread on its way out cannot be programmed, nor run.
                 Err(HwDebugError::Ptrace {
@@ -86,7 +133,7 @@ impl Process {
             return Ok(());
         };
         if thread.debug_regs_stale {
-            match self.hw.apply(tid) {
+            match self.points.hw.apply(tid) {
                 Ok(())
                 | Err(HwDebugError::Ptrace {
                     errno: Errno::ESRCH,
@@ -101,15 +148,15 @@ impl Process {
     /// Take every software and hardware breakpoint and watchpoint out.
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
         if self.outbox.has_exited() {
-            self.breakpoints.forget_all();
-            self.actions.clear();
-            self.hw.clear();
+            self.points.software.forget_all();
+            self.points.actions.clear();
+            self.points.hw.clear();
             return Ok(());
         }
-        self.actions.clear();
-        let software = self.breakpoints.remove_all(&self.memory);
-        let had_hw = !self.hw.is_empty();
-        self.hw.clear();
+        self.points.actions.clear();
+        let software = self.points.software.remove_all(&self.memory);
+        let had_hw = !self.points.hw.is_empty();
+        self.points.hw.clear();
         if had_hw {
             self.apply_hw_everywhere()?;
         }

@@ -42,12 +42,14 @@ impl Process {
             match thread.pending {
                 // gdb took the breakpoint out since: the thread, whose PC is
                 // already back at the breakpoint, simply runs that code.
-                Some(StopEvent::Breakpoint { addr, .. }) if !self.breakpoints.contains(addr) => {
+                Some(StopEvent::Breakpoint { addr, .. })
+                    if !self.points.software.contains(addr) =>
+                {
                     thread.pending = None;
                 }
                 // Stopped by a signal gdb has since said to pass: deliver it.
                 Some(StopEvent::Signal { signal, .. })
-                    if self.signal_policy.pass.contains(&signal) =>
+                    if self.settings.get().signals.pass.contains(&signal) =>
                 {
                     thread.pending = None;
                     thread.deliver = Some(signal);

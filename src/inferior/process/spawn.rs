@@ -11,6 +11,7 @@ use crate::inferior::memory::Memory;
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 
 use super::events::Afterwards;
+use super::points::Points;
 use super::thread::ThreadState;
 use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
 
@@ -28,8 +29,8 @@ impl Process {
     }
 
     fn add_clone(&mut self, new_tid: Tid, then: Afterwards) -> Result<(), ProcessError> {
-        let stopped = self.early_stops.remove(&new_tid);
-        let thread = ThreadState::cloned(stopped, !self.hw.is_empty());
+        let stopped = self.threads.take_early_stop(new_tid);
+        let thread = ThreadState::cloned(stopped, !self.points.hw.is_empty());
         self.threads.insert(new_tid, thread);
         if stopped && then == Afterwards::RunOn {
             self.restart(new_tid)?;
@@ -43,14 +44,15 @@ impl Process {
         &mut self,
         tid: Tid,
         vfork: bool,
+        report: bool,
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         let child = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
         self.mark_stopped(tid);
         self.wait_child_start(child)?;
         let mut process = self.adopt_child(child, vfork)?;
-        if self.report_forks {
-            self.forked.push(process);
+        if report {
+            self.outbox.push_forked(process);
             return Ok(Some(StopEvent::Fork { tid, child, vfork }));
         }
         // gdb cannot follow it: take our breakpoints out of its copy
@@ -69,12 +71,12 @@ impl Process {
 
     /// Children reported by Fork events since the last call.
     pub fn take_forked(&mut self) -> Vec<Process> {
-        std::mem::take(&mut self.forked)
+        self.outbox.take_forked()
     }
 
     /// Wait for a new child's first stop (it may have come already).
     fn wait_child_start(&mut self, child: Pid) -> Result<(), ProcessError> {
-        if self.early_stops.remove(&child) {
+        if self.threads.take_early_stop(child) {
             return Ok(());
         }
         loop {
@@ -87,29 +89,20 @@ impl Process {
     }
 
     /// A new child of ours, already stopped at its first instruction after
-    /// fork. It inherits the parent's planted breakpoints: a forked copy of
-    /// the memory holds them, a vforked child shares the parent's (and so
-    /// has none of its own to take out).
+    /// fork. It shares the parent's settings, catches the parent's system
+    /// calls and inherits its planted breakpoints (`Points::inherited`).
     fn adopt_child(&self, child: Pid, vfork: bool) -> Result<Process, ProcessError> {
-        let mut process = Process::new(child, self.origin)?;
+        let mut process = Process::new(child, self.origin, &self.settings)?;
         process.threads.insert(child, ThreadState::default());
-        process.signal_policy = self.signal_policy.clone();
-        process.report_forks = self.report_forks;
-        process.report_exec = self.report_exec;
         process.catch_syscalls = self.catch_syscalls.clone();
-        if vfork {
-            process.shares_memory_with_parent = true;
-        } else {
-            process.breakpoints = self.breakpoints.clone();
-            process.actions = self.actions.clone();
-        }
+        process.points = Points::inherited(&self.points, vfork);
         Ok(process)
     }
 
     /// `tid` exec'd a new program: it alone is left, under the leader's
     /// tid, in a new address space. An Exec event, or for a gdb that does
     /// not know them a plain SIGTRAP, as before the protocol had them.
-    pub(super) fn on_exec(&mut self, tid: Tid) -> Result<StopEvent, ProcessError> {
+    pub(super) fn on_exec(&mut self, tid: Tid, report: bool) -> Result<StopEvent, ProcessError> {
         // The execve returns after this event: keep the record of
         // its entry, made on the thread that called it.
         let former = ptrace::getevent(tid)
@@ -118,11 +111,11 @@ impl Process {
         let in_execve = self.threads.get(&former).and_then(|t| t.in_syscall);
         // Every other thread is gone and the address space is new.
         self.threads.retain(|t, _| *t == tid);
-        self.threads.entry(tid).or_default();
-        self.breakpoints.forget_all();
-        self.actions.clear();
+        self.threads.ensure(tid);
+        self.points.software.forget_all();
+        self.points.actions.clear();
         // exec clears the debug registers too.
-        self.hw.clear();
+        self.points.hw.clear();
         self.tls_layout = None;
         self.memory = Memory::open(self.pid)?;
         self.regs.forget_all();
@@ -130,7 +123,7 @@ impl Process {
         if let Some(leader) = self.threads.get_mut(&tid) {
             leader.in_syscall = in_execve;
         }
-        Ok(if self.report_exec {
+        Ok(if report {
             StopEvent::Exec { tid }
         } else {
             StopEvent::Signal {

@@ -38,7 +38,7 @@ impl Process {
             return Ok(Some(exit));
         }
         let gdb_stepping = self.threads.get(&tid).is_some_and(|t| t.stepping);
-        self.breakpoints.lift(&self.memory, addr)?;
+        self.points.software.lift(&self.memory, addr)?;
         self.refresh_hw(tid)?;
         let status = match pt::step(tid, 0) {
             Ok(()) => self.wait_step_over(tid)?,
@@ -48,13 +48,13 @@ impl Process {
             // evaluates the condition itself.
             Err(errno) => {
                 log::debug!("cannot step {tid} over {addr:#x} ({errno}): reporting it");
-                self.breakpoints.replant(&self.memory, addr)?;
+                self.points.software.replant(&self.memory, addr)?;
                 return Ok(Some(StopEvent::Breakpoint { tid, addr }));
             }
         };
         // Whatever the step brought, the breakpoint goes back in (unless
         // the process is gone with it).
-        if let Err(e) = self.breakpoints.replant(&self.memory, addr) {
+        if let Err(e) = self.points.software.replant(&self.memory, addr) {
             log::debug!("breakpoint at {addr:#x} not planted again: {e}");
         }
         let event = match status {

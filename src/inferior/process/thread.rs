@@ -4,8 +4,103 @@
 //! when it next runs) and what gdb asked of its current resume (a stop, a
 //! range to step in). The process makes every decision; a thread only keeps
 //! its own state, and these methods are the small changes made to it.
+//!
+//! `ThreadTable` is the process's set of them, with the threads whose
+//! first stop came before their creator's clone event (`early stops`).
+
+use std::collections::{btree_map, BTreeMap, HashSet};
+
+use crate::inferior::ptrace::Tid;
 
 use super::StopEvent;
+
+/// The threads of one process, by tid, and the early stops: new threads
+/// (or fork children) seen stopping before the event that creates them.
+#[derive(Debug, Default)]
+pub(super) struct ThreadTable {
+    threads: BTreeMap<Tid, ThreadState>,
+    early_stops: HashSet<Tid>,
+}
+
+impl ThreadTable {
+    pub(super) fn get(&self, tid: &Tid) -> Option<&ThreadState> {
+        self.threads.get(tid)
+    }
+
+    pub(super) fn get_mut(&mut self, tid: &Tid) -> Option<&mut ThreadState> {
+        self.threads.get_mut(tid)
+    }
+
+    pub(super) fn contains_key(&self, tid: &Tid) -> bool {
+        self.threads.contains_key(tid)
+    }
+
+    pub(super) fn insert(&mut self, tid: Tid, thread: ThreadState) {
+        self.threads.insert(tid, thread);
+    }
+
+    pub(super) fn remove(&mut self, tid: &Tid) -> Option<ThreadState> {
+        self.threads.remove(tid)
+    }
+
+    /// `tid`'s record, made fresh if it has none.
+    pub(super) fn ensure(&mut self, tid: Tid) -> &mut ThreadState {
+        self.threads.entry(tid).or_default()
+    }
+
+    pub(super) fn keys(&self) -> btree_map::Keys<'_, Tid, ThreadState> {
+        self.threads.keys()
+    }
+
+    pub(super) fn values(&self) -> btree_map::Values<'_, Tid, ThreadState> {
+        self.threads.values()
+    }
+
+    pub(super) fn iter(&self) -> btree_map::Iter<'_, Tid, ThreadState> {
+        self.threads.iter()
+    }
+
+    pub(super) fn iter_mut(&mut self) -> btree_map::IterMut<'_, Tid, ThreadState> {
+        self.threads.iter_mut()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.threads.len()
+    }
+
+    pub(super) fn retain(&mut self, keep: impl FnMut(&Tid, &mut ThreadState) -> bool) {
+        self.threads.retain(keep);
+    }
+
+    /// Every thread's record, leaving none (the early stops stay).
+    pub(super) fn take_all(&mut self) -> BTreeMap<Tid, ThreadState> {
+        std::mem::take(&mut self.threads)
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.threads.clear();
+    }
+
+    /// `tid`, not ours yet, reported its first stop: remembered for the
+    /// event that makes it ours.
+    pub(super) fn note_early_stop(&mut self, tid: Tid) {
+        self.early_stops.insert(tid);
+    }
+
+    /// Had `tid` stopped already, before the event that made it ours?
+    /// (Forgotten now.)
+    pub(super) fn take_early_stop(&mut self, tid: Tid) -> bool {
+        self.early_stops.remove(&tid)
+    }
+}
+
+impl std::ops::Index<&Tid> for ThreadTable {
+    type Output = ThreadState;
+
+    fn index(&self, tid: &Tid) -> &ThreadState {
+        &self.threads[tid]
+    }
+}
 
 #[derive(Debug, Default)]
 pub(super) struct ThreadState {

@@ -4,17 +4,17 @@
 //! commands) is stepped over unreported, and a range step goes on stepping
 //! until the PC leaves its range.
 
-use crate::inferior::hw_debug::HwKind;
 use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::regs::native;
 
 use super::events::Afterwards;
+use super::route::{self, TrapFacts};
 use super::{ptrace_err, Process, ProcessError, StopEvent};
 
 /// `si_code` values of SIGTRAP that tell a breakpoint from a single step.
 pub(super) const TRAP_BRKPT: i32 = 1;
-const TRAP_TRACE: i32 = 2;
-const TRAP_HWBKPT: i32 = 4;
+pub(super) const TRAP_TRACE: i32 = 2;
+pub(super) const TRAP_HWBKPT: i32 = 4;
 pub(super) const SI_KERNEL: i32 = 0x80;
 
 impl Process {
@@ -60,36 +60,35 @@ impl Process {
         Ok(Some(event))
     }
 
-    /// A SIGTRAP: our breakpoint, the end of a single step, or the program's own trap.
+    /// A SIGTRAP: our breakpoint, the end of a single step, or the
+    /// program's own trap. The facts are read here (only those the
+    /// decision needs, in its order); `route::trap_event` decides.
     fn classify_trap(&mut self, tid: Tid, stepping: bool) -> Result<StopEvent, ProcessError> {
         let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
-        if !self.hw.is_empty() || code == TRAP_HWBKPT {
-            if let Some(hit) = self.hw.take_hit(tid)? {
-                return Ok(match hit.kind {
-                    HwKind::Execute => StopEvent::HwBreak { tid },
-                    kind => StopEvent::Watch {
-                        tid,
-                        kind,
-                        addr: hit.addr,
-                    },
-                });
-            }
-        }
-        if code == SI_KERNEL || code == TRAP_BRKPT {
+        let hw_hit = if !self.points.hw.is_empty() || code == TRAP_HWBKPT {
+            self.points.hw.take_hit(tid)?
+        } else {
+            None
+        };
+        let breakpoint = if hw_hit.is_none() && (code == SI_KERNEL || code == TRAP_BRKPT) {
             let pc = native::RegisterContext::read_pc(tid)?;
             let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
-            if self.breakpoints.contains(addr) {
-                native::RegisterContext::write_pc(tid, addr)?;
-                self.regs.forget(tid);
-                return Ok(StopEvent::Breakpoint { tid, addr });
-            }
+            self.points.software.contains(addr).then_some(addr)
+        } else {
+            None
+        };
+        let facts = TrapFacts {
+            code,
+            hw_hit,
+            breakpoint,
+            stepping,
+        };
+        let event = route::trap_event(tid, facts);
+        if let StopEvent::Breakpoint { addr, .. } = event {
+            // Back to the breakpoint's address, where gdb expects the PC.
+            native::RegisterContext::write_pc(tid, addr)?;
+            self.regs.forget(tid);
         }
-        if stepping && (code == TRAP_TRACE || code == TRAP_BRKPT || code == SI_KERNEL) {
-            return Ok(StopEvent::Step { tid });
-        }
-        Ok(StopEvent::Signal {
-            tid,
-            signal: libc::SIGTRAP,
-        })
+        Ok(event)
     }
 }

@@ -8,6 +8,7 @@ pub(super) mod memory;
 pub(super) mod monitor;
 pub(super) mod osdata;
 pub(super) mod registers;
+pub(super) mod run;
 pub(super) mod signals;
 pub(super) mod syscalls;
 pub(super) mod threads;

@@ -11,13 +11,14 @@ use crate::stub::DebugTarget;
 /// our PACKET_SIZE and gdb's initial packet buffer.
 const OUTPUT_CHUNK: usize = 4096;
 
-/// The console output packets, then the final reply.
+/// The console output packets, then the final reply, and whether the
+/// command was `exit` (the server ends after the reply).
 pub(in crate::session) fn run(
     target: &mut DebugTarget,
     hex_command: &[u8],
-) -> (Vec<Vec<u8>>, Reply) {
+) -> (Vec<Vec<u8>>, Reply, bool) {
     let Some(command) = hex::decode(hex_command) else {
-        return (Vec::new(), Reply::Error(1));
+        return (Vec::new(), Reply::Error(1), false);
     };
     let output = target.monitor_command(&command);
     let packets = output
@@ -34,7 +35,7 @@ pub(in crate::session) fn run(
     } else {
         Reply::Error(1)
     };
-    (packets, reply)
+    (packets, reply, output.exit_server)
 }
 
 #[cfg(test)]
@@ -43,7 +44,7 @@ mod tests {
     use crate::stub::TargetConfig;
 
     fn target() -> DebugTarget {
-        DebugTarget::new(None, TargetConfig::default())
+        DebugTarget::new(TargetConfig::default())
     }
 
     fn text_of(packets: &[Vec<u8>]) -> Vec<u8> {
@@ -56,21 +57,26 @@ mod tests {
     #[test]
     fn output_then_ok_or_e01() {
         // "help"
-        let (out, reply) = run(&mut target(), b"68656c70");
+        let (out, reply, exit) = run(&mut target(), b"68656c70");
         assert_eq!(reply, Reply::Ok);
+        assert!(!exit);
         assert!(out
             .iter()
             .all(|p| p[0] == b'O' && p.len() <= 1 + 2 * OUTPUT_CHUNK));
         assert!(text_of(&out).starts_with(b"The following monitor commands are supported:\n"));
         // "frob": GNU's words, then an error
-        let (out, reply) = run(&mut target(), b"66726f62");
+        let (out, reply, _) = run(&mut target(), b"66726f62");
         assert_eq!(reply, Reply::Error(1));
         assert!(text_of(&out).starts_with(b"Unknown monitor command.\n"));
         // "exit" prints nothing
-        let mut t = target();
-        assert_eq!(run(&mut t, b"65786974"), (Vec::new(), Reply::Ok));
-        assert!(t.exit_requested);
+        assert_eq!(
+            run(&mut target(), b"65786974"),
+            (Vec::new(), Reply::Ok, true)
+        );
         // not hex
-        assert_eq!(run(&mut target(), b"zz"), (Vec::new(), Reply::Error(1)));
+        assert_eq!(
+            run(&mut target(), b"zz"),
+            (Vec::new(), Reply::Error(1), false)
+        );
     }
 }

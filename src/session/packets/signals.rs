@@ -32,11 +32,10 @@ pub(in crate::session) fn set_list(
         return Reply::Error(1);
     };
     let set = host_signals(&set);
-    match which {
-        SignalList::Pass => target.signal_policy.pass = set,
-        SignalList::Program => target.signal_policy.program = Some(set),
-    }
-    target.configure_all();
+    target.settings().update(|s| match which {
+        SignalList::Pass => s.signals.pass = set,
+        SignalList::Program => s.signals.program = Some(set),
+    });
     Reply::Ok
 }
 

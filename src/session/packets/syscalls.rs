@@ -23,7 +23,7 @@ pub(in crate::session) fn catch(target: &mut DebugTarget, args: &[u8]) -> Reply 
         _ => return Reply::Error(1),
     };
     for process in target.all_processes_mut() {
-        process.catch_syscalls = setting.clone();
+        process.set_catch_syscalls(setting.clone());
     }
     Reply::Ok
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use std::process::Command;
 use std::time::Duration;
 
 #[test]
@@ -140,4 +141,84 @@ fn threads_that_exit_alone_and_a_leader_that_exits_first() {
     assert!(listing[0].contains("after_join"), "{out}");
     assert_contains(&out, "exited normally");
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}
+
+/// Write one byte into the FIFO at `path` (blocks until the program's
+/// thread opens it for reading).
+fn release_reader(path: &std::path::Path) {
+    use std::io::Write;
+    let mut fifo = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    fifo.write_all(b"x").unwrap();
+}
+
+fn task_count(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// `QThreadEvents:1` (gdb turns it on while it stops every thread): a
+/// thread's exit comes as a `w` stop notification naming it, so that gdb
+/// never waits for the stop of a thread that is gone. Off, an exit is
+/// silent, as before.
+#[test]
+fn thread_exits_are_reported_while_thread_events_are_on() {
+    let (dir, prog) = compile_in_tempdir("thread_exit");
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut server = Server::launch(&prog, &[fifo.to_str().unwrap()]);
+    let pid = server.pid.expect("launched pid");
+    let mut client = rsp::Client::connect(server.port);
+    let features = client.request(b"qSupported:multiprocess+;swbreak+;no-resumed+");
+    assert_contains(&String::from_utf8_lossy(&features), "QThreadEvents+");
+    client.start_no_ack();
+    assert_eq!(client.request(b"QNonStop:1"), b"OK");
+    let first = client.request(b"?");
+    assert!(first.starts_with(b"T"), "{}", rsp::show(&first));
+    assert_eq!(client.request(b"vStopped"), b"OK");
+    assert_eq!(client.request(b"QThreadEvents:2"), b"E16");
+    assert_eq!(client.request(b"QThreadEvents:1"), b"OK");
+    assert_eq!(client.request(b"vCont;c"), b"OK");
+
+    // The first reader thread exits: reported, by its id.
+    assert!(wait_until(Duration::from_secs(20), || task_count(pid) == 2));
+    let reader: i32 = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .find(|&t| t != pid)
+        .expect("the reader thread");
+    release_reader(&fifo);
+    let stop = client
+        .notification(Duration::from_secs(20))
+        .expect("a stop notification for the thread's exit");
+    assert_eq!(
+        String::from_utf8_lossy(&stop),
+        format!("Stop:w0;p{pid:x}.{reader:x}")
+    );
+    assert_eq!(client.request(b"vStopped"), b"OK");
+    assert!(wait_until(Duration::from_secs(20), || server
+        .stdout()
+        .contains("joined 0")));
+
+    // Off again: the second reader's exit says nothing.
+    assert_eq!(client.request(b"QThreadEvents:0"), b"OK");
+    assert!(wait_until(Duration::from_secs(20), || task_count(pid) == 2));
+    release_reader(&fifo);
+    assert!(wait_until(Duration::from_secs(20), || server
+        .stdout()
+        .contains("joined 1")));
+    assert_eq!(client.notification(Duration::from_millis(500)), None);
+
+    // The program runs on, untouched; end it.
+    assert_eq!(client.request(b"vCont;t"), b"OK");
+    let stop = client.notification(Duration::from_secs(20)).expect("stop");
+    assert!(stop.starts_with(b"Stop:T00"), "{}", rsp::show(&stop));
+    assert_eq!(client.request(b"vStopped"), b"OK");
+    client.send(format!("vKill;{pid:x}").as_bytes());
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert!(!pid_alive(pid));
 }

@@ -1,7 +1,7 @@
 //! What gdb told the server about every process it debugs, kept in one
 //! place: the signals to pass or to allow (`QPassSignals`,
-//! `QProgramSignals`) and whether gdb follows forks and execs (its
-//! `qSupported`). The session writes them; every process, fork children
+//! `QProgramSignals`), whether gdb follows forks and execs (its
+//! `qSupported`) and whether it hears of thread exits (`QThreadEvents`). The session writes them; every process, fork children
 //! included, reads the same value through a `SharedSettings` handle, so a
 //! change reaches each of them at once and nothing is copied.
 //!
@@ -39,6 +39,10 @@ pub struct Settings {
     /// gdb understands exec events (`exec-events+`); otherwise an exec is
     /// reported as a plain SIGTRAP, as before the protocol had them.
     pub report_exec: bool,
+    /// gdb wants to hear of every thread's exit (`QThreadEvents:1`, which
+    /// it turns on while it stops all threads, so as not to wait for ever
+    /// on one that exits meanwhile).
+    pub report_thread_events: bool,
 }
 
 /// One `Settings` value shared by the target and all its processes: a

@@ -19,6 +19,8 @@ pub enum Command<'a> {
     VContQuery,
     /// `QNonStop:0` / `QNonStop:1`.
     NonStop(bool),
+    /// `QThreadEvents:` and its argument (`0` or `1`).
+    ThreadEvents(&'a [u8]),
     /// `vStopped`: the next queued non-stop stop reply.
     VStopped,
     /// `vCtrlC`.
@@ -86,6 +88,9 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     }),
     (b"QNonStop:0", Match::Exact, |_| {
         Some(Command::NonStop(false))
+    }),
+    (b"QThreadEvents:", Match::Prefix, |on| {
+        Some(Command::ThreadEvents(on))
     }),
     (b"vStopped", Match::Exact, |_| Some(Command::VStopped)),
     (b"vCtrlC", Match::Exact, |_| Some(Command::VCtrlC)),

@@ -17,6 +17,9 @@ pub enum StopReply {
     Killed { pid: Option<i32>, signal: u8 },
     /// `T`: a thread stopped.
     Thread(ThreadStop),
+    /// `w`: thread `tid` of process `pid` exited with `code` (sent only
+    /// after `QThreadEvents:1`).
+    ThreadExited { pid: i32, tid: i32, code: u8 },
 }
 
 /// A `T` reply: which thread stopped, with what, and why.
@@ -76,6 +79,10 @@ impl StopReply {
                 format!("X{signal:02x}{}", process_suffix(*pid)).into_bytes()
             }
             StopReply::Thread(stop) => stop.encode(multiprocess),
+            StopReply::ThreadExited { pid, tid, code } if multiprocess => {
+                format!("w{code:x};p{pid:x}.{tid:x}").into_bytes()
+            }
+            StopReply::ThreadExited { tid, code, .. } => format!("w{code:x};{tid:x}").into_bytes(),
         }
     }
 }
@@ -133,6 +140,23 @@ impl ThreadStop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_exit_names_the_thread() {
+        let exit = StopReply::ThreadExited {
+            pid: 0x10,
+            tid: 0x11,
+            code: 0,
+        };
+        assert_eq!(exit.encode(true), b"w0;p10.11");
+        assert_eq!(exit.encode(false), b"w0;11");
+        let coded = StopReply::ThreadExited {
+            pid: 1,
+            tid: 2,
+            code: 0x2a,
+        };
+        assert_eq!(coded.encode(true), b"w2a;p1.2");
+    }
 
     fn thread(reason: Option<StopReason>) -> StopReply {
         StopReply::Thread(ThreadStop {

@@ -10,7 +10,9 @@
 //! `Command`, or whose handler defers, is gdbstub's: it is the single
 //! fallback.
 
-use super::packets::{detach, memory, monitor, registers, run, signals, syscalls, tls};
+use super::packets::{
+    detach, memory, monitor, registers, run, signals, syscalls, thread_events, tls,
+};
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
@@ -85,6 +87,7 @@ impl Session<'_> {
             }
             C::VContQuery => Reply::Data(b"vCont;c;C;t".to_vec()),
             C::NonStop(on) => self.set_non_stop(target, on),
+            C::ThreadEvents(on) => thread_events::set(target, on),
             C::VStopped => Reply::Data(self.next_notification()),
             C::VCtrlC => Reply::ok_or(target.interrupt().map_err(|e| e.errno())),
             C::StopReason if self.non_stop => Reply::Data(self.non_stop_status(target)),

@@ -133,8 +133,11 @@ impl<'s> Session<'s> {
 
     /// Run the session until it ends.
     pub fn run(&mut self, target: &mut DebugTarget) -> Result<SessionEnd, SessionError> {
-        // Extended mode is per connection: gdb asks again with `!`.
+        // Extended mode is per connection: gdb asks again with `!`; so are
+        // thread events (a gdb that left them on must not leave them to the
+        // next one, which may not expect `w` replies).
         target.extended = false;
+        target.settings().update(|s| s.report_thread_events = false);
         let mut machine = self.new_machine(target)?;
         loop {
             machine = match machine {

@@ -86,6 +86,10 @@ impl Session<'_> {
             self.stops
                 .queue
                 .push_back((event.tid(), self.disabled.stop_reply(reply)));
+            // A thread's exit is no stop: nothing of it to keep.
+            if let StopEvent::ThreadExited { .. } = event {
+                continue;
+            }
             self.last_stop = Some(event);
             match event.tid() {
                 Some(tid) => {

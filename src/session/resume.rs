@@ -163,8 +163,12 @@ impl Session<'_> {
         pid: i32,
         event: StopEvent,
     ) -> Result<Machine<'a>, SessionError> {
-        self.last_stop = Some(event);
-        self.selection.general = None;
+        // A thread's exit is no stop of a thread gdb could select.
+        let thread_exit = matches!(event, StopEvent::ThreadExited { .. });
+        if !thread_exit {
+            self.last_stop = Some(event);
+            self.selection.general = None;
+        }
         target.select_pid(pid);
         let reply = match target.process.as_mut() {
             Some(process) if process.pid().as_raw() == pid => {

@@ -90,6 +90,13 @@ fn describe(
                 signal: native::SIGNALS.to_gdb(signal),
             }
         }
+        StopEvent::ThreadExited { tid, code } => {
+            return StopReply::ThreadExited {
+                pid,
+                tid: tid.as_raw(),
+                code: code as u8,
+            }
+        }
         StopEvent::Signal { signal, .. } => native::SIGNALS.to_gdb(signal),
         StopEvent::Stopped { .. } => 0,
         _ => native::SIGNALS.to_gdb(libc::SIGTRAP),
@@ -135,6 +142,19 @@ mod tests {
     use crate::inferior::ptrace::Tid;
 
     const TID: Tid = Tid::from_raw(0x11);
+
+    #[test]
+    fn a_thread_exit_is_a_w_reply() {
+        let event = StopEvent::ThreadExited { tid: TID, code: 3 };
+        assert_eq!(
+            describe(0x10, event, Vec::new(), Vec::new()),
+            StopReply::ThreadExited {
+                pid: 0x10,
+                tid: 0x11,
+                code: 3
+            }
+        );
+    }
 
     fn thread_stop(event: StopEvent) -> ThreadStop {
         match describe(0x10, event, vec![(1, vec![2])], b"/p".to_vec()) {

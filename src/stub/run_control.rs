@@ -141,14 +141,14 @@ impl DebugTarget {
             };
             let found = match self.all_processes_mut().find(|p| p.owns(tid)) {
                 Some(process) => {
-                    Some(
-                        process
-                            .handle_wait(tid, status)?
-                            .map(|event| Polled::Event {
-                                pid: process.pid().as_raw(),
-                                event,
-                            }),
-                    )
+                    let pid = process.pid().as_raw();
+                    // A status with nothing to report may still have left
+                    // an event in the process's outbox (a thread's exit).
+                    let event = match process.handle_wait(tid, status)? {
+                        Some(event) => Some(event),
+                        None => process.take_ready(),
+                    };
+                    Some(event.map(|event| Polled::Event { pid, event }))
                 }
                 None => None,
             };

@@ -16,6 +16,8 @@ pub enum Token {
     Ack,
     Nack,
     Packet(Vec<u8>),
+    /// `%NAME:BODY` (non-stop `%Stop`), never acknowledged.
+    Notification(Vec<u8>),
 }
 
 pub struct Client {
@@ -25,6 +27,8 @@ pub struct Client {
     pub no_ack: bool,
     /// The last few things sent, for failure messages.
     history: std::collections::VecDeque<Vec<u8>>,
+    /// Notifications that arrived while waiting for a reply.
+    notifications: std::collections::VecDeque<Vec<u8>>,
 }
 
 pub fn checksum(data: &[u8]) -> u8 {
@@ -76,6 +80,7 @@ impl Client {
             pending: Vec::new(),
             no_ack: false,
             history: Default::default(),
+            notifications: Default::default(),
         }
     }
 
@@ -117,7 +122,7 @@ impl Client {
                     Token::Nack
                 })
             }
-            b'$' => {
+            b'$' | b'%' => {
                 let hash = self.pending.iter().position(|&b| b == b'#')?;
                 if self.pending.len() < hash + 3 {
                     return None;
@@ -133,6 +138,9 @@ impl Client {
                     show(&self.pending)
                 );
                 self.pending.drain(..hash + 3);
+                if first == b'%' {
+                    return Some(Token::Notification(rle_decode(&body)));
+                }
                 if !self.no_ack {
                     self.send_raw(b"+");
                 }
@@ -172,9 +180,27 @@ impl Client {
         loop {
             match self.recv(REPLY_TIMEOUT) {
                 Some(Token::Packet(body)) => return body,
+                Some(Token::Notification(body)) => self.notifications.push_back(body),
                 Some(Token::Ack) => {}
                 Some(Token::Nack) => panic!("unexpected NAK after {}", show(what)),
                 None => panic!("no reply to {} within {REPLY_TIMEOUT:?}", show(what)),
+            }
+        }
+    }
+
+    /// The next notification (`Stop:...`), or None when none comes within
+    /// `timeout`.
+    pub fn notification(&mut self, timeout: Duration) -> Option<Vec<u8>> {
+        if let Some(body) = self.notifications.pop_front() {
+            return Some(body);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.recv(left)? {
+                Token::Notification(body) => return Some(body),
+                Token::Ack => {}
+                other => panic!("{other:?} while waiting for a notification"),
             }
         }
     }

@@ -87,7 +87,10 @@ impl Process {
                 Ok(None)
             }
             Route::Nothing => Ok(None),
-            Route::ThreadExit => Ok(self.on_thread_exit(tid)),
+            Route::ThreadExit { code } => {
+                self.on_thread_exit(tid, code);
+                Ok(None)
+            }
             Route::Clone => self.on_clone(tid, then),
             Route::Exec { report } => self.on_exec(tid, report).map(Some),
             Route::Fork { vfork, report } => self.on_fork(tid, vfork, report, then),
@@ -131,11 +134,16 @@ impl Process {
 
     // ----- exits -----
 
-    /// A thread other than the leader has exited: forget it.
-    fn on_thread_exit(&mut self, tid: Tid) -> Option<StopEvent> {
+    /// A thread other than the leader has exited: forget it, and if gdb
+    /// asked to hear of thread exits, keep the event in the outbox (it is
+    /// the next one handed out, whether the exit came from the caller's
+    /// wait or from ours while stopping every thread).
+    fn on_thread_exit(&mut self, tid: Tid, code: i32) {
         self.threads.remove(&tid);
         self.regs.forget(tid);
-        None
+        if self.settings.get().report_thread_events {
+            self.outbox.push(StopEvent::ThreadExited { tid, code });
+        }
     }
 
     /// A leader thread that exited while other threads live on reports

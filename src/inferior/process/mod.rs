@@ -149,6 +149,12 @@ pub enum StopEvent {
         tid: Tid,
         signal: i32,
     },
+    /// A thread other than the last has exited (`QThreadEvents` on). The
+    /// thread is gone: `tid()` names no stopped thread for this event.
+    ThreadExited {
+        tid: Tid,
+        code: i32,
+    },
     Exited {
         code: i32,
     },
@@ -170,7 +176,9 @@ impl StopEvent {
             | StopEvent::Syscall { tid, .. }
             | StopEvent::Stopped { tid }
             | StopEvent::Signal { tid, .. } => Some(tid),
-            StopEvent::Exited { .. } | StopEvent::Killed { .. } => None,
+            StopEvent::ThreadExited { .. }
+            | StopEvent::Exited { .. }
+            | StopEvent::Killed { .. } => None,
         }
     }
 

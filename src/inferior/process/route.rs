@@ -24,8 +24,11 @@ pub(super) enum Route {
     EarlyStop,
     /// A thread we do not know has exited (a process we let go).
     Nothing,
-    /// One of our threads other than the leader has exited.
-    ThreadExit,
+    /// One of our threads other than the leader has exited, with this
+    /// status (its exit code; 0 if a signal ended it).
+    ThreadExit {
+        code: i32,
+    },
     Clone,
     /// An exec; reported as an Exec event if gdb takes them (`report`),
     /// else as a SIGTRAP.
@@ -96,7 +99,8 @@ pub(super) fn route(status: WaitStatus, known: &Known<'_>) -> Route {
         };
     };
     match status {
-        WaitStatus::Exited(_) | WaitStatus::Signaled(_) => Route::ThreadExit,
+        WaitStatus::Exited(code) => Route::ThreadExit { code },
+        WaitStatus::Signaled(_) => Route::ThreadExit { code: 0 },
         WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => Route::Clone,
         WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => exec,
         WaitStatus::Event(event @ (libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK)) => {

@@ -11,6 +11,7 @@ pub(super) mod registers;
 pub(super) mod run;
 pub(super) mod signals;
 pub(super) mod syscalls;
+pub(super) mod thread_events;
 pub(super) mod threads;
 pub(super) mod tls;
 

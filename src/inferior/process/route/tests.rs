@@ -89,8 +89,12 @@ fn the_leaders_exit_ends_the_process_even_with_its_thread_gone() {
     let thread = ThreadState::default();
     let settings = Settings::default();
     assert_eq!(
-        route_for(raw::exited(0), Some(&thread), &settings),
-        Route::ThreadExit
+        route_for(raw::exited(3), Some(&thread), &settings),
+        Route::ThreadExit { code: 3 }
+    );
+    assert_eq!(
+        route_for(raw::killed(libc::SIGKILL), Some(&thread), &settings),
+        Route::ThreadExit { code: 0 }
     );
 }
 

@@ -1,6 +1,7 @@
 //! Faults from outside the protocol's happy path, each through a real
 //! client: a second debugger connecting while a session holds the server,
-//! acknowledgements refused, packets in forms gdb itself never sends.
+//! acknowledgements refused, packets in forms gdb itself never sends, an
+//! attach into thread churn, a target killed under the debugger.
 
 mod common;
 
@@ -162,4 +163,114 @@ fn qsupported_without_features_gets_the_features() {
     assert!(stop.starts_with(b"T"), "stop: {}", rsp::show(&stop));
     client.request(b"k");
     assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}
+
+/// Attaching to a program that starts and ends threads hundreds of times a
+/// second: gdb gets a consistent view (every thread it lists can be
+/// walked), and after detach the program runs on untraced, still making
+/// threads.
+#[test]
+fn attach_during_thread_churn_and_detach() {
+    let (_dir, prog) = compile_in_tempdir("churn");
+    let mut child = spawn_loop(&prog);
+    let _guard = KillOnDrop(child.id() as i32);
+    let pid = child.id() as i32;
+    for round in 0..3 {
+        let mut server = Server::attach(child.id());
+        let out = gdb(
+            &prog,
+            server.port,
+            &[
+                "info threads",
+                "thread apply all bt 1",
+                "p finished",
+                "break brief",
+                // Stop and resume 20 times in threads that are just born.
+                "ignore 1 20",
+                "continue",
+                "info threads",
+                "p finished",
+                "delete",
+                "detach",
+            ],
+        );
+        assert!(
+            !out.contains("Cannot access memory"),
+            "round {round}:\n{out}"
+        );
+        assert_contains(&out, "hit Breakpoint 1, brief");
+        assert_contains(&out, "[Inferior 1 (process");
+        assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+        let counts: Vec<u64> = out
+            .lines()
+            .filter(|l| l.starts_with('$'))
+            .filter_map(|l| l.split_once(" = ")?.1.trim().parse().ok())
+            .collect();
+        assert!(
+            counts.len() == 2 && counts[1] >= counts[0] + 20,
+            "threads should have come and gone while running, round {round}:\n{out}"
+        );
+        assert!(wait_until(Duration::from_secs(10), || {
+            proc_status(pid, "TracerPid").as_deref() == Some("0")
+        }));
+    }
+    // Untraced and running: threads keep finishing.
+    let before = read_counter(pid, &prog);
+    assert!(wait_until(Duration::from_secs(10), || read_counter(
+        pid, &prog
+    ) > before));
+    assert!(child.try_wait().unwrap().is_none(), "the program died");
+    let state = proc_status(pid, "State").unwrap();
+    assert!(
+        !state.starts_with('t') && !state.starts_with('T'),
+        "state {state}"
+    );
+}
+
+/// `finished` read straight from the program's memory.
+fn read_counter(pid: i32, prog: &std::path::Path) -> u64 {
+    let nm = std::process::Command::new("nm").arg(prog).output().unwrap();
+    let text = String::from_utf8_lossy(&nm.stdout);
+    let offset = text
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (addr, _, name) = (f.next()?, f.next()?, f.next()?);
+            (name == "finished").then(|| u64::from_str_radix(addr, 16).ok())?
+        })
+        .expect("symbol finished");
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let base = maps
+        .lines()
+        .find(|l| l.ends_with(prog.to_str().unwrap()))
+        .and_then(|l| u64::from_str_radix(l.split('-').next()?, 16).ok())
+        .expect("program mapping");
+    let bytes = read_proc_mem(pid, base + offset, 8);
+    u64::from_le_bytes(bytes.try_into().unwrap())
+}
+
+/// The target is SIGKILLed from outside while gdb has it stopped: gdb hears
+/// it was killed, and the server ends cleanly with it.
+#[test]
+fn target_killed_while_stopped() {
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut server = Server::launch(&prog, &[]);
+    let pid = server.pid.expect("launched pid");
+    let kill = format!("shell kill -KILL {pid}");
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break tick",
+            "continue",
+            &kill,
+            "shell sleep 0.3",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "Breakpoint 1, tick");
+    assert_contains(&out, "Program terminated with signal SIGKILL");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert!(!pid_alive(pid));
+    assert_contains(&server.stderr(), "terminated");
 }

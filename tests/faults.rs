@@ -1,7 +1,8 @@
 //! Faults from outside the protocol's happy path, each through a real
 //! client: a second debugger connecting while a session holds the server,
 //! acknowledgements refused, packets in forms gdb itself never sends, an
-//! attach into thread churn, a target killed under the debugger.
+//! attach into thread churn, a target killed under the debugger, slow and
+//! silent clients.
 
 mod common;
 
@@ -273,4 +274,49 @@ fn target_killed_while_stopped() {
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
     assert!(!pid_alive(pid));
     assert_contains(&server.stderr(), "terminated");
+}
+
+/// A client that sends its packets a byte at a time, slowly, is answered
+/// as any other; one that connects and says nothing holds nothing up: the
+/// server still ends cleanly on SIGTERM, and the target with it.
+#[test]
+fn slow_and_silent_clients() {
+    use std::io::Write;
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut server = Server::start(
+        &rgdbserver_binary(),
+        &["127.0.0.1:0", prog.to_str().unwrap()],
+    );
+    let pid = server.pid.expect("launched pid");
+    {
+        let mut slow = rsp::Client::connect(server.port);
+        for byte in rsp::frame(b"qSupported:multiprocess+") {
+            slow.send_raw(&[byte]);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let features = slow.reply(b"qSupported (slowly)");
+        assert!(
+            features.starts_with(b"PacketSize="),
+            "{}",
+            rsp::show(&features)
+        );
+        for byte in rsp::frame(b"?") {
+            slow.send_raw(&[byte]);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let stop = slow.reply(b"? (slowly)");
+        assert!(stop.starts_with(b"T"), "{}", rsp::show(&stop));
+    }
+    // Dropped without a word: a launched process waits for the next client.
+    assert!(wait_until(Duration::from_secs(10), || server
+        .stderr()
+        .contains("GDBserver will reopen the connection")));
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let server_pid = nix::unistd::Pid::from_raw(server.process_id() as i32);
+    nix::sys::signal::kill(server_pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert_contains(&server.stderr(), "cleaning up");
+    assert!(!pid_alive(pid), "the launched program outlived the server");
+    let _ = silent.write_all(b"+");
 }

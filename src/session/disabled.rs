@@ -1,6 +1,7 @@
 //! `--disable-packet`: packets the session pretends not to know, a testing
 //! aid from GNU gdbserver that GDB's testsuite uses to exercise gdb's
-//! fallbacks (no `vCont`, `S` instead of `T` stop replies, no thread ids).
+//! fallbacks (no `vCont`, `S` instead of `T` stop replies, no thread ids,
+//! `m` instead of `x`).
 
 /// Packets the session pretends not to know (`--disable-packet`, a
 /// testing aid from gdbserver that the GDB testsuite uses).
@@ -13,6 +14,9 @@ pub struct DisabledPackets {
     pub tthread: bool,
     pub qc: bool,
     pub qfthreadinfo: bool,
+    /// `x` (binary memory reads): not offered (`binary-upload+`), and
+    /// answered as unknown, so gdb reads with `m`.
+    pub x: bool,
 }
 
 impl DisabledPackets {
@@ -26,6 +30,7 @@ impl DisabledPackets {
                 P::Tthread => d.tthread = true,
                 P::QC => d.qc = true,
                 P::QfThreadInfo => d.qfthreadinfo = true,
+                P::BinaryRead => d.x = true,
                 P::Threads => {
                     d.vcont = true;
                     d.tthread = true;

@@ -15,6 +15,7 @@ use super::Session;
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
 use crate::protocol::command::Command;
+use crate::protocol::memory::Encoding;
 use crate::protocol::reply::Reply;
 use crate::protocol::validate;
 use crate::stub::DebugTarget;
@@ -110,6 +111,7 @@ impl Session<'_> {
             C::Attached => detach::attached(target),
             C::TlsAddress(args) => tls::address(target, args),
             C::CatchSyscalls(args) => syscalls::catch(target, args),
+            C::ReadMemory(Encoding::Binary, _) if self.disabled.x => Reply::Empty,
             C::ReadMemory(encoding, args) => memory::read(target.process.as_ref(), encoding, args),
             C::WriteMemory(encoding, args) => {
                 memory::write(target.process.as_mut(), encoding, args)

@@ -3,8 +3,10 @@
 # unit tests of both crates and the integration tests that drive real gdb
 # against rgdbserver, then GDB's own testsuite (the CI list of
 # tests/gdb-testsuite/) against the release build. Also checks formatting and
-# clippy. SKIP_CONFORMANCE=1 skips the GDB testsuite step; CONFORMANCE_JOBS
-# sets how many .exp files it runs at once (default 2).
+# clippy. gdb 18 comes from scripts/setup-gdb18.sh (a cached venv) for the
+# tests of packets only gdb 16+ sends. SKIP_CONFORMANCE=1 skips the GDB
+# testsuite step; CONFORMANCE_JOBS sets how many .exp files it runs at once
+# (default 2).
 # Then the arm64 and MIPS tests: static cross builds and gdb-multiarch sessions
 # against the server in qemu-system VMs (scripts/vm-test.sh; RGDBSERVER_SKIP_VM=1
 # leaves them out).
@@ -45,6 +47,11 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 step_done "install gdb, gcc, gdbserver, socat" "$t0"
+# gdb 18 (a cached venv) for the tests of what only gdb 16+ sends (`x`).
+t0=$SECONDS
+RGDBSERVER_GDB18=$(./scripts/setup-gdb18.sh)
+export RGDBSERVER_GDB18
+step_done "install gdb 18 (venv, cached)" "$t0"
 ./scripts/machine-facts.sh
 
 t0=$SECONDS

@@ -164,7 +164,7 @@ pub struct ProtocolOptions {
     pub memory_map: bool,
 
     /// Testing aid, as in gdbserver: pretend not to support these packets
-    /// (comma-separated: vCont, T, Tthread, qC, qfThreadInfo, threads).
+    /// (comma-separated: vCont, T, Tthread, qC, qfThreadInfo, threads, x).
     #[arg(long = "disable-packet", value_name = "LIST", value_delimiter = ',', value_parser = parse_disabled_packet, display_order = 13)]
     pub disable_packet: Vec<DisabledPacket>,
 }
@@ -203,6 +203,8 @@ pub enum DisabledPacket {
     QfThreadInfo,
     /// vCont, Tthread, qC and qfThreadInfo.
     Threads,
+    /// `x`, binary memory reads (gdb then reads with `m`).
+    BinaryRead,
 }
 
 fn parse_disabled_packet(text: &str) -> Result<DisabledPacket, String> {
@@ -213,9 +215,10 @@ fn parse_disabled_packet(text: &str) -> Result<DisabledPacket, String> {
         "qC" => DisabledPacket::QC,
         "qfThreadInfo" => DisabledPacket::QfThreadInfo,
         "threads" => DisabledPacket::Threads,
+        "x" => DisabledPacket::BinaryRead,
         other => {
             return Err(format!(
-                "unknown packet {other:?} (vCont, T, Tthread, qC, qfThreadInfo, threads)"
+                "unknown packet {other:?} (vCont, T, Tthread, qC, qfThreadInfo, threads, x)"
             ))
         }
     })
@@ -294,6 +297,10 @@ mod tests {
             ]
         );
         assert!(Cli::try_parse_from(["rgdbserver", "--disable-packet=bogus", ":0", "p"]).is_err());
+        assert_eq!(
+            parse(&["--disable-packet=x", ":0", "p"]).protocol.disable_packet,
+            [DisabledPacket::BinaryRead]
+        );
     }
 
     #[test]

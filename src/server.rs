@@ -207,6 +207,7 @@ fn disabled_packets(list: &[DisabledPacket]) -> DisabledPackets {
             DisabledPacket::Tthread => d.tthread = true,
             DisabledPacket::QC => d.qc = true,
             DisabledPacket::QfThreadInfo => d.qfthreadinfo = true,
+            DisabledPacket::BinaryRead => d.x = true,
             DisabledPacket::Threads => {
                 d.vcont = true;
                 d.tthread = true;

@@ -94,6 +94,16 @@ fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"m0,zz", Error),
         (b"m10000000000000000,1", Error),
         (b"m-1,1", Error),
+        // Binary reads, the same.
+        (b"x0,ffffffffffffffff", Error),
+        (b"xffffffffffffffff,ffffffffffffffff", Error),
+        (b"x12", Error),
+        (b"x", Error),
+        (b"x,4", Error),
+        (b"x0,", Error),
+        (b"xzz,4", Error),
+        (b"x0,zz", Error),
+        (b"x10000000000000000,1", Error),
         // Memory writes: never to valid memory, sizes that do not match.
         (b"M0,100000000:", Error),
         (b"M0,4:zz", Error),
@@ -103,12 +113,17 @@ fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"M0,1:0", Error),
         (b"M0,1:0011", Error),
         (b"M0,ffffffffffffffff:00", Error),
+        (b"M,1:00", Error),
+        (b"M0,:00", Error),
+        (b"M0,1:0g", Error),
         (b"X0,1:}", Error),
         (b"X0,2:a}", Error),
         (b"Xzz,1:a", Error),
         (b"X0,ffffffffffffffff:a", Error),
         (b"X0,100000000:", Error),
         (b"X0,1", Error),
+        (b"X", Error),
+        (b"X0,1:ab", Error),
         // Registers.
         (b"G", Error),
         (b"Gzz", Error),
@@ -502,7 +517,12 @@ fn hex_of(text: &str) -> String {
 /// One packet body from the grammar. `live`: a process is there.
 fn packet(rng: &mut Rng, live: bool) -> Vec<u8> {
     let text = match rng.below(24) {
-        0 | 1 => format!("m{},{}", any_address(rng), number(rng)),
+        0 | 1 => format!(
+            "{}{},{}",
+            rng.pick(&["m", "x"]),
+            any_address(rng),
+            number(rng)
+        ),
         2 => format!("M{},{}:{}", bad_address(rng), number(rng), hex_data(rng)),
         3 => {
             let mut v = format!("X{},{}:", bad_address(rng), number(rng)).into_bytes();

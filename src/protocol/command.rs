@@ -3,12 +3,13 @@
 //! gdbstub, the single fallback (see `session::dispatch`). Pure: no process,
 //! no session state; a command's arguments stay borrowed from the packet and
 //! are parsed further by the handler's own protocol module where they have
-//! one (`signals`, `memory_read`, `qXfer` windows).
+//! one (`signals`, `memory`, `qXfer` windows).
 //!
 //! Adding a packet of our own: one arm here (and its table row), one
 //! handler, and the dispatcher's match arm (docs/architecture.md).
 
 use super::hex;
+use super::memory::Encoding;
 
 /// One packet our layer owns, with its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,12 @@ pub enum Command<'a> {
     TlsAddress(&'a [u8]),
     /// `QCatchSyscalls:` and its arguments.
     CatchSyscalls(&'a [u8]),
-    /// `m ADDR,LENGTH` (the whole packet, for `memory_read`).
-    ReadMemory(&'a [u8]),
+    /// `m ADDR,LENGTH` (hex) or `x ADDR,LENGTH` (binary): what follows
+    /// the letter, for `memory::parse_read`.
+    ReadMemory(Encoding, &'a [u8]),
+    /// `M ADDR,LENGTH:HEX` or `X ADDR,LENGTH:BINARY`: what follows the
+    /// letter, escapes as sent, for `memory::parse_write`.
+    WriteMemory(Encoding, &'a [u8]),
     /// `Z3,...` / `z3,...`: a read watchpoint.
     ReadWatchpoint,
     /// `qXfer:threads:read::OFFSET,LENGTH`.
@@ -161,10 +166,15 @@ fn parse_pid(text: &[u8]) -> Option<i32> {
 impl<'a> Command<'a> {
     /// The command a packet body asks for, if it is one of ours.
     pub fn parse(body: &'a [u8]) -> Option<Command<'a>> {
-        // `m` has no other meaning in the protocol: the whole packet is the
-        // read's (memory_read parses it, and refuses what is malformed).
-        if body.first() == Some(&b'm') {
-            return Some(Command::ReadMemory(body));
+        // `m`, `x`, `M` and `X` have no other meaning in the protocol: the
+        // whole packet is the memory access's (`memory` parses it, and
+        // refuses what is malformed).
+        match body.split_first() {
+            Some((b'm', args)) => return Some(Command::ReadMemory(Encoding::Hex, args)),
+            Some((b'x', args)) => return Some(Command::ReadMemory(Encoding::Binary, args)),
+            Some((b'M', args)) => return Some(Command::WriteMemory(Encoding::Hex, args)),
+            Some((b'X', args)) => return Some(Command::WriteMemory(Encoding::Binary, args)),
+            _ => {}
         }
         TABLE.iter().find_map(|&(key, how, build)| match how {
             Match::Exact if body == key => build(&[]),
@@ -210,8 +220,19 @@ mod tests {
 
     #[test]
     fn prefixed_arguments() {
-        assert_eq!(parse(b"m10,4"), Some(Command::ReadMemory(b"m10,4")));
-        assert_eq!(parse(b"mzz"), Some(Command::ReadMemory(b"mzz")));
+        use Encoding::{Binary, Hex};
+        assert_eq!(parse(b"m10,4"), Some(Command::ReadMemory(Hex, b"10,4")));
+        assert_eq!(parse(b"mzz"), Some(Command::ReadMemory(Hex, b"zz")));
+        assert_eq!(parse(b"x10,4"), Some(Command::ReadMemory(Binary, b"10,4")));
+        assert_eq!(parse(b"x"), Some(Command::ReadMemory(Binary, b"")));
+        assert_eq!(
+            parse(b"M10,1:ab"),
+            Some(Command::WriteMemory(Hex, b"10,1:ab"))
+        );
+        assert_eq!(
+            parse(b"X10,2:}]*"),
+            Some(Command::WriteMemory(Binary, b"10,2:}]*"))
+        );
         assert_eq!(
             parse(b"qGetTLSAddr:1,2,3"),
             Some(Command::TlsAddress(b"1,2,3"))

@@ -218,6 +218,17 @@ pub fn escape_binary(data: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Undo `escape_binary`: the bytes of binary packet data (`X`, gdb's
+/// writes); None if the data ends inside an escape.
+pub fn unescape_binary(data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut bytes = data.iter();
+    while let Some(&b) = bytes.next() {
+        out.push(if b == b'}' { bytes.next()? ^ 0x20 } else { b });
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +312,10 @@ mod tests {
         let mut out = Vec::new();
         escape_binary(b"a#$}*b", &mut out);
         assert_eq!(out, b"a}\x03}\x04}]}\nb");
+        assert_eq!(unescape_binary(&out), Some(b"a#$}*b".to_vec()));
+        assert_eq!(unescape_binary(b""), Some(vec![]));
+        assert_eq!(unescape_binary(b"ab}"), None);
+        // Any byte may follow an escape; gdb only escapes the four.
+        assert_eq!(unescape_binary(b"}\x20"), Some(vec![0]));
     }
 }

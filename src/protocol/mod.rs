@@ -7,7 +7,7 @@ pub mod breakpoint_options;
 pub mod command;
 pub mod framing;
 pub mod hex;
-pub mod memory_read;
+pub mod memory;
 pub mod osdata;
 pub mod qsupported;
 pub mod reply;

@@ -6,8 +6,6 @@
 //!   at all, resumes nothing, so no stop reply ever comes);
 //! - resume requests with no process (gdbstub reports a made-up exit and the
 //!   session ends);
-//! - memory writes whose data does not match their length (gdbstub writes
-//!   what there is);
 //! - odd-length hex in monitor commands (gdbstub pads it).
 //!
 //! gdbserver answers all of these with `E01`.
@@ -68,30 +66,6 @@ fn unknown(text: &[u8], threads: Option<&dyn ThreadSet>) -> bool {
     }
 }
 
-/// `ADDR,LENGTH:DATA` of a memory write: the length and the data, when the
-/// address and length parse (gdbstub rejects the packet otherwise). gdbstub
-/// writes whatever data there is, whatever the length says.
-fn write_data(args: &[u8]) -> Option<(u64, &[u8])> {
-    let comma = args.iter().position(|&b| b == b',')?;
-    let colon = args.iter().position(|&b| b == b':')?;
-    super::hex::parse_u64(&args[..comma])?;
-    let len = super::hex::parse_u64(args.get(comma + 1..colon)?)?;
-    Some((len, &args[colon + 1..]))
-}
-
-/// The length of `}`-escaped binary data; None if an escape is cut off.
-fn unescaped_len(data: &[u8]) -> Option<u64> {
-    let mut len = 0;
-    let mut bytes = data.iter();
-    while let Some(&b) = bytes.next() {
-        if b == b'}' {
-            bytes.next()?;
-        }
-        len += 1;
-    }
-    Some(len)
-}
-
 /// `Some(reply)` when the packet must be refused with that reply.
 pub fn refuse(body: &[u8], threads: Option<&dyn ThreadSet>) -> Option<Reply> {
     let error = || Some(Reply::Error(1));
@@ -113,16 +87,6 @@ pub fn refuse(body: &[u8], threads: Option<&dyn ThreadSet>) -> Option<Reply> {
         };
         let refused = threads.is_none() || actions.peek().is_none() || actions.any(names_unknown);
         return if refused { error() } else { None };
-    }
-    if let Some(args) = body.strip_prefix(b"M") {
-        return write_data(args).and_then(|(len, data)| {
-            let hex = data.iter().all(u8::is_ascii_hexdigit);
-            (!hex || data.len() as u64 != len.saturating_mul(2)).then_some(Reply::Error(1))
-        });
-    }
-    if let Some(args) = body.strip_prefix(b"X") {
-        return write_data(args)
-            .and_then(|(len, data)| (unescaped_len(data) != Some(len)).then_some(Reply::Error(1)));
     }
     // gdbstub reads odd-length hex as if it had a leading zero; gdbserver
     // refuses it.
@@ -215,35 +179,6 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(malformed)
             );
-        }
-    }
-
-    #[test]
-    fn memory_writes_must_carry_what_they_announce() {
-        let e01 = Some(Reply::Error(1));
-        for ok in [
-            &b"M1000,2:abcd"[..],
-            b"M1000,0:",
-            b"X1000,0:",
-            b"X1000,2:}]a",
-        ] {
-            assert_eq!(with(ok), None, "{}", String::from_utf8_lossy(ok));
-        }
-        for bad in [
-            &b"M0,100000000:"[..],
-            b"M1000,1:0",
-            b"M1000,1:0011",
-            b"M1000,1:zz",
-            b"X0,100000000:",
-            b"X1000,1:}",
-            b"X1000,2:a}",
-            b"X1000,1:ab",
-        ] {
-            assert_eq!(with(bad), e01, "{}", String::from_utf8_lossy(bad));
-        }
-        // Unparseable addresses and lengths are left to gdbstub.
-        for malformed in [&b"M"[..], b"Mzz,1:00", b"M0,4", b"X0,zz:a"] {
-            assert_eq!(with(malformed), None);
         }
     }
 

@@ -1,8 +1,8 @@
 //! `--disable-packet`: packets the session pretends not to know, a testing
 //! aid from GNU gdbserver that GDB's testsuite uses to exercise gdb's
-//! fallbacks (no `vCont`, `S` instead of `T` stop replies, no thread ids).
-//! The server makes these settings from the command line's list; the
-//! session knows nothing of the command line.
+//! fallbacks (no `vCont`, `S` instead of `T` stop replies, no thread ids,
+//! `m` instead of `x`). The server makes these settings from the command
+//! line's list; the session knows nothing of the command line.
 
 /// Packets the session pretends not to know (`--disable-packet`, a
 /// testing aid from gdbserver that the GDB testsuite uses).
@@ -15,6 +15,9 @@ pub struct DisabledPackets {
     pub tthread: bool,
     pub qc: bool,
     pub qfthreadinfo: bool,
+    /// `x` (binary memory reads): not offered (`binary-upload+`), and
+    /// answered as unknown, so gdb reads with `m`.
+    pub x: bool,
 }
 
 impl DisabledPackets {

@@ -1,9 +1,9 @@
 //! The gate every packet passes before gdbstub, and the dispatcher for the
 //! packets our layer answers itself.
 //!
-//! First the gate: thread ids that name nobody, memory writes whose data
-//! does not match their length and the like are refused with `E01`
-//! (`protocol::validate`), whoever would answer them. Then the packet is
+//! First the gate: thread ids that name nobody, resumes with nothing to
+//! resume and the like are refused with `E01` (`protocol::validate`),
+//! whoever would answer them. Then the packet is
 //! parsed into a `Command` (`protocol::command`, one prefix table); each
 //! command goes to its handler in `packets/` (or to a session method where
 //! the command is about the session's own state). A packet that is no
@@ -17,6 +17,7 @@ use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
 use crate::protocol::command::Command;
+use crate::protocol::memory::Encoding;
 use crate::protocol::reply::Reply;
 use crate::protocol::validate;
 use crate::stub::DebugTarget;
@@ -113,7 +114,11 @@ impl Session<'_> {
             C::Attached => detach::attached(target),
             C::TlsAddress(args) => tls::address(target, args),
             C::CatchSyscalls(args) => syscalls::catch(target, args),
-            C::ReadMemory(body) => memory::read(body, target.process.as_ref()),
+            C::ReadMemory(Encoding::Binary, _) if self.disabled.x => Reply::Empty,
+            C::ReadMemory(encoding, args) => memory::read(target.process.as_ref(), encoding, args),
+            C::WriteMemory(encoding, args) => {
+                memory::write(target.process.as_mut(), encoding, args)
+            }
             // x86 cannot trap on reads alone. An empty reply (as gdbserver
             // gives) makes gdb use an access watchpoint and check the value
             // itself; an error would make `rwatch` fail outright.

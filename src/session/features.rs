@@ -1,9 +1,11 @@
 //! `qSupported` negotiation: what gdb offers decides how we speak
 //! (multiprocess thread ids, the `N` stop reply) and which events the
 //! target reports (fork, vfork, exec); our answer is gdbstub's feature list
-//! with ours added. Everything negotiated lives in one `Features` value,
-//! made anew by each `qSupported`.
+//! with ours added (less what `--disable-packet` turns off). Everything
+//! negotiated lives in one `Features` value, made anew by each
+//! `qSupported`.
 
+use super::DisabledPackets;
 use crate::inferior::regs::native;
 use crate::stub::DebugTarget;
 
@@ -15,6 +17,10 @@ const OURS: &str =
 /// condition is false (not on MIPS, which has no hardware single step:
 /// there gdb evaluates conditions itself).
 const CONDITIONS: &str = ";ConditionalBreakpoints+;BreakpointCommands+";
+
+/// `x` (binary memory reads): gdb 16 and later use it instead of `m` when
+/// offered, for half the bytes on the wire; older gdb ignores it.
+const BINARY_UPLOAD: &str = ";binary-upload+";
 
 /// What this connection negotiated.
 #[derive(Debug, Clone)]
@@ -32,15 +38,18 @@ impl Default for Features {
         Features {
             multiprocess: false,
             no_resumed: false,
-            added: ours(),
+            added: ours(&DisabledPackets::default()),
         }
     }
 }
 
-fn ours() -> String {
+fn ours(disabled: &DisabledPackets) -> String {
     let mut features = String::from(OURS);
     if native::HARDWARE_SINGLE_STEP {
         features.push_str(CONDITIONS);
+    }
+    if !disabled.x {
+        features.push_str(BINARY_UPLOAD);
     }
     features
 }
@@ -48,7 +57,11 @@ fn ours() -> String {
 impl Features {
     /// Read gdb's `qSupported:...` and set the target's event reporting
     /// to match.
-    pub(super) fn negotiate(body: &[u8], target: &mut DebugTarget) -> Features {
+    pub(super) fn negotiate(
+        body: &[u8],
+        target: &mut DebugTarget,
+        disabled: &DisabledPackets,
+    ) -> Features {
         let offered = |feature: &[u8]| {
             body.split(|&b| b == b';' || b == b':')
                 .any(|f| f == feature)
@@ -66,7 +79,7 @@ impl Features {
             .split(|&b| b == b';' || b == b':')
             .any(|f| f.starts_with(b"xmlRegisters=") && f.windows(4).any(|w| w == b"i386"));
         target.configure_all();
-        let mut added = ours();
+        let mut added = ours(disabled);
         if report_forks {
             added.push_str(";fork-events+");
             if offered(b"vfork-events+") {

@@ -286,7 +286,7 @@ impl<'s> Session<'s> {
             return self.resume(machine, target, &body);
         }
         if body.starts_with(b"qSupported") {
-            self.features = Features::negotiate(&body, target);
+            self.features = Features::negotiate(&body, target, &self.disabled);
         } else {
             self.selection.select(target, &body);
         }

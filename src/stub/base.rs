@@ -1,6 +1,8 @@
-//! Registers, memory writes and the thread list (gdbstub's MultiThreadBase).
-//! Memory reads (`m`) are answered by our protocol layer, which clamps the
-//! length before allocating; gdbstub's path here serves its other callers.
+//! Registers and the thread list (gdbstub's MultiThreadBase). The memory
+//! packets (`m`, `x`, `M`, `X`) never reach gdbstub: our dispatcher answers
+//! them (`session::packets::memory`). gdbstub's trait still wants
+//! `read_addrs`/`write_addrs`; they call the same `Process` methods, for
+//! any gdbstub path that reads memory on its own.
 
 use std::num::NonZeroUsize;
 

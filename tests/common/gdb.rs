@@ -1,8 +1,9 @@
 //! Driving stock gdb in batch mode against the server, and reading what it
-//! printed.
+//! printed; and finding a gdb 16+ (gdb 18 from scripts/setup-gdb18.sh) for
+//! the tests of packets Debian's gdb 13 never sends.
 
 use super::run_with_timeout;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -26,7 +27,18 @@ pub fn gdb_extended(prog: Option<&Path>, port: u16, commands: &[&str]) -> String
 
 /// `gdb -batch -nx`, connecting with `connect`, then running `commands`.
 pub fn gdb_connect(prog: Option<&Path>, connect: &str, commands: &[&str]) -> String {
-    let mut command = Command::new("gdb");
+    gdb_binary_connect(Path::new("gdb"), prog, connect, commands)
+}
+
+/// `GDB -batch -nx` (a gdb of the test's choice), connecting with
+/// `connect` (none: the program file alone), then running `commands`.
+pub fn gdb_binary_connect(
+    gdb: &Path,
+    prog: Option<&Path>,
+    connect: &str,
+    commands: &[&str],
+) -> String {
+    let mut command = Command::new(gdb);
     command.args([
         "-batch",
         "-nx",
@@ -38,7 +50,9 @@ pub fn gdb_connect(prog: Option<&Path>, connect: &str, commands: &[&str]) -> Str
     if let Some(prog) = prog {
         command.arg("-ex").arg(format!("file {}", prog.display()));
     }
-    command.arg("-ex").arg(connect);
+    if !connect.is_empty() {
+        command.arg("-ex").arg(connect);
+    }
     for c in commands {
         command.arg("-ex").arg(c);
     }
@@ -61,4 +75,40 @@ pub fn hex_after(text: &str, marker: &str) -> u64 {
         .collect();
     u64::from_str_radix(&digits, 16)
         .unwrap_or_else(|_| panic!("no hex after {marker:?} in:\n{text}"))
+}
+
+/// The major version of the gdb at `path`, if it runs.
+fn gdb_major_version(path: &Path) -> Option<u32> {
+    let out = Command::new(path).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.lines().next()?.split_whitespace().last()?;
+    version.split('.').next()?.parse().ok()
+}
+
+/// A gdb 16 or later: RGDBSERVER_GDB18, else where scripts/setup-gdb18.sh
+/// installs it (the target directory's gdb18/), else /tmp/gdb18. There
+/// being none fails the test, loudly: a test of what only gdb 16+ sends
+/// must not pass without one.
+pub fn gdb18() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let candidates: Vec<PathBuf> = std::env::var_os("RGDBSERVER_GDB18")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([
+            target.join("gdb18/bin/gdb"),
+            PathBuf::from("/tmp/gdb18/bin/gdb"),
+        ])
+        .collect();
+    if let Some(found) = candidates
+        .iter()
+        .find(|path| gdb_major_version(path).is_some_and(|v| v >= 16))
+    {
+        return found.clone();
+    }
+    panic!(
+        "NO GDB 16+ FOUND (tried {candidates:?}): this test needs one. Run \
+         scripts/setup-gdb18.sh (scripts/test-all.sh does) or set RGDBSERVER_GDB18."
+    );
 }

@@ -298,7 +298,9 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["rgdbserver", "--disable-packet=bogus", ":0", "p"]).is_err());
         assert_eq!(
-            parse(&["--disable-packet=x", ":0", "p"]).protocol.disable_packet,
+            parse(&["--disable-packet=x", ":0", "p"])
+                .protocol
+                .disable_packet,
             [DisabledPacket::BinaryRead]
         );
     }

@@ -15,6 +15,11 @@
 //! while the phase is `Session`, and the server accepts only while it is
 //! `Waiting` and sets `Session` before its session starts.
 //!
+//! A client that reconnects at once after closing its connection must not
+//! be turned away because the server has not yet seen the close: a waiting
+//! connection is left alone for `GRACE` first, and is the server's if the
+//! session ends meanwhile.
+//!
 //! The thread owns a duplicate of the listening descriptor and no other
 //! state of the server; it never touches a traced process.
 
@@ -33,6 +38,9 @@ use crate::transport::Listener;
 
 /// How long the thread sleeps in `poll` before looking at its stop flag.
 const POLL_MS: u16 = 200;
+/// How long a connection waits while a session is open before it is
+/// turned away (the session may be ending).
+const GRACE: Duration = Duration::from_secs(1);
 /// How long a turned-away client gets to send its first packet.
 const FIRST_PACKET_WAIT: Duration = Duration::from_secs(3);
 
@@ -105,6 +113,8 @@ fn lock(phase: &Mutex<Phase>) -> MutexGuard<'_, Phase> {
 }
 
 fn watch(socket: Socket, phase: &Mutex<Phase>, stop: &AtomicBool) {
+    // Since when a connection has been waiting during a session.
+    let mut waiting_since: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         let readable = {
             let fd = match &socket {
@@ -115,16 +125,22 @@ fn watch(socket: Socket, phase: &Mutex<Phase>, stop: &AtomicBool) {
             matches!(poll(&mut fds, PollTimeout::from(POLL_MS)), Ok(n) if n > 0)
         };
         if !readable {
+            waiting_since = None;
             continue;
         }
         let client = {
             let guard = lock(phase);
-            if *guard != Phase::Session {
+            let since = *waiting_since.get_or_insert_with(Instant::now);
+            if *guard != Phase::Session || since.elapsed() < GRACE {
+                if *guard != Phase::Session {
+                    waiting_since = None;
+                }
                 drop(guard);
-                // The server takes this one; let it.
-                std::thread::sleep(Duration::from_millis(u64::from(POLL_MS) / 4));
+                // The server takes this one, or may yet; let it.
+                std::thread::sleep(Duration::from_millis(u64::from(POLL_MS) / 10));
                 continue;
             }
+            waiting_since = None;
             accept(&socket)
         };
         if let Some((mut stream, peer)) = client {

@@ -320,3 +320,33 @@ fn slow_and_silent_clients() {
     assert!(!pid_alive(pid), "the launched program outlived the server");
     let _ = silent.write_all(b"+");
 }
+
+/// A client that reconnects the moment it has closed its connection is
+/// served, not turned away: the server may not have seen the close yet.
+#[test]
+fn reconnecting_at_once_is_served() {
+    let (_dir, prog) = compile_in_tempdir("loop");
+    let mut server = Server::start(
+        &rgdbserver_binary(),
+        &["127.0.0.1:0", prog.to_str().unwrap()],
+    );
+    for round in 0..10 {
+        let mut client = rsp::Client::connect(server.port);
+        let features = client.request(b"qSupported:multiprocess+");
+        assert!(
+            features.starts_with(b"PacketSize="),
+            "round {round}: {}",
+            rsp::show(&features)
+        );
+        // Dropped here, and the next round connects straight away.
+    }
+    let mut last = rsp::Client::connect(server.port);
+    last.request(b"qSupported:multiprocess+");
+    last.request(b"k");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+    assert!(
+        !server.stderr().contains("Turned away"),
+        "{}",
+        server.stderr()
+    );
+}

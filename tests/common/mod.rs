@@ -20,9 +20,9 @@ pub mod rsp;
 pub mod server;
 
 // A binary that uses nothing of a module would warn of its re-export.
-// rsp is not among them: only bad_input.rs speaks raw protocol, and names
-// it (`common::rsp::Client`) rather than put `show` or `frame` into every
-// test's namespace.
+// rsp is not among them: the tests that speak raw protocol name it
+// (`rsp::Client`, `common::rsp::...`) rather than put `show` or `frame`
+// into every test's namespace.
 #[allow(unused_imports)]
 pub use gdb::*;
 #[allow(unused_imports)]

@@ -88,10 +88,10 @@ mod tests {
 
     #[test]
     fn errors_with_text() {
-        // E05;"Input/output error"
+        // E05;"I/O error"
         assert_eq!(
             Reply::Error(5).into_bytes_with_text(),
-            b"E05;496e7075742f6f7574707574206572726f72"
+            b"E05;492f4f206572726f72"
         );
         let generic = Reply::Error(1).into_bytes_with_text();
         assert!(generic.starts_with(b"E01;"));

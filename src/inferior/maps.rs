@@ -1,4 +1,6 @@
-//! /proc/PID/maps: parsing its lines, and gdb's memory-map XML made from them.
+//! /proc/PID/maps: parsing its lines, gdb's memory-map XML made from them,
+//! and the region around an address (a mapping, or the gap between two)
+//! that lldb's `qMemoryRegionInfo` asks for.
 
 use std::fmt::Write;
 
@@ -80,6 +82,23 @@ pub fn find(entries: &[MapEntry], addr: u64) -> Option<&MapEntry> {
     entries.iter().find(|e| e.start <= addr && addr < e.end)
 }
 
+/// The region containing `addr`: its start and end (exclusive; `None`
+/// past the top of the address space) and the mapping there, or `None` for
+/// the unmapped gap between the mappings around it.
+pub fn region_around(entries: &[MapEntry], addr: u64) -> (u64, Option<u64>, Option<&MapEntry>) {
+    if let Some(entry) = find(entries, addr) {
+        return (entry.start, Some(entry.end), Some(entry));
+    }
+    let start = entries
+        .iter()
+        .map(|e| e.end)
+        .filter(|&end| end <= addr)
+        .max()
+        .unwrap_or(0);
+    let end = entries.iter().map(|e| e.start).filter(|&s| s > addr).min();
+    (start, end, None)
+}
+
 /// gdb's memory-map document: every region RAM (process memory is never
 /// flash or ROM to gdb), sorted by address.
 pub fn memory_map_xml(entries: &[MapEntry]) -> String {
@@ -129,6 +148,26 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
             Some("[stack]")
         );
         assert!(find(&maps, 0x10).is_none());
+    }
+
+    #[test]
+    fn regions_and_gaps() {
+        let maps = parse_maps(SAMPLE).unwrap();
+        let (start, end, entry) = region_around(&maps, 0x7ffd1c000010);
+        assert_eq!((start, end), (0x7ffd1c000000, Some(0x7ffd1c021000)));
+        assert_eq!(entry.unwrap().path.as_deref(), Some("[stack]"));
+        // Below the first mapping: from 0 to it.
+        assert_eq!(region_around(&maps, 0x10), (0, Some(0x55d0c0a00000), None));
+        // Between two mappings (the list is not sorted).
+        assert_eq!(
+            region_around(&maps, 0x7f0000001000),
+            (0x7f0000001000, Some(0x7f0000002000), None)
+        );
+        // Above the last one: to the top of the address space.
+        assert_eq!(
+            region_around(&maps, 0xffffffffff601000),
+            (0xffffffffff601000, None, None)
+        );
     }
 
     #[test]

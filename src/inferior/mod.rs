@@ -3,7 +3,7 @@
 //! software breakpoints (`breakpoints`), per-architecture register access
 //! (`regs`), the settings gdb gives every process (`settings`), the reads of /proc the process control makes (`procfs`), the
 //! pure parsers of what /proc and the dynamic linker tell us (`maps`,
-//! `auxv`, `svr4`), and the evaluator of gdb's bytecode for
+//! `auxv`, `svr4`, `rendezvous`), and the evaluator of gdb's bytecode for
 //! breakpoint conditions (`agent_expr`).
 
 pub mod agent_expr;
@@ -19,6 +19,7 @@ pub mod process;
 pub mod procfs;
 pub mod ptrace;
 pub mod regs;
+pub mod rendezvous;
 pub mod settings;
 pub mod svr4;
 pub mod tls;

@@ -22,6 +22,12 @@ pub fn maps(pid: Pid) -> io::Result<String> {
     std::fs::read_to_string(format!("/proc/{pid}/maps"))
 }
 
+/// The text of `/proc/PID/status` (parent, user and group ids for lldb's
+/// `qProcessInfo`).
+pub fn status(pid: Pid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+}
+
 /// A file as process `pid` sees it (through its root), e.g. a library
 /// named in its maps.
 pub fn file_in_root(pid: Pid, path: &str) -> io::Result<Vec<u8>> {

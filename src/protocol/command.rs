@@ -68,6 +68,16 @@ pub enum Command<'a> {
     Monitor(&'a [u8]),
     /// `vRun;PROGRAM;ARG...`: what follows `vRun;`.
     Run(&'a [u8]),
+    /// lldb's `qHostInfo`.
+    HostInfo,
+    /// lldb's `qProcessInfo` (the current process).
+    ProcessInfo,
+    /// lldb's `qShlibInfoAddr`.
+    ShlibInfoAddr,
+    /// lldb's `qMemoryRegionInfo:ADDR`: the address's hex digits.
+    MemoryRegionInfo(&'a [u8]),
+    /// lldb's `QEnableErrorStrings`.
+    EnableErrorStrings,
 }
 
 /// How a table row matches a packet.
@@ -138,6 +148,19 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     }),
     (b"qRcmd,", Match::Prefix, |hex| Some(Command::Monitor(hex))),
     (b"vRun;", Match::Prefix, |rest| Some(Command::Run(rest))),
+    (b"qHostInfo", Match::Exact, |_| Some(Command::HostInfo)),
+    (b"qProcessInfo", Match::Exact, |_| {
+        Some(Command::ProcessInfo)
+    }),
+    (b"qShlibInfoAddr", Match::Exact, |_| {
+        Some(Command::ShlibInfoAddr)
+    }),
+    (b"qMemoryRegionInfo:", Match::Prefix, |addr| {
+        Some(Command::MemoryRegionInfo(addr))
+    }),
+    (b"QEnableErrorStrings", Match::Exact, |_| {
+        Some(Command::EnableErrorStrings)
+    }),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
@@ -207,6 +230,15 @@ mod tests {
         assert_eq!(parse(b"qAttached"), Some(Command::Attached));
         // With a pid, gdbstub answers it.
         assert_eq!(parse(b"qAttached:1234"), None);
+        assert_eq!(parse(b"qHostInfo"), Some(Command::HostInfo));
+        assert_eq!(parse(b"qProcessInfo"), Some(Command::ProcessInfo));
+        // lldb-platform's query of another process: not ours.
+        assert_eq!(parse(b"qProcessInfoPID:1234"), None);
+        assert_eq!(parse(b"qShlibInfoAddr"), Some(Command::ShlibInfoAddr));
+        assert_eq!(
+            parse(b"QEnableErrorStrings"),
+            Some(Command::EnableErrorStrings)
+        );
     }
 
     #[test]
@@ -273,6 +305,11 @@ mod tests {
         );
         assert_eq!(parse(b"vRun;70;;31"), Some(Command::Run(b"70;;31")));
         assert_eq!(parse(b"vRun;"), Some(Command::Run(b"")));
+        assert_eq!(
+            parse(b"qMemoryRegionInfo:7ffff7fc8000"),
+            Some(Command::MemoryRegionInfo(b"7ffff7fc8000"))
+        );
+        assert_eq!(parse(b"qMemoryRegionInfo"), None);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! bytes: `OK`, the empty reply ("not supported"), `Exx` errors and data.
 //! Handlers build a `Reply`; only `into_bytes` knows the wire spelling, so
 //! an error is never misspelt and a handler's test can say what it meant.
+//! After lldb's `QEnableErrorStrings`, `into_bytes_with_text` adds the
+//! error's meaning to the code (`E05;HEX`), which lldb shows to its user.
 
 /// A reply to one packet, before framing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,20 @@ impl Reply {
         }
     }
 
+    /// The reply body with an error's text added: `Exx;HEXTEXT`, as lldb
+    /// asks with `QEnableErrorStrings` (the code stays first, for clients
+    /// that read only it).
+    pub fn into_bytes_with_text(self) -> Vec<u8> {
+        match self {
+            Reply::Error(code) => {
+                let mut out = format!("E{code:02x};").into_bytes();
+                super::hex::encode_into(error_text(code).as_bytes(), &mut out);
+                out
+            }
+            other => other.into_bytes(),
+        }
+    }
+
     /// `Ok` or the error's code: for requests that only succeed or fail.
     pub fn ok_or(result: Result<(), u8>) -> Reply {
         match result {
@@ -40,6 +56,18 @@ impl Reply {
 impl From<Vec<u8>> for Reply {
     fn from(data: Vec<u8>) -> Reply {
         Reply::Data(data)
+    }
+}
+
+/// What an error code of ours means. `E01` is our generic refusal (a
+/// malformed packet, nothing there, no process), not EPERM; the other codes
+/// are the errno the request failed with.
+pub fn error_text(code: u8) -> String {
+    match code {
+        1 => "the request is malformed or cannot be done".to_string(),
+        code => nix::errno::Errno::from_raw(i32::from(code))
+            .desc()
+            .to_string(),
     }
 }
 
@@ -56,5 +84,22 @@ mod tests {
         assert_eq!(Reply::Data(b"l<x/>".to_vec()).into_bytes(), b"l<x/>");
         assert_eq!(Reply::ok_or(Err(3)), Reply::Error(3));
         assert_eq!(Reply::ok_or(Ok(())), Reply::Ok);
+    }
+
+    #[test]
+    fn errors_with_text() {
+        // E05;"I/O error"
+        assert_eq!(
+            Reply::Error(5).into_bytes_with_text(),
+            b"E05;492f4f206572726f72"
+        );
+        let generic = Reply::Error(1).into_bytes_with_text();
+        assert!(generic.starts_with(b"E01;"));
+        let text = super::super::hex::decode(&generic[4..]).unwrap();
+        assert_eq!(text, error_text(1).as_bytes());
+        // Only errors change.
+        assert_eq!(Reply::Ok.into_bytes_with_text(), b"OK");
+        assert_eq!(Reply::Empty.into_bytes_with_text(), b"");
+        assert_eq!(Reply::Data(b"E05".to_vec()).into_bytes_with_text(), b"E05");
     }
 }

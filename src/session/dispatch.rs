@@ -11,7 +11,8 @@
 //! fallback.
 
 use super::packets::{
-    detach, memory, monitor, registers, run, signals, syscalls, thread_events, tls,
+    detach, lldb_info, memory, memory_region, monitor, registers, run, signals, syscalls,
+    thread_events, tls,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -142,6 +143,14 @@ impl Session<'_> {
                 Some(reply) => reply,
                 None => return Outcome::Gdbstub,
             },
+            C::HostInfo => lldb_info::host(),
+            C::ProcessInfo => lldb_info::process(target),
+            C::ShlibInfoAddr => lldb_info::shlib_info_addr(target),
+            C::MemoryRegionInfo(args) => memory_region::query(target, args),
+            C::EnableErrorStrings => {
+                self.features.error_strings = true;
+                Reply::Ok
+            }
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

@@ -3,7 +3,7 @@
 //! target reports (fork, vfork, exec); our answer is gdbstub's feature list
 //! with ours added (less what `--disable-packet` turns off). Everything
 //! negotiated lives in one `Features` value, made anew by each
-//! `qSupported`.
+//! `qSupported`; lldb's `QEnableErrorStrings`, sent after it, sets one more.
 
 use super::DisabledPackets;
 use crate::inferior::regs::native;
@@ -29,6 +29,8 @@ pub(super) struct Features {
     pub(super) multiprocess: bool,
     /// gdb takes `N` for "no resumed thread left" (`no-resumed+`).
     pub(super) no_resumed: bool,
+    /// lldb asked for text in our `Exx` replies (`QEnableErrorStrings`).
+    pub(super) error_strings: bool,
     /// What we append to gdbstub's `qSupported` reply.
     added: String,
 }
@@ -38,6 +40,7 @@ impl Default for Features {
         Features {
             multiprocess: false,
             no_resumed: false,
+            error_strings: false,
             added: ours(&DisabledPackets::default()),
         }
     }
@@ -92,6 +95,7 @@ impl Features {
         Features {
             multiprocess,
             no_resumed: offered(b"no-resumed+"),
+            error_strings: false,
             added,
         }
     }

@@ -255,7 +255,12 @@ impl<'s> Session<'s> {
             for packet in &answer.output {
                 self.link.send_packet(packet)?;
             }
-            self.link.send_packet(&answer.reply.into_bytes())?;
+            let reply = if self.features.error_strings {
+                answer.reply.into_bytes_with_text()
+            } else {
+                answer.reply.into_bytes()
+            };
+            self.link.send_packet(&reply)?;
             if body == b"QStartNoAckMode" {
                 self.link.stop_acks();
             }

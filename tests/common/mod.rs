@@ -1,5 +1,5 @@
 //! Test harness shared by every test binary: compile C programs, start the
-//! server on them, drive stock gdb (or a raw protocol client) against it,
+//! server on them, drive stock gdb or lldb (or a raw protocol client) against it,
 //! and look at the target's real state through /proc. This file owns only
 //! the small helpers the others share (running a command with a time limit,
 //! `assert_contains`) and re-exports what the tests use.
@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod gdb;
+pub mod lldb;
 pub mod procfs;
 pub mod programs;
 pub mod rsp;

@@ -2,13 +2,52 @@
 //! documents and queries want it: the auxiliary vector, the shared library
 //! list (`qXfer:libraries-svr4`), the memory map (`qXfer:memory-map`) and
 //! thread-local storage addresses (`qGetTLSAddr`, with glibc's TLS layout
-//! read once per program image).
+//! read once per program image); and for lldb, the location of the
+//! `r_debug` pointer (`qShlibInfoAddr`), the region around an address
+//! (`qMemoryRegionInfo`) and the process's parent and ids (`qProcessInfo`).
 
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
-use crate::inferior::{auxv, elf_symbols, maps, procfs, svr4, tls};
+use crate::inferior::{auxv, elf_symbols, maps, procfs, rendezvous, svr4, tls};
 
 use super::{Process, ProcessError};
+
+/// A process's parent and its real and effective ids, from
+/// /proc/PID/status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credentials {
+    pub parent: u32,
+    /// Real and effective user id.
+    pub uids: (u32, u32),
+    /// Real and effective group id.
+    pub gids: (u32, u32),
+}
+
+/// The `PPid:`, `Uid:` and `Gid:` lines of a status file.
+fn parse_credentials(status: &str) -> Option<Credentials> {
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .filter_map(|n| n.parse::<u32>().ok())
+            })
+    };
+    let pair = |key: &str| {
+        let mut ids = field(key)?;
+        Some((ids.next()?, ids.next()?))
+    };
+    Some(Credentials {
+        parent: field("PPid:")?.next()?,
+        uids: pair("Uid:")?,
+        gids: pair("Gid:")?,
+    })
+}
+
+/// The region around an address: where it starts and ends (`None`: the top
+/// of the address space) and the mapping there (`None`: a gap).
+pub type Region = (u64, Option<u64>, Option<maps::MapEntry>);
 
 impl Process {
     /// The raw auxiliary vector.
@@ -28,6 +67,35 @@ impl Process {
         };
         svr4::libraries_svr4_xml(&mut reader, &entries, format)
             .map_err(|e| ProcessError::Proc(e.to_string()))
+    }
+
+    /// Where the program keeps its pointer to `r_debug` (`qShlibInfoAddr`).
+    pub fn r_debug_pointer_location(&self) -> Result<u64, ProcessError> {
+        let format = auxv::WordFormat::native();
+        let entries = auxv::parse_auxv(&self.auxv()?, format);
+        let mut reader = |addr: u64, buf: &mut [u8]| -> Result<(), svr4::MemoryReadError> {
+            match self.read_memory(addr, buf) {
+                Ok(n) if n == buf.len() => Ok(()),
+                _ => Err(svr4::MemoryReadError { addr }),
+            }
+        };
+        rendezvous::r_debug_pointer_location(&mut reader, format, &entries)
+            .map_err(|e| ProcessError::Proc(e.to_string()))
+    }
+
+    /// The mapping or gap around `addr`, from /proc/PID/maps.
+    pub fn memory_region(&self, addr: u64) -> Result<Region, ProcessError> {
+        let text = procfs::maps(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))?;
+        let entries = maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
+        let (start, end, entry) = maps::region_around(&entries, addr);
+        Ok((start, end, entry.cloned()))
+    }
+
+    /// The process's parent and ids.
+    pub fn credentials(&self) -> Result<Credentials, ProcessError> {
+        let status = procfs::status(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))?;
+        parse_credentials(&status)
+            .ok_or_else(|| ProcessError::Proc(format!("no ids in /proc/{}/status", self.pid)))
     }
 
     /// The address of `offset` in module `link_map`'s thread-local storage
@@ -97,5 +165,28 @@ impl Process {
         let text = procfs::maps(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))?;
         let entries = maps::parse_maps(&text).map_err(|e| ProcessError::Proc(e.to_string()))?;
         Ok(maps::memory_map_xml(&entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_from_a_status_file() {
+        let status = "Name:\tabc\nPid:\t17\nPPid:\t16\nTracerPid:\t1\n\
+                      Uid:\t1000\t0\t0\t0\nGid:\t100\t5\t5\t5\n";
+        assert_eq!(
+            parse_credentials(status),
+            Some(Credentials {
+                parent: 16,
+                uids: (1000, 0),
+                gids: (100, 5),
+            })
+        );
+        assert_eq!(parse_credentials("PPid:\t1\nUid:\t0\n"), None);
+        let own = std::fs::read_to_string("/proc/self/status").unwrap();
+        let own = parse_credentials(&own).unwrap();
+        assert_eq!(own.parent, std::os::unix::process::parent_id());
     }
 }

@@ -36,6 +36,8 @@ mod syscall;
 mod thread;
 mod trap;
 
+pub use info::{Credentials, Region};
+
 use std::collections::HashSet;
 
 use nix::errno::Errno;

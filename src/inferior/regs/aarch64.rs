@@ -21,6 +21,10 @@ pub const LAYOUT: RegisterLayout = arch::FULL_LAYOUT;
 pub const PC_REGNUM: usize = arch::PC;
 /// PTRACE_SINGLESTEP works on arm64.
 pub const HARDWARE_SINGLE_STEP: bool = true;
+/// The target triple lldb's `qHostInfo`/`qProcessInfo` want.
+pub const LLDB_TRIPLE: &str = "aarch64-unknown-linux-gnu";
+/// arm64 watchpoints trap before the access completes.
+pub const WATCHPOINTS_AFTER: bool = false;
 /// glibc's TLS layout here (TLS blocks just above tpidr_el0).
 pub const TLS_VARIANT: TlsVariant = TlsVariant::DtvAtTp { tcb_offset: 0 };
 

@@ -37,6 +37,15 @@ pub const LAYOUT: RegisterLayout = NATIVE.layout();
 pub const PC_REGNUM: usize = arch::PC;
 /// The kernel refuses PTRACE_SINGLESTEP on MIPS; gdb steps in software.
 pub const HARDWARE_SINGLE_STEP: bool = false;
+/// The target triple lldb's `qHostInfo`/`qProcessInfo` want.
+pub const LLDB_TRIPLE: &str = match (cfg!(target_arch = "mips64"), cfg!(target_endian = "big")) {
+    (false, true) => "mips-unknown-linux-gnu",
+    (false, false) => "mipsel-unknown-linux-gnu",
+    (true, true) => "mips64-unknown-linux-gnuabi64",
+    (true, false) => "mips64el-unknown-linux-gnuabi64",
+};
+/// MIPS watchpoints trap before the access completes.
+pub const WATCHPOINTS_AFTER: bool = false;
 /// glibc's TLS layout here (the thread pointer TLS_TCB_OFFSET past the TCB).
 pub const TLS_VARIANT: TlsVariant = TlsVariant::DtvAtTp {
     tcb_offset: arch::TLS_TCB_OFFSET,

@@ -16,6 +16,10 @@ pub const LAYOUT: RegisterLayout = arch::LAYOUT;
 pub const PC_REGNUM: usize = arch::RIP;
 /// PTRACE_SINGLESTEP works: gdb may ask us to step.
 pub const HARDWARE_SINGLE_STEP: bool = true;
+/// The target triple lldb's `qHostInfo`/`qProcessInfo` want.
+pub const LLDB_TRIPLE: &str = "x86_64-pc-linux-gnu";
+/// x86 debug registers trap after the access.
+pub const WATCHPOINTS_AFTER: bool = true;
 /// glibc's TLS layout here (thread descriptor at fs_base).
 pub const TLS_VARIANT: TlsVariant = TlsVariant::TcbAtTp;
 

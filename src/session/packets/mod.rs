@@ -4,7 +4,9 @@
 //! and returns a typed `Reply`.
 
 pub(super) mod detach;
+pub(super) mod lldb_info;
 pub(super) mod memory;
+pub(super) mod memory_region;
 pub(super) mod monitor;
 pub(super) mod osdata;
 pub(super) mod registers;

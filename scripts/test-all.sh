@@ -69,9 +69,9 @@ if [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
   t0=$SECONDS
   cargo build --release
   rc=0
-  # One re-run for an .exp whose results count against us: the open
-  # vfork-multi-thread.exp race (issue 16) hangs about one run in ten. A
-  # re-run that passes is reported as FLAKY; a real regression fails twice.
+  # One re-run for an .exp whose results count against us, against timing
+  # flakes on a loaded 2-core machine. A re-run that passes is reported as
+  # FLAKY (visible in the report); a real regression fails twice.
   CI_RETRIES=${CI_RETRIES:-1} JOBS=${CONFORMANCE_JOBS:-2} ./tests/gdb-testsuite/run.sh --ci \
     "${CARGO_TARGET_DIR:-target}/release/rgdbserver" ci || rc=$?
   step_done "conformance (release build, GDB testsuite CI list)" "$t0"

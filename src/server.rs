@@ -1,7 +1,8 @@
 //! The server's life: set up signal handling, create or attach the process,
 //! listen, run sessions, and leave the target safe however it ends — a
 //! launched process killed, an attached one detached and running, no
-//! breakpoint left behind.
+//! breakpoint left behind. Should the server die without cleaning up
+//! (SIGKILL), the guardian it forks first (`guardian`) does it.
 
 use std::os::fd::AsFd;
 use std::panic::AssertUnwindSafe;
@@ -13,6 +14,7 @@ use nix::unistd::Pid;
 
 use crate::busy::Doorkeeper;
 use crate::cli::{Cli, DisabledPacket, OnDisconnect};
+use crate::guardian;
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
 use crate::session::{describe_exit, DisabledPackets, Session, SessionEnd, SessionError};
@@ -61,6 +63,15 @@ fn setup_signals() -> Result<SignalFd, ServerError> {
 
 /// Run the server as the command line says; returns the exit code.
 pub fn run(cli: &Cli) -> Result<u8, ServerError> {
+    // First of all, while the server has one thread and no descriptors of
+    // its own: the guardian must inherit none of them (see `guardian`).
+    if let Err(e) = guardian::start() {
+        eprintln!(
+            "Warning: {e}; if the server is killed, attached processes keep its breakpoints."
+        );
+    } else if cli.start.attach || cli.connection.multi {
+        guardian::warn_if_restricted();
+    }
     let mut signals = setup_signals()?;
     let comm = Comm::parse(&cli.connection.comm)?;
     let stdio = comm == Comm::Stdio;

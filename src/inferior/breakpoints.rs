@@ -10,9 +10,18 @@
 //! still in memory; an entry whose trap is gone is stale: it is dropped,
 //! never written back (its "original" bytes belong to the old library), and
 //! a new `Z0` at its address plants a fresh trap.
+//!
+//! Every change to what is planted is also told to the address space's
+//! `planted`/`unplanted` hooks, which `Memory` forwards to the guardian's
+//! journal (`inferior::journal`). The rule that keeps the journal safe
+//! against the server's death at any moment: a breakpoint is announced
+//! before its trap is written, and withdrawn only after the original bytes
+//! are back (or once it is known stale), so the journal never misses a trap
+//! that is in memory.
 
 use std::collections::BTreeMap;
 
+use super::journal;
 use super::memory::{Memory, MemoryError};
 
 /// The inferior's memory as breakpoints need it (a trait so the table can
@@ -21,6 +30,11 @@ pub trait CodeMemory {
     /// Read as much of `buf` as is readable from `addr` on; the count read.
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<usize, MemoryError>;
     fn write(&self, addr: u64, data: &[u8]) -> Result<(), MemoryError>;
+    /// `insn` is about to be written at `addr` over `original`, or the
+    /// bytes saved under a planted `insn` changed to `original`.
+    fn planted(&self, _addr: u64, _original: &[u8], _insn: &[u8]) {}
+    /// The breakpoint at `addr` is out of memory, or forgotten as stale.
+    fn unplanted(&self, _addr: u64) {}
 }
 
 impl CodeMemory for Memory {
@@ -29,6 +43,12 @@ impl CodeMemory for Memory {
     }
     fn write(&self, addr: u64, data: &[u8]) -> Result<(), MemoryError> {
         Memory::write(self, addr, data)
+    }
+    fn planted(&self, addr: u64, original: &[u8], insn: &[u8]) {
+        journal::record(|j| j.planted(self.pid(), addr, original, insn));
+    }
+    fn unplanted(&self, addr: u64) {
+        journal::record(|j| j.unplanted(self.pid(), addr));
     }
 }
 
@@ -67,6 +87,7 @@ impl SoftwareBreakpoints {
             let live = still_planted(mem, addr, &bp.insn);
             if !live {
                 log::debug!("breakpoint at {addr:#x} is gone from memory (library unloaded?)");
+                mem.unplanted(addr);
             }
             live
         });
@@ -95,7 +116,11 @@ impl SoftwareBreakpoints {
                 addr: addr + n as u64,
             });
         }
-        mem.write(addr, insn)?;
+        mem.planted(addr, &original, insn);
+        if let Err(e) = mem.write(addr, insn) {
+            mem.unplanted(addr);
+            return Err(e);
+        }
         self.planted.insert(
             addr,
             Planted {
@@ -114,6 +139,7 @@ impl SoftwareBreakpoints {
             if still_planted(mem, addr, &bp.insn) {
                 mem.write(addr, &bp.original)?;
             }
+            mem.unplanted(addr);
             self.planted.remove(&addr);
         }
         Ok(())
@@ -124,11 +150,16 @@ impl SoftwareBreakpoints {
         let mut first_error = None;
         for (addr, bp) in std::mem::take(&mut self.planted) {
             if !still_planted(mem, addr, &bp.insn) {
+                mem.unplanted(addr);
                 continue;
             }
-            if let Err(e) = mem.write(addr, &bp.original) {
-                log::warn!("could not remove breakpoint at {addr:#x}: {e}");
-                first_error.get_or_insert(e);
+            match mem.write(addr, &bp.original) {
+                Ok(()) => mem.unplanted(addr),
+                // Still in memory: the journal keeps it, for the guardian.
+                Err(e) => {
+                    log::warn!("could not remove breakpoint at {addr:#x}: {e}");
+                    first_error.get_or_insert(e);
+                }
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -151,7 +182,16 @@ impl SoftwareBreakpoints {
         }
     }
 
-    /// Forget every breakpoint without touching memory (the process is gone or exec'd).
+    /// Announce every planted breakpoint to `mem`'s hooks: a fork child's
+    /// copy of the memory holds them too.
+    pub fn announce_all(&self, mem: &dyn CodeMemory) {
+        for (&addr, bp) in &self.planted {
+            mem.planted(addr, &bp.original, &bp.insn);
+        }
+    }
+
+    /// Forget every breakpoint without touching memory (the process is gone
+    /// or exec'd; its journal entries go with the process or the exec).
     pub fn forget_all(&mut self) {
         self.planted.clear();
     }
@@ -199,6 +239,7 @@ impl SoftwareBreakpoints {
             .map(|(&bp, _)| bp)
             .collect();
         for bp in stale {
+            mem.unplanted(bp);
             self.planted.remove(&bp);
         }
         let mut patched = data.to_vec();
@@ -211,6 +252,7 @@ impl SoftwareBreakpoints {
                     patched[idx] = planted.insn[i];
                 }
             }
+            mem.planted(bp, &planted.original, &planted.insn);
         }
         mem.write(addr, &patched)
     }
@@ -222,9 +264,12 @@ mod tests {
     use std::cell::RefCell;
     use std::collections::BTreeMap;
 
-    /// A sparse address space; unmapped bytes are unreadable.
+    /// A sparse address space; unmapped bytes are unreadable. `journal`
+    /// is what the hooks were told: address to (original, instruction).
     #[derive(Default)]
-    struct Fake(RefCell<BTreeMap<u64, u8>>);
+    struct Fake(RefCell<BTreeMap<u64, u8>>, Journal);
+
+    type Journal = RefCell<BTreeMap<u64, (Vec<u8>, Vec<u8>)>>;
 
     impl Fake {
         fn map(&self, addr: u64, bytes: &[u8]) {
@@ -271,9 +316,57 @@ mod tests {
             }
             Ok(())
         }
+        fn planted(&self, addr: u64, original: &[u8], insn: &[u8]) {
+            self.1
+                .borrow_mut()
+                .insert(addr, (original.to_vec(), insn.to_vec()));
+        }
+        fn unplanted(&self, addr: u64) {
+            self.1.borrow_mut().remove(&addr);
+        }
+    }
+
+    impl Fake {
+        fn journal(&self) -> Vec<(u64, Vec<u8>)> {
+            let j = self.1.borrow();
+            j.iter().map(|(&a, (orig, _))| (a, orig.clone())).collect()
+        }
     }
 
     const TRAP: &[u8] = &[0xcc];
+
+    /// The journal names every trap in memory with the bytes it hides,
+    /// through plants, writes around, stale entries and removals.
+    #[test]
+    fn the_journal_follows_what_is_planted() {
+        let mem = Fake::default();
+        mem.map(0x1000, &[1, 2, 3, 4]);
+        let mut bps = SoftwareBreakpoints::default();
+        bps.insert(&mem, 0x1001, TRAP).unwrap();
+        bps.insert(&mem, 0x1003, TRAP).unwrap();
+        assert_eq!(mem.journal(), [(0x1001, vec![2]), (0x1003, vec![4])]);
+        // gdb writes over one: its saved bytes change in the journal too.
+        bps.write_around(&mem, 0x1001, &[9]).unwrap();
+        assert_eq!(mem.journal(), [(0x1001, vec![9]), (0x1003, vec![4])]);
+        // Lifted for a step: still journaled (the guardian checks memory).
+        bps.lift(&mem, 0x1001).unwrap();
+        assert_eq!(mem.journal().len(), 2);
+        bps.replant(&mem, 0x1001).unwrap();
+        bps.remove(&mem, 0x1001).unwrap();
+        assert_eq!(mem.journal(), [(0x1003, vec![4])]);
+        // A library unloaded under 0x1003: stale, dropped from the journal
+        // when the table finds out.
+        mem.map(0x1003, &[7]);
+        bps.insert(&mem, 0x1000, TRAP).unwrap();
+        bps.insert(&mem, 0x1000, TRAP).unwrap();
+        assert_eq!(mem.journal(), [(0x1000, vec![1])]);
+        // A failed plant leaves nothing journaled.
+        assert!(bps.insert(&mem, 0x5000, TRAP).is_err());
+        assert_eq!(mem.journal(), [(0x1000, vec![1])]);
+        bps.remove_all(&mem).unwrap();
+        assert!(mem.journal().is_empty());
+        assert_eq!(mem.bytes(0x1000, 4), [1, 9, 3, 7]);
+    }
 
     #[test]
     fn plant_hide_and_remove() {

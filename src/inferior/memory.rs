@@ -54,6 +54,11 @@ impl Memory {
         Ok(Memory { pid, mem })
     }
 
+    /// The process whose memory this is.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
     /// Read as much of `[addr, addr + buf.len())` as is readable from its
     /// start. Returns the number of bytes read; an error if none were.
     pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<usize, MemoryError> {

@@ -12,6 +12,7 @@ pub mod breakpoints;
 pub mod dump;
 pub mod elf_symbols;
 pub mod hw_debug;
+pub mod journal;
 pub mod launch;
 pub mod maps;
 pub mod memory;

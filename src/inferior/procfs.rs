@@ -44,6 +44,22 @@ pub fn executable_path(pid: Pid) -> io::Result<Vec<u8>> {
     std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.into_os_string().into_encoded_bytes())
 }
 
+/// The state letter of process `pid` (`R`, `S`, `T`, `t`, `Z`, ...).
+pub fn process_state(pid: Pid) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The signals pending for task `tid` alone (`SigPnd`), as a bit mask
+/// (bit `n - 1` for signal `n`).
+pub fn thread_pending(pid: Pid, tid: Tid) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?;
+    status.lines().find_map(|line| {
+        line.strip_prefix("SigPnd:")
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+    })
+}
+
 /// The text of `/proc/PID/task/TID/stat`.
 pub fn thread_stat(pid: Pid, tid: Tid) -> io::Result<String> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))

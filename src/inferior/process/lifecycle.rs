@@ -7,6 +7,7 @@
 use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 
+use crate::inferior::journal;
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 
 use super::events::Afterwards;
@@ -145,6 +146,7 @@ impl Process {
             }
         }
         self.outbox.set_exit(StopEvent::Exited { code: 0 });
+        journal::record(|j| j.forget_process(self.pid));
         removal.map_err(ProcessError::from)
     }
 
@@ -212,6 +214,7 @@ impl Process {
         self.points.software.forget_all();
         self.points.actions.clear();
         self.outbox.set_exit(event);
+        journal::record(|j| j.forget_process(self.pid));
         event
     }
 }

@@ -44,8 +44,10 @@ use nix::errno::Errno;
 use nix::unistd::Pid;
 
 use crate::inferior::hw_debug::{HwDebugError, HwKind};
+use crate::inferior::journal;
 use crate::inferior::launch::{self, LaunchError, LaunchSpec};
 use crate::inferior::memory::{Memory, MemoryError};
+use crate::inferior::procfs;
 use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::regs::{native, RegsError};
 use crate::inferior::settings::SharedSettings;
@@ -246,7 +248,13 @@ impl Process {
     }
 
     pub fn attach(pid: Pid, settings: &SharedSettings) -> Result<Process, ProcessError> {
-        let threads = launch::attach_all(pid)?;
+        // Journaled before attaching: a server killed meanwhile leaves the
+        // guardian a process to look at, not one stopped by our SIGSTOP.
+        let stopped = matches!(procfs::process_state(pid), Some('T'));
+        journal::record(|j| j.attached(pid, stopped));
+        let threads = launch::attach_all(pid).inspect_err(|_| {
+            journal::record(|j| j.forget_process(pid));
+        })?;
         let mut process = Process::new(pid, Origin::Attached, settings)?;
         for (tid, signal) in threads {
             let pending = signal.map(|signal| StopEvent::Signal { tid, signal });

@@ -9,6 +9,7 @@ use nix::errno::Errno;
 
 use crate::inferior::breakpoints::{CodeMemory, SoftwareBreakpoints};
 use crate::inferior::hw_debug::{HwDebug, HwDebugError, HwRequest};
+use crate::inferior::journal;
 use crate::inferior::memory::MemoryError;
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
@@ -109,6 +110,7 @@ impl Process {
     /// Program the debug registers of stopped threads now; running ones
     /// (there are none in all-stop) get them before they next run.
     pub(super) fn apply_hw_everywhere(&mut self) -> Result<(), ProcessError> {
+        self.journal_hw();
         for (tid, thread) in self.threads.iter_mut() {
             if thread.running {
                 thread.debug_regs_stale = true;
@@ -127,12 +129,23 @@ impl Process {
         Ok(())
     }
 
+    /// Tell the guardian's journal when debug registers are about to be
+    /// armed (a memory store, no system call).
+    fn journal_hw(&self) {
+        if !self.points.hw.is_empty() {
+            journal::record(|j| j.hw_armed(self.pid));
+        }
+    }
+
     /// Bring a thread's debug registers up to date before it runs.
     pub(super) fn refresh_hw(&mut self, tid: Tid) -> Result<(), ProcessError> {
         let Some(thread) = self.threads.get_mut(&tid) else {
             return Ok(());
         };
         if thread.debug_regs_stale {
+            if !self.points.hw.is_empty() {
+                journal::record(|j| j.hw_armed(self.pid));
+            }
             match self.points.hw.apply(tid) {
                 Ok(())
                 | Err(HwDebugError::Ptrace {

@@ -7,6 +7,7 @@
 use nix::sys::ptrace;
 use nix::unistd::Pid;
 
+use crate::inferior::journal;
 use crate::inferior::memory::Memory;
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
 
@@ -96,6 +97,12 @@ impl Process {
         process.threads.insert(child, ThreadState::default());
         process.catch_syscalls = self.catch_syscalls.clone();
         process.points = Points::inherited(&self.points, vfork);
+        if self.origin == Origin::Attached {
+            // Untraced, the child would die at the first trap its copy of
+            // our breakpoints holds: the guardian must know of it too.
+            journal::record(|j| j.attached(child, false));
+            process.points.software.announce_all(&process.memory);
+        }
         Ok(process)
     }
 
@@ -113,6 +120,7 @@ impl Process {
         self.threads.retain(|t, _| *t == tid);
         self.threads.ensure(tid);
         self.points.software.forget_all();
+        journal::record(|j| j.forget_breakpoints(self.pid));
         self.points.actions.clear();
         // exec clears the debug registers too.
         self.points.hw.clear();

@@ -68,6 +68,12 @@ pub enum Command<'a> {
     Monitor(&'a [u8]),
     /// `vRun;PROGRAM;ARG...`: what follows `vRun;`.
     Run(&'a [u8]),
+    /// `vFile:stat:HEX` (`follow_links`) or `vFile:lstat:HEX`: the
+    /// filename's hex digits.
+    HostStat {
+        follow_links: bool,
+        filename: &'a [u8],
+    },
 }
 
 /// How a table row matches a packet.
@@ -138,6 +144,18 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     }),
     (b"qRcmd,", Match::Prefix, |hex| Some(Command::Monitor(hex))),
     (b"vRun;", Match::Prefix, |rest| Some(Command::Run(rest))),
+    (b"vFile:stat:", Match::Prefix, |filename| {
+        Some(Command::HostStat {
+            follow_links: true,
+            filename,
+        })
+    }),
+    (b"vFile:lstat:", Match::Prefix, |filename| {
+        Some(Command::HostStat {
+            follow_links: false,
+            filename,
+        })
+    }),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
@@ -273,6 +291,20 @@ mod tests {
         );
         assert_eq!(parse(b"vRun;70;;31"), Some(Command::Run(b"70;;31")));
         assert_eq!(parse(b"vRun;"), Some(Command::Run(b"")));
+        assert_eq!(
+            parse(b"vFile:stat:2f61"),
+            Some(Command::HostStat {
+                follow_links: true,
+                filename: b"2f61"
+            })
+        );
+        assert_eq!(
+            parse(b"vFile:lstat:2f61"),
+            Some(Command::HostStat {
+                follow_links: false,
+                filename: b"2f61"
+            })
+        );
     }
 
     #[test]
@@ -295,6 +327,8 @@ mod tests {
             b"qXfer:features:read:target.xml:0,fff",
             b"qXfer:libraries-svr4:read::0,fff",
             b"vKill;1",
+            b"vFile:fstat:3",
+            b"vFile:open:6a,0,0",
             b"qRcmd",
             b"vRun",
             b"vAttach;70",

@@ -7,6 +7,7 @@ pub mod breakpoint_options;
 pub mod command;
 pub mod framing;
 pub mod hex;
+pub mod host_stat;
 pub mod memory;
 pub mod osdata;
 pub mod qsupported;

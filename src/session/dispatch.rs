@@ -11,7 +11,7 @@
 //! fallback.
 
 use super::packets::{
-    detach, memory, monitor, registers, run, signals, syscalls, thread_events, tls,
+    detach, host_stat, memory, monitor, registers, run, signals, syscalls, thread_events, tls,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -142,6 +142,10 @@ impl Session<'_> {
                 Some(reply) => reply,
                 None => return Outcome::Gdbstub,
             },
+            C::HostStat {
+                follow_links,
+                filename,
+            } => host_stat::stat(target, follow_links, filename),
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

@@ -4,6 +4,7 @@
 //! and returns a typed `Reply`.
 
 pub(super) mod detach;
+pub(super) mod host_stat;
 pub(super) mod memory;
 pub(super) mod monitor;
 pub(super) mod osdata;

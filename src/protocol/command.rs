@@ -74,6 +74,9 @@ pub enum Command<'a> {
         follow_links: bool,
         filename: &'a [u8],
     },
+    /// `qXfer:libraries-svr4:read:ANNEX:OFFSET,LENGTH`: what follows
+    /// `read:`, for `protocol::svr4_annex`.
+    XferLibrariesSvr4(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -155,6 +158,9 @@ const TABLE: &[(&[u8], Match, Build)] = &[
             follow_links: false,
             filename,
         })
+    }),
+    (b"qXfer:libraries-svr4:read:", Match::Prefix, |args| {
+        Some(Command::XferLibrariesSvr4(args))
     }),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
@@ -305,6 +311,14 @@ mod tests {
                 filename: b"2f61"
             })
         );
+        assert_eq!(
+            parse(b"qXfer:libraries-svr4:read::0,fff"),
+            Some(Command::XferLibrariesSvr4(b":0,fff"))
+        );
+        assert_eq!(
+            parse(b"qXfer:libraries-svr4:read:start=10;prev=8:0,fff"),
+            Some(Command::XferLibrariesSvr4(b"start=10;prev=8:0,fff"))
+        );
     }
 
     #[test]
@@ -325,7 +339,6 @@ mod tests {
             b"c",
             b"Hg0",
             b"qXfer:features:read:target.xml:0,fff",
-            b"qXfer:libraries-svr4:read::0,fff",
             b"vKill;1",
             b"vFile:fstat:3",
             b"vFile:open:6a,0,0",

@@ -14,6 +14,7 @@ pub mod qsupported;
 pub mod reply;
 pub mod signals;
 pub mod stop_reply;
+pub mod svr4_annex;
 pub mod thread_id;
 pub mod threads_xfer;
 pub mod validate;

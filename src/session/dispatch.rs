@@ -11,7 +11,8 @@
 //! fallback.
 
 use super::packets::{
-    detach, host_stat, memory, monitor, registers, run, signals, syscalls, thread_events, tls,
+    detach, host_stat, libraries, memory, monitor, registers, run, signals, syscalls,
+    thread_events, tls,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -146,6 +147,7 @@ impl Session<'_> {
                 follow_links,
                 filename,
             } => host_stat::stat(target, follow_links, filename),
+            C::XferLibrariesSvr4(args) => libraries::read(target, args),
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

@@ -5,6 +5,7 @@
 
 pub(super) mod detach;
 pub(super) mod host_stat;
+pub(super) mod libraries;
 pub(super) mod memory;
 pub(super) mod monitor;
 pub(super) mod osdata;

@@ -3,7 +3,10 @@
 //! AT_PHDR, the dynamic section, DT_DEBUG (or MIPS's DT_MIPS_RLD_MAP*) to
 //! `r_debug`, then the `link_map` chain of every link-map namespace (glibc's
 //! `r_debug_extended` chain, which `dlmopen` extends) — for any word size and
-//! byte order.
+//! byte order. `libraries_from` is the augmented form
+//! (`qXfer:libraries-svr4:read:start=...;prev=...`): only the tail of one
+//! namespace's list, from a `link_map` gdb names, so that a program loading
+//! many libraries does not have the whole list resent at each load.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -280,6 +283,33 @@ pub fn libraries_svr4_xml(
     ))
 }
 
+/// Where a partial list starts: gdb's `start` and `prev`, and the
+/// namespace (`lmid`) its libraries are tagged with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListFrom {
+    pub lm: u64,
+    pub prev: u64,
+    pub lmid: u64,
+}
+
+/// The libraries from `from.lm` to the end of its namespace's list, as GNU
+/// gdbserver answers `start`: no `main-lm`, the first entry included when
+/// it has a name, and nothing at all when `from.lm`'s `l_prev` is not
+/// `from.prev` (gdb's list is stale: it reads the whole list again).
+pub fn libraries_from(mem: &mut dyn ReadMemory, fmt: WordFormat, from: ListFrom) -> String {
+    let mut libraries = String::new();
+    read_namespace(
+        mem,
+        fmt,
+        from.lmid,
+        from.lm,
+        from.prev,
+        &mut HashSet::new(),
+        &mut libraries,
+    );
+    format!("<library-list-svr4 version=\"1.0\">{libraries}</library-list-svr4>")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +471,51 @@ mod tests {
             // A chain that loops back ends instead of repeating.
             m.word(0x9000 + 5 * w, 0x5000);
             assert_eq!(libraries_svr4_xml(&mut m, &auxv, fmt).unwrap(), expected);
+        }
+    }
+
+    /// `start`/`prev`: the tail of the list from `start`, checked against
+    /// `prev`, tagged with the lmid gdb gave.
+    #[test]
+    fn windowed_list_from_start() {
+        for fmt in [
+            WordFormat {
+                size: 8,
+                big_endian: false,
+            },
+            WordFormat {
+                size: 4,
+                big_endian: true,
+            },
+        ] {
+            let (mut m, _) = image(fmt, false);
+            let from = |lm, prev| ListFrom {
+                lm,
+                prev,
+                lmid: 0x5000,
+            };
+            let last = "<library name=\"/lib/a&amp;b.so\" lm=\"0x6200\" l_addr=\"0x200\" l_ld=\"0x8002\" lmid=\"0x5000\"/>";
+            let open = "<library-list-svr4 version=\"1.0\">";
+            let close = "</library-list-svr4>";
+            assert_eq!(
+                libraries_from(&mut m, fmt, from(0x6200, 0x6100)),
+                format!("{open}{last}{close}")
+            );
+            // From the second entry: both libraries, no main-lm.
+            let both = libraries_from(&mut m, fmt, from(0x6100, 0x6000));
+            assert_eq!(both, EXPECTED.replace(" main-lm=\"0x6000\"", ""), "{both}");
+            // From the executable itself: its empty name is left out.
+            assert_eq!(libraries_from(&mut m, fmt, from(0x6000, 0)), both);
+            // gdb's idea of the previous entry is stale: nothing.
+            assert_eq!(
+                libraries_from(&mut m, fmt, from(0x6200, 0x6000)),
+                format!("{open}{close}")
+            );
+            // An address that is no link_map: nothing, no error.
+            assert_eq!(
+                libraries_from(&mut m, fmt, from(0xdead_0000, 0)),
+                format!("{open}{close}")
+            );
         }
     }
 

@@ -78,6 +78,15 @@ pub enum Command<'a> {
     MemoryRegionInfo(&'a [u8]),
     /// lldb's `QEnableErrorStrings`.
     EnableErrorStrings,
+    /// `vFile:stat:HEX` (`follow_links`) or `vFile:lstat:HEX`: the
+    /// filename's hex digits.
+    HostStat {
+        follow_links: bool,
+        filename: &'a [u8],
+    },
+    /// `qXfer:libraries-svr4:read:ANNEX:OFFSET,LENGTH`: what follows
+    /// `read:`, for `protocol::svr4_annex`.
+    XferLibrariesSvr4(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -160,6 +169,21 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     }),
     (b"QEnableErrorStrings", Match::Exact, |_| {
         Some(Command::EnableErrorStrings)
+    }),
+    (b"vFile:stat:", Match::Prefix, |filename| {
+        Some(Command::HostStat {
+            follow_links: true,
+            filename,
+        })
+    }),
+    (b"vFile:lstat:", Match::Prefix, |filename| {
+        Some(Command::HostStat {
+            follow_links: false,
+            filename,
+        })
+    }),
+    (b"qXfer:libraries-svr4:read:", Match::Prefix, |args| {
+        Some(Command::XferLibrariesSvr4(args))
     }),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
@@ -310,6 +334,28 @@ mod tests {
             Some(Command::MemoryRegionInfo(b"7ffff7fc8000"))
         );
         assert_eq!(parse(b"qMemoryRegionInfo"), None);
+        assert_eq!(
+            parse(b"vFile:stat:2f61"),
+            Some(Command::HostStat {
+                follow_links: true,
+                filename: b"2f61"
+            })
+        );
+        assert_eq!(
+            parse(b"vFile:lstat:2f61"),
+            Some(Command::HostStat {
+                follow_links: false,
+                filename: b"2f61"
+            })
+        );
+        assert_eq!(
+            parse(b"qXfer:libraries-svr4:read::0,fff"),
+            Some(Command::XferLibrariesSvr4(b":0,fff"))
+        );
+        assert_eq!(
+            parse(b"qXfer:libraries-svr4:read:start=10;prev=8:0,fff"),
+            Some(Command::XferLibrariesSvr4(b"start=10;prev=8:0,fff"))
+        );
     }
 
     #[test]
@@ -330,8 +376,9 @@ mod tests {
             b"c",
             b"Hg0",
             b"qXfer:features:read:target.xml:0,fff",
-            b"qXfer:libraries-svr4:read::0,fff",
             b"vKill;1",
+            b"vFile:fstat:3",
+            b"vFile:open:6a,0,0",
             b"qRcmd",
             b"vRun",
             b"vAttach;70",

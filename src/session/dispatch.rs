@@ -11,8 +11,8 @@
 //! fallback.
 
 use super::packets::{
-    detach, lldb_info, memory, memory_region, monitor, registers, run, signals, syscalls,
-    thread_events, tls,
+    detach, host_stat, libraries, lldb_info, memory, memory_region, monitor, registers, run,
+    signals, syscalls, thread_events, tls,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -151,6 +151,11 @@ impl Session<'_> {
                 self.features.error_strings = true;
                 Reply::Ok
             }
+            C::HostStat {
+                follow_links,
+                filename,
+            } => host_stat::stat(target, follow_links, filename),
+            C::XferLibrariesSvr4(args) => libraries::read(target, args),
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

@@ -11,7 +11,7 @@ use crate::stub::DebugTarget;
 
 /// Features gdbstub does not know of that our layer implements.
 const OURS: &str =
-    ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+;QThreadEvents+";
+    ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+;QThreadEvents+;qXfer:libraries-svr4:read+;augmented-libraries-svr4-read+";
 
 /// Offered where the server can single-step over a breakpoint whose
 /// condition is false (not on MIPS, which has no hardware single step:

@@ -1,7 +1,9 @@
 //! vFile host I/O: gdb reads the program and its shared libraries through
 //! the server (`set sysroot target:`, the default), and `info proc mappings`
 //! reads /proc files. After `vFile:setfs:PID` paths resolve in that
-//! process's filesystem view, through /proc/PID/root.
+//! process's filesystem view, through /proc/PID/root. `vFile:stat` and
+//! `vFile:lstat`, which gdbstub lacks, are the session's
+//! (`session::packets::host_stat`), on `DebugTarget::host_stat`'s answer.
 //!
 //! `vFile:pread` replies are sized for how gdb reads: it asks for a whole
 //! packet's worth (1 MiB with our `PacketSize`) on every miss of its
@@ -92,7 +94,12 @@ impl HostFiles {
 
 /// gdb's File-I/O errno values, from the host's.
 fn io_error<E>(e: std::io::Error) -> HostIoError<E> {
-    let errno = match e.raw_os_error().unwrap_or(0) {
+    HostIoError::Errno(fileio_errno(&e))
+}
+
+/// gdb's File-I/O errno for a host error.
+fn fileio_errno(e: &std::io::Error) -> HostIoErrno {
+    match e.raw_os_error().unwrap_or(0) {
         libc::EPERM => HostIoErrno::EPERM,
         libc::ENOENT => HostIoErrno::ENOENT,
         libc::EINTR => HostIoErrno::EINTR,
@@ -114,8 +121,23 @@ fn io_error<E>(e: std::io::Error) -> HostIoError<E> {
         libc::EROFS => HostIoErrno::EROFS,
         libc::ENAMETOOLONG => HostIoErrno::ENAMETOOLONG,
         _ => HostIoErrno::EUNKNOWN,
-    };
-    HostIoError::Errno(errno)
+    }
+}
+
+impl DebugTarget {
+    /// `stat` (or, with `follow_links` false, `lstat`) of a file gdb names,
+    /// resolved as the other Host I/O requests resolve it (after
+    /// `vFile:setfs`, in that process's filesystem view). An error is gdb's
+    /// File-I/O errno number.
+    pub fn host_stat(&self, filename: &[u8], follow_links: bool) -> Result<std::fs::Metadata, u32> {
+        let path = self.host_files.resolve(filename);
+        let meta = if follow_links {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        meta.map_err(|e| fileio_errno(&e) as u32)
+    }
 }
 
 impl HostIo for DebugTarget {

@@ -11,7 +11,6 @@ mod exec_file;
 mod extended_mode;
 mod host_io;
 mod launch_settings;
-mod libraries;
 mod memory_map;
 mod monitor;
 mod run_control;
@@ -287,12 +286,6 @@ impl Target for DebugTarget {
     }
 
     fn support_auxv(&mut self) -> Option<gdbstub::target::ext::auxv::AuxvOps<'_, Self>> {
-        Some(self)
-    }
-
-    fn support_libraries_svr4(
-        &mut self,
-    ) -> Option<gdbstub::target::ext::libraries::LibrariesSvr4Ops<'_, Self>> {
         Some(self)
     }
 }

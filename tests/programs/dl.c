@@ -2,9 +2,13 @@
    first() called and closed, then LIB_B (mapped where LIB_A was) is opened
    and its second() called. "dlmopen LIB_A": LIB_A is opened in the main
    link-map namespace and again in a new one (dlmopen), then the second
-   copy's first() is called. Prints where each function is. */
+   copy's first() is called. "trap LIB..." opens each library and raises
+   SIGTRAP after each load, then closes the last one and raises SIGTRAP
+   again (a raw protocol client sees the list grow and shrink). Prints
+   where each function is. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +58,18 @@ int main(int argc, char **argv)
     call(other, "first");
     return 0;
   }
-  fprintf(stderr, "usage: dl reload LIB_A LIB_B | dl dlmopen LIB_A\n");
+  if (argc >= 3 && strcmp(argv[1], "trap") == 0) {
+    void *last = NULL;
+    for (int i = 2; i < argc; i++) {
+      last = open_or_die(LM_ID_BASE, argv[i]);
+      if (last == NULL)
+        return 2;
+      raise(SIGTRAP);
+    }
+    dlclose(last);
+    raise(SIGTRAP);
+    return 0;
+  }
+  fprintf(stderr, "usage: dl reload LIB_A LIB_B | dl dlmopen LIB_A | dl trap LIB...\n");
   return 2;
 }

@@ -98,6 +98,18 @@ impl Process {
             .ok_or_else(|| ProcessError::Proc(format!("no ids in /proc/{}/status", self.pid)))
     }
 
+    /// The augmented `qXfer:libraries-svr4:read` document: the libraries
+    /// from `from.lm` on (see `svr4::libraries_from`).
+    pub fn libraries_svr4_xml_from(&self, from: svr4::ListFrom) -> String {
+        let mut reader = |addr: u64, buf: &mut [u8]| -> Result<(), svr4::MemoryReadError> {
+            match self.read_memory(addr, buf) {
+                Ok(n) if n == buf.len() => Ok(()),
+                _ => Err(svr4::MemoryReadError { addr }),
+            }
+        };
+        svr4::libraries_from(&mut reader, auxv::WordFormat::native(), from)
+    }
+
     /// The address of `offset` in module `link_map`'s thread-local storage
     /// for thread `tid` (`qGetTLSAddr`).
     pub fn tls_address(

@@ -4,6 +4,8 @@
 //! and returns a typed `Reply`.
 
 pub(super) mod detach;
+pub(super) mod host_stat;
+pub(super) mod libraries;
 pub(super) mod lldb_info;
 pub(super) mod memory;
 pub(super) mod memory_region;

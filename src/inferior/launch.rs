@@ -477,8 +477,15 @@ pub fn attach_all(pid: Pid) -> Result<Vec<(Pid, Option<i32>)>, LaunchError> {
             }
             match ptrace::attach(tid) {
                 Ok(()) => {}
-                // A thread that exited meanwhile is simply not there.
+                // A thread that exited meanwhile is simply not there; one
+                // caught exiting (the kernel says EPERM for a task with an
+                // exit state) is on its way out.
                 Err(Errno::ESRCH) if tid != pid => continue,
+                Err(Errno::EPERM)
+                    if tid != pid && crate::inferior::procfs::is_exiting(pid, tid) =>
+                {
+                    continue
+                }
                 Err(errno) => {
                     for (t, _) in &threads {
                         let _ = pt::detach(*t, 0);

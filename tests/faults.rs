@@ -2,8 +2,7 @@
 //! client: a second debugger connecting while a session holds the server,
 //! acknowledgements refused, packets in forms gdb itself never sends, an
 //! attach into thread churn and into a thread storm, a target killed under
-//! the debugger, slow and
-//! silent clients.
+//! the debugger, slow and silent clients.
 
 mod common;
 

@@ -27,7 +27,37 @@
 //! not recorded. The capacity is fixed; when it is full the server says so
 //! once, and what did not fit is not restored should the server die.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+
+/// A 64-bit journal word: one atomic where the target has 64-bit atomics.
+#[cfg(target_has_atomic = "64")]
+type Word = std::sync::atomic::AtomicU64;
+
+/// A 64-bit journal word as two 32-bit atomics, for 32-bit targets (MIPS32,
+/// ARM) without 64-bit atomics. There every value the journal keeps fits in
+/// 32 bits (addresses, and breakpoint instructions of at most 4 bytes), so
+/// the high half is always 0 and the low half's store is the one update:
+/// it cannot be torn.
+#[cfg(not(target_has_atomic = "64"))]
+#[derive(Default)]
+#[repr(C)]
+struct Word {
+    lo: AtomicU32,
+    hi: AtomicU32,
+}
+
+#[cfg(not(target_has_atomic = "64"))]
+impl Word {
+    fn load(&self, order: Ordering) -> u64 {
+        let hi = u64::from(self.hi.load(order));
+        (hi << 32) | u64::from(self.lo.load(order))
+    }
+
+    fn store(&self, value: u64, order: Ordering) {
+        self.hi.store((value >> 32) as u32, order);
+        self.lo.store(value as u32, order);
+    }
+}
 use std::sync::OnceLock;
 
 use nix::unistd::Pid;
@@ -59,9 +89,9 @@ struct BreakpointSlot {
     valid: AtomicU32,
     pid: AtomicI32,
     len: AtomicU32,
-    addr: AtomicU64,
-    original: AtomicU64,
-    insn: AtomicU64,
+    addr: Word,
+    original: Word,
+    insn: Word,
 }
 
 /// The shared pages; zero-filled by the kernel, which is every slot empty.

@@ -12,7 +12,6 @@ use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 
-use crate::busy::Doorkeeper;
 use crate::cli::{Cli, DisabledPacket, OnDisconnect};
 use crate::guardian;
 use crate::inferior::launch::LaunchSpec;
@@ -134,24 +133,19 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     }
     // Any error from here on drops `target`, whose process cleans itself up.
     let mut listener = Listener::open(&comm, cli.connection.baud)?;
-    // While a session is open, other clients are told so and let go.
-    let doorkeeper = Doorkeeper::start(&listener);
     let mut last_stop = None;
 
     loop {
-        if let Some(d) = &doorkeeper {
-            d.waiting();
-        }
         if !listener.is_stdio() && !wait_for_client(&listener, &mut signals)? {
             release(&mut target);
             return Ok(1);
         }
         let conn = listener.accept()?;
-        if let Some(d) = &doorkeeper {
-            d.session();
-        }
         let disabled = disabled_packets(&cli.protocol.disable_packet);
-        let mut session = Session::new(conn, &mut signals, last_stop, disabled);
+        // While the session is open, other clients are told so and let go
+        // (`crate::busy`), through the session's own poll.
+        let waiting_clients = listener.accept_fd();
+        let mut session = Session::new(conn, &mut signals, last_stop, disabled, waiting_clients);
         // A bug must not leave the target stopped or with breakpoints in it:
         // catch a panic here, at the session boundary, and clean up.
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| session.run(&mut target)));

@@ -234,14 +234,6 @@ impl Listener {
         }
     }
 
-    /// The listening Unix-domain socket, if that is what this is.
-    pub fn unix_listener(&self) -> Option<&UnixListener> {
-        match self {
-            Listener::Unix(socket) => Some(&socket.listener),
-            _ => None,
-        }
-    }
-
     /// Wait for gdb. Stdio can be "accepted" only once; a serial device is
     /// reopened for every connection after the first.
     pub fn accept(&mut self) -> Result<Connection, TransportError> {

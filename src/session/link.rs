@@ -10,7 +10,7 @@
 //! reply) and resending only the last on a `-` would lose the first.
 
 use std::collections::VecDeque;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -52,6 +52,9 @@ pub(super) enum Incoming {
 pub(super) struct Link<'s> {
     conn: Connection,
     signals: &'s mut SignalFd,
+    /// The server's listening socket, watched for a second client to turn
+    /// away (`crate::busy`); None for serial lines and stdio.
+    listener: Option<BorrowedFd<'s>>,
     reader: FrameReader,
     /// Frames read and not yet handled.
     pub(super) frames: VecDeque<Frame>,
@@ -67,10 +70,15 @@ pub(super) struct Link<'s> {
 }
 
 impl<'s> Link<'s> {
-    pub(super) fn new(conn: Connection, signals: &'s mut SignalFd) -> Link<'s> {
+    pub(super) fn new(
+        conn: Connection,
+        signals: &'s mut SignalFd,
+        listener: Option<BorrowedFd<'s>>,
+    ) -> Link<'s> {
         Link {
             conn,
             signals,
+            listener,
             reader: FrameReader::new(PACKET_SIZE - 4),
             frames: VecDeque::new(),
             no_ack: false,
@@ -202,23 +210,32 @@ impl<'s> Link<'s> {
         Ok(())
     }
 
-    /// Block until the connection has data or a signal arrives.
+    /// Block until the connection has data or a signal arrives. A second
+    /// client waiting on the listening socket meanwhile is turned away,
+    /// unless our own connection turns out to be closed (see `crate::busy`).
     pub(super) fn wait(&mut self, timeout: PollTimeout) -> Result<Wake, SessionError> {
         if self.lost {
             return Ok(Wake::ConnectionLost);
         }
-        let (conn_ready, signal_ready) = {
-            let mut fds = [
+        let (conn_ready, signal_ready, client_waiting) = {
+            let mut fds = vec![
                 PollFd::new(self.conn.input_fd(), PollFlags::POLLIN),
                 PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
             ];
+            if let Some(listener) = self.listener {
+                fds.push(PollFd::new(listener, PollFlags::POLLIN));
+            }
             match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => return Ok(Wake::Child),
                 Err(e) => return Err(SessionError::Poll(e)),
             }
             let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-            (ready(&fds[0]), ready(&fds[1]))
+            (
+                ready(&fds[0]),
+                ready(&fds[1]),
+                fds.get(2).is_some_and(ready),
+            )
         };
         if signal_ready {
             let mut child = false;
@@ -228,14 +245,35 @@ impl<'s> Link<'s> {
                     sig => return Ok(Wake::Terminated(sig)),
                 }
             }
-            if child && !conn_ready {
+            if child && !conn_ready && !client_waiting {
                 return Ok(Wake::Child);
             }
         }
         if conn_ready {
+            // Our connection first: if it is closed, the waiting client is
+            // the next session's.
             return Ok(self.read_frames());
         }
+        if client_waiting {
+            self.client_waiting()?;
+        }
         Ok(Wake::Child)
+    }
+
+    /// A client waits on the listening socket while our connection showed
+    /// nothing: give our connection a moment to show a close that is on its
+    /// way (the client may be us, reconnecting), else turn the newcomer away.
+    fn client_waiting(&mut self) -> Result<(), SessionError> {
+        let closing = {
+            let mut fds = [PollFd::new(self.conn.input_fd(), PollFlags::POLLIN)];
+            matches!(poll(&mut fds, PollTimeout::from(100u16)), Ok(n) if n > 0)
+        };
+        if !closing {
+            if let Some(listener) = self.listener {
+                crate::busy::turn_away(listener);
+            }
+        }
+        Ok(())
     }
 
     /// Read what the connection has and frame it.

@@ -16,6 +16,7 @@ use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 use nix::poll::PollTimeout;
 use nix::sys::signalfd::SignalFd;
+use std::os::fd::BorrowedFd;
 
 use crate::inferior::process::StopEvent;
 use crate::protocol::breakpoint_options;
@@ -104,9 +105,10 @@ impl<'s> Session<'s> {
         signals: &'s mut SignalFd,
         last_stop: Option<StopEvent>,
         disabled: DisabledPackets,
+        listener: Option<BorrowedFd<'s>>,
     ) -> Session<'s> {
         Session {
-            link: Link::new(conn, signals),
+            link: Link::new(conn, signals, listener),
             handshake: Handshake::default(),
             features: Features::default(),
             last_stop,

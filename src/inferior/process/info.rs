@@ -50,6 +50,15 @@ fn parse_credentials(status: &str) -> Option<Credentials> {
 pub type Region = (u64, Option<u64>, Option<maps::MapEntry>);
 
 impl Process {
+    /// Fill `buf` from `addr` (breakpoints hidden), or say where it could
+    /// not: what the dynamic linker's structures are read with.
+    fn read_all(&self, addr: u64, buf: &mut [u8]) -> Result<(), svr4::MemoryReadError> {
+        match self.read_memory(addr, buf) {
+            Ok(n) if n == buf.len() => Ok(()),
+            _ => Err(svr4::MemoryReadError { addr }),
+        }
+    }
+
     /// The raw auxiliary vector.
     pub fn auxv(&self) -> Result<Vec<u8>, ProcessError> {
         procfs::auxv(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))
@@ -59,12 +68,7 @@ impl Process {
     pub fn libraries_svr4_xml(&self) -> Result<String, ProcessError> {
         let format = auxv::WordFormat::native();
         let entries = auxv::parse_auxv(&self.auxv()?, format);
-        let mut reader = |addr: u64, buf: &mut [u8]| -> Result<(), svr4::MemoryReadError> {
-            match self.read_memory(addr, buf) {
-                Ok(n) if n == buf.len() => Ok(()),
-                _ => Err(svr4::MemoryReadError { addr }),
-            }
-        };
+        let mut reader = |addr: u64, buf: &mut [u8]| self.read_all(addr, buf);
         svr4::libraries_svr4_xml(&mut reader, &entries, format)
             .map_err(|e| ProcessError::Proc(e.to_string()))
     }
@@ -73,12 +77,7 @@ impl Process {
     pub fn r_debug_pointer_location(&self) -> Result<u64, ProcessError> {
         let format = auxv::WordFormat::native();
         let entries = auxv::parse_auxv(&self.auxv()?, format);
-        let mut reader = |addr: u64, buf: &mut [u8]| -> Result<(), svr4::MemoryReadError> {
-            match self.read_memory(addr, buf) {
-                Ok(n) if n == buf.len() => Ok(()),
-                _ => Err(svr4::MemoryReadError { addr }),
-            }
-        };
+        let mut reader = |addr: u64, buf: &mut [u8]| self.read_all(addr, buf);
         rendezvous::r_debug_pointer_location(&mut reader, format, &entries)
             .map_err(|e| ProcessError::Proc(e.to_string()))
     }
@@ -101,12 +100,7 @@ impl Process {
     /// The augmented `qXfer:libraries-svr4:read` document: the libraries
     /// from `from.lm` on (see `svr4::libraries_from`).
     pub fn libraries_svr4_xml_from(&self, from: svr4::ListFrom) -> String {
-        let mut reader = |addr: u64, buf: &mut [u8]| -> Result<(), svr4::MemoryReadError> {
-            match self.read_memory(addr, buf) {
-                Ok(n) if n == buf.len() => Ok(()),
-                _ => Err(svr4::MemoryReadError { addr }),
-            }
-        };
+        let mut reader = |addr: u64, buf: &mut [u8]| self.read_all(addr, buf);
         svr4::libraries_from(&mut reader, auxv::WordFormat::native(), from)
     }
 

@@ -109,3 +109,63 @@ fn signal_and_queue_signal_deliver_what_gdb_asks() {
     assert!(server.wait_exit(Duration::from_secs(10)).is_some());
     assert_contains(&server.stdout(), "usr1=21 sival=5 sigint=1");
 }
+
+/// A fault gdb said to pass, raised at a breakpoint gdb planted in memory
+/// that cannot be executed (as its dummy frame on the stack is), is still
+/// reported: gdb takes it for the breakpoint's hit, as with GNU gdbserver.
+/// Were it passed, the program's own handler would run instead.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_passed_fault_at_a_breakpoint_is_reported_as_its_hit() {
+    let (_dir, prog) = compile_in_tempdir("datatrap");
+    let mut server = Server::launch(&prog, &[]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "break ready",
+            "continue",
+            "break *(char *)page",
+            "handle SIGSEGV nostop noprint pass",
+            "continue",
+            "print $pc == (long)page",
+            "print faults",
+            "kill",
+        ],
+    );
+    assert_contains(&out, "Breakpoint 2, 0x");
+    assert_contains(&out, "$1 = 1");
+    assert_contains(&out, "$2 = 0");
+    assert!(
+        !out.contains("exited"),
+        "the fault went to the program:\n{out}"
+    );
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}
+
+/// The same fault with no breakpoint there goes straight to the program's
+/// handler.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_passed_fault_elsewhere_goes_to_the_program() {
+    let (_dir, prog) = compile_in_tempdir("datatrap");
+    let mut server = Server::launch_logging_packets(&prog);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "handle SIGSEGV nostop noprint pass",
+            "break ready",
+            "continue",
+            "continue",
+        ],
+    );
+    assert_contains(&out, "exited normally");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+    assert_contains(&server.stdout(), "faults=1");
+    let log = server.stderr();
+    assert!(
+        !log.contains("putpkt (\"T0b"),
+        "a SIGSEGV stop was reported:\n{log}"
+    );
+}

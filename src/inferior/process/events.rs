@@ -13,6 +13,7 @@
 
 use crate::inferior::procfs;
 use crate::inferior::ptrace::{Tid, WaitStatus};
+use crate::inferior::regs::native;
 
 use super::route::{self, Known, Route};
 use super::{Process, ProcessError, StopEvent};
@@ -109,8 +110,24 @@ impl Process {
                 self.mark_stopped(tid);
                 Ok(Some(StopEvent::Signal { tid, signal }))
             }
-            Route::Signal { signal, pass: true } => self.pass_signal(tid, signal, then),
+            Route::Signal { signal, pass: true } => {
+                if route::breakpoint_may_raise(signal) && self.on_software_breakpoint(tid)? {
+                    self.mark_stopped(tid);
+                    return Ok(Some(StopEvent::Signal { tid, signal }));
+                }
+                self.pass_signal(tid, signal, then)
+            }
         }
+    }
+
+    /// Is `tid`'s PC at one of gdb's software breakpoints (where gdb takes
+    /// a SIGSEGV or SIGILL for the breakpoint's hit)?
+    fn on_software_breakpoint(&self, tid: Tid) -> Result<bool, ProcessError> {
+        if self.points.software.is_empty() {
+            return Ok(false);
+        }
+        let pc = native::RegisterContext::read_pc(tid)?;
+        Ok(self.points.software.contains(pc))
     }
 
     /// A thread stopped silently: let it go on if threads run, and report

@@ -128,6 +128,23 @@ pub(super) fn route(status: WaitStatus, known: &Known<'_>) -> Route {
     }
 }
 
+/// Signals a breakpoint of gdb's may have raised instead of SIGTRAP: code
+/// run from a page that cannot be executed (gdb's dummy-frame breakpoint
+/// on the stack, a breakpoint planted in data) faults with SIGSEGV, and an
+/// architecture's breakpoint instruction may raise SIGILL (SIGEMT on
+/// MIPS). gdb treats any of them at a breakpoint it inserted as a
+/// breakpoint hit, so one that gdb said to pass is still reported when the
+/// thread stopped on such a breakpoint (GNU gdbserver reports these signals
+/// whatever the PC; we look at the PC, so a program that handles many
+/// faults of its own is not slowed by a round trip to gdb for each).
+pub(super) fn breakpoint_may_raise(signal: i32) -> bool {
+    #[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+    if signal == libc::SIGEMT {
+        return true;
+    }
+    matches!(signal, libc::SIGSEGV | libc::SIGILL)
+}
+
 /// What was read about a SIGTRAP before deciding what it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct TrapFacts {

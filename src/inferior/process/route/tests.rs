@@ -368,3 +368,12 @@ fn our_breakpoint_wins_over_the_step_and_a_debug_register_over_both() {
     };
     assert_eq!(trap_event(TID, hbreak), StopEvent::HwBreak { tid: TID });
 }
+
+#[test]
+fn faults_a_breakpoint_may_raise_are_segv_and_ill_not_others() {
+    assert!(breakpoint_may_raise(libc::SIGSEGV));
+    assert!(breakpoint_may_raise(libc::SIGILL));
+    for signal in [libc::SIGUSR1, libc::SIGBUS, libc::SIGFPE, libc::SIGALRM] {
+        assert!(!breakpoint_may_raise(signal), "{signal}");
+    }
+}

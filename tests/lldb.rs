@@ -9,7 +9,7 @@
 mod common;
 
 use common::lldb::lldb_session;
-use common::rsp::{show, Client};
+use common::rsp::{rle_decode, show, Client};
 use common::*;
 use std::time::Duration;
 
@@ -85,8 +85,10 @@ fn image_list_backtrace_registers_memory_and_kill() {
         .find_map(|l| l.strip_prefix("(int *) $0 = "))
         .unwrap_or_else(|| panic!("no &counter in:\n{out}"));
     assert_eq!(hex(expression), read_at);
-    // Killed for real: the process is gone and the server, serving once, ends.
-    assert_contains(&out, "exited with status");
+    // Killed for real: the process is gone and the server, serving once,
+    // ends. lldb read the `X09` it waits for (an `OK` was an error to it).
+    assert_contains(&out, "exited with status = 9");
+    assert!(!out.contains("unexpected response"), "{out}");
     server.expect_exit(Duration::from_secs(20));
     assert!(
         wait_until(Duration::from_secs(10), || !pid_alive(pid)),
@@ -218,4 +220,134 @@ fn information_packets_spoken_raw() {
     assert!(error.starts_with(b"E01;"), "{}", show(&error));
     let text = unhex(std::str::from_utf8(&error[4..]).unwrap());
     assert!(!text.is_empty());
+}
+
+/// A session as lldb users have it: thread names in `thread list`, vector
+/// registers, finish/next/step, memory written, a watchpoint and the exit
+/// code.
+#[test]
+fn threads_steps_watchpoint_memory_write_and_exit_code() {
+    let (_dir, prog) = compile_in_tempdir("named");
+    let mut server = Server::launch(&prog, &[]);
+    let avx = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap()
+        .contains(" avx ");
+    let registers = if avx {
+        "register read xmm0 ymm0"
+    } else {
+        "register read xmm0"
+    };
+    let out = lldb_session(
+        &prog,
+        server.port,
+        &[
+            "breakpoint set -n sq",
+            "continue",
+            "thread list",
+            registers,
+            "finish",
+            "next",
+            "breakpoint delete 1",
+            "watchpoint set variable result",
+            "continue",
+            "watchpoint delete 1",
+            "memory write -s 4 -f d &counter 4242",
+            "memory read -s 4 -f d -c 1 &counter",
+            "continue",
+        ],
+    );
+    // Both threads, named as the program named them.
+    assert_contains(&out, "name = 'named'");
+    assert_contains(&out, "name = 'worker1'");
+    assert_contains(&out, "xmm0 = {");
+    if avx {
+        assert_contains(&out, "ymm0 = {");
+    } else {
+        eprintln!("this CPU has no AVX: ymm0 not read");
+    }
+    // finish returned sq(3)'s value; next went to the next line.
+    assert_contains(&out, "Return value: (int) $0 = 9");
+    assert_contains(&out, "stop reason = step over");
+    // The write to `result` stopped the program.
+    assert_contains(&out, "stop reason = watchpoint 1");
+    assert_contains(&out, "new value: 25");
+    // lldb's write went to the target: counter read back, and the
+    // worker goes on from it.
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("0x") && l.contains(": "))
+        .unwrap_or_else(|| panic!("no memory read in:\n{out}"));
+    let value: i64 = line.rsplit(' ').next().unwrap().trim().parse().unwrap();
+    assert!((4242..4300).contains(&value), "{line}");
+    assert_contains(&out, "exited with status = 7");
+    server.expect_exit(Duration::from_secs(20));
+    assert_contains(&server.stdout(), "r=25 result=25");
+}
+
+/// lldb's thread packets and its `x`, spoken by hand: jThreadsInfo,
+/// qThreadStopInfo, QListThreadsInStopReply's keys, and `x` after the
+/// `x0,0` probe answering the raw bytes.
+#[test]
+fn thread_packets_and_lldb_x_spoken_raw() {
+    let (_dir, prog) = compile_in_tempdir("named");
+    let server = Server::launch(&prog, &[]);
+    let pid = server.pid.expect("pid");
+    let mut c = Client::connect(server.port);
+    c.request(b"qSupported:xmlRegisters=i386");
+    c.request(b"?");
+    assert_eq!(c.request(b"QListThreadsInStopReply"), b"OK");
+    // The stop at exec: one thread, its name and PC listed.
+    let stop = String::from_utf8(c.request(b"?")).unwrap();
+    assert_contains(
+        &stop,
+        &format!("thread:{pid:x};name:named;threads:{pid:x};thread-pcs:"),
+    );
+    let pc_text = stop
+        .split("thread-pcs:")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap();
+    let pc = u64::from_str_radix(pc_text, 16).unwrap();
+
+    let info = c.request(b"jThreadsInfo");
+    let json = String::from_utf8(unescape(&rle_decode(&info))).unwrap();
+    assert!(json.starts_with("[{\"name\":\"named\""), "{json}");
+    assert_contains(&json, &format!("\"tid\":{pid}}}]"));
+    // rip (16) is expedited, in target byte order: the PC listed above.
+    let rip = json
+        .split("\"16\":\"")
+        .nth(1)
+        .map(|r| &r[..16])
+        .unwrap_or_else(|| panic!("{json}"));
+    if cfg!(target_arch = "x86_64") {
+        let bytes: Vec<u8> = (0..8)
+            .map(|i| u8::from_str_radix(&rip[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(u64::from_le_bytes(bytes.try_into().unwrap()), pc);
+    }
+
+    let one = String::from_utf8(c.request(format!("qThreadStopInfo{pid:x}").as_bytes())).unwrap();
+    assert!(one.starts_with('T'), "{one}");
+    assert_contains(&one, "name:named;");
+    assert_eq!(c.request(b"qThreadStopInfo7fffffff"), b"E01");
+    assert_eq!(c.request(b"qThreadStopInfozz"), b"E01");
+
+    // lldb's x: `OK` to the probe, then the bytes alone, as in memory.
+    assert_eq!(c.request(b"x0,0"), b"OK");
+    let raw = c.request(format!("x{pc:x},10").as_bytes());
+    assert_eq!(unescape(&rle_decode(&raw)), read_proc_mem(pid, pc, 16));
+}
+
+/// Undo the binary escapes of a reply (`}` then the byte ^ 0x20).
+fn unescape(reply: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(reply.len());
+    let mut bytes = reply.iter();
+    while let Some(&b) = bytes.next() {
+        out.push(if b == b'}' {
+            bytes.next().unwrap() ^ 0x20
+        } else {
+            b
+        });
+    }
+    out
 }

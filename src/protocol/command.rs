@@ -87,6 +87,14 @@ pub enum Command<'a> {
     /// `qXfer:libraries-svr4:read:ANNEX:OFFSET,LENGTH`: what follows
     /// `read:`, for `protocol::svr4_annex`.
     XferLibrariesSvr4(&'a [u8]),
+    /// `k`: kill every process.
+    Kill,
+    /// lldb's `QListThreadsInStopReply`.
+    ListThreadsInStopReply,
+    /// lldb's `jThreadsInfo`.
+    ThreadsInfo,
+    /// lldb's `qThreadStopInfoTID`: the tid's hex digits.
+    ThreadStopInfo(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -185,6 +193,16 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     (b"qXfer:libraries-svr4:read:", Match::Prefix, |args| {
         Some(Command::XferLibrariesSvr4(args))
     }),
+    (b"k", Match::Exact, |_| Some(Command::Kill)),
+    (b"QListThreadsInStopReply", Match::Exact, |_| {
+        Some(Command::ListThreadsInStopReply)
+    }),
+    (b"jThreadsInfo", Match::Exact, |_| {
+        Some(Command::ThreadsInfo)
+    }),
+    (b"qThreadStopInfo", Match::Prefix, |tid| {
+        Some(Command::ThreadStopInfo(tid))
+    }),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
@@ -258,6 +276,18 @@ mod tests {
         assert_eq!(parse(b"qProcessInfo"), Some(Command::ProcessInfo));
         // lldb-platform's query of another process: not ours.
         assert_eq!(parse(b"qProcessInfoPID:1234"), None);
+        assert_eq!(parse(b"k"), Some(Command::Kill));
+        assert_eq!(parse(b"kill"), None);
+        assert_eq!(
+            parse(b"QListThreadsInStopReply"),
+            Some(Command::ListThreadsInStopReply)
+        );
+        assert_eq!(parse(b"jThreadsInfo"), Some(Command::ThreadsInfo));
+        assert_eq!(parse(b"jThreadsInfo:x"), None);
+        assert_eq!(
+            parse(b"qThreadStopInfo1f"),
+            Some(Command::ThreadStopInfo(b"1f"))
+        );
         assert_eq!(parse(b"qShlibInfoAddr"), Some(Command::ShlibInfoAddr));
         assert_eq!(
             parse(b"QEnableErrorStrings"),

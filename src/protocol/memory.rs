@@ -23,6 +23,10 @@ pub enum Encoding {
     Hex,
     /// `x`/`X`: the bytes themselves, `#$}*` escaped as `}` and c^0x20.
     Binary,
+    /// lldb's `x`: its reply is the escaped bytes without gdb's leading
+    /// `b`. Never parsed: the session picks it for a client that probed
+    /// with `x0,0`.
+    BinaryBare,
 }
 
 /// The most bytes one read reply carries: hex doubles them, and so do
@@ -51,7 +55,7 @@ pub fn parse_write(args: &[u8], encoding: Encoding) -> Option<(u64, Vec<u8>)> {
     let raw = &args[colon + 1..];
     let data = match encoding {
         Encoding::Hex => hex::decode(raw)?,
-        Encoding::Binary => framing::unescape_binary(raw)?,
+        Encoding::Binary | Encoding::BinaryBare => framing::unescape_binary(raw)?,
     };
     (data.len() as u64 == len).then_some((addr, data))
 }
@@ -66,6 +70,7 @@ pub fn read_reply(data: &[u8], encoding: Encoding) -> Vec<u8> {
             out.push(b'b');
             framing::escape_binary(data, &mut out);
         }
+        Encoding::BinaryBare => framing::escape_binary(data, &mut out),
     }
     out
 }
@@ -158,6 +163,7 @@ mod tests {
         assert_eq!(read_reply(&[0x00, 0xab], Hex), b"00ab");
         assert_eq!(read_reply(&[], Hex), b"");
         assert_eq!(read_reply(&[], Binary), b"b");
+        assert_eq!(read_reply(b"a#", Encoding::BinaryBare), b"a}\x03");
         // `#`, `$`, `}` and `*` escaped; everything else as it is.
         assert_eq!(
             read_reply(b"#$}*\x00\xffa", Binary),

@@ -9,6 +9,7 @@ pub mod framing;
 pub mod hex;
 pub mod host_stat;
 pub mod lldb_info;
+pub mod lldb_threads;
 pub mod memory;
 pub mod osdata;
 pub mod qsupported;

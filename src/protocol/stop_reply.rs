@@ -33,6 +33,56 @@ pub struct ThreadStop {
     pub registers: Vec<(usize, Vec<u8>)>,
     /// What kind of stop it was, when the reply says so.
     pub reason: Option<StopReason>,
+    /// lldb's keys, after `QListThreadsInStopReply`.
+    pub lldb: Option<LldbKeys>,
+}
+
+/// The keys lldb-server adds to every `T` reply once lldb sent
+/// `QListThreadsInStopReply`: the stopped thread's name, and every thread
+/// with its PC, so that lldb needs no `qfThreadInfo` and no register reads
+/// to learn where each thread is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LldbKeys {
+    /// The thread's name (`comm`), as bytes.
+    pub name: Vec<u8>,
+    /// (tid, pc) of every thread of the process.
+    pub threads: Vec<(i32, u64)>,
+}
+
+impl LldbKeys {
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        // A name that could end the key or the packet goes as hex, as
+        // lldb-server sends it.
+        let plain = !self.name.is_empty()
+            && self
+                .name
+                .iter()
+                .all(|&b| b.is_ascii_graphic() && !b"#$}*;:,".contains(&b) || b == b' ');
+        if plain {
+            out.extend_from_slice(b"name:");
+            out.extend_from_slice(&self.name);
+        } else {
+            out.extend_from_slice(b"hexname:");
+            hex::encode_into(&self.name, out);
+        }
+        out.extend_from_slice(b";threads:");
+        let list = |out: &mut Vec<u8>, items: Vec<String>| {
+            out.extend_from_slice(items.join(",").as_bytes());
+            out.push(b';');
+        };
+        list(
+            out,
+            self.threads.iter().map(|(t, _)| format!("{t:x}")).collect(),
+        );
+        out.extend_from_slice(b"thread-pcs:");
+        list(
+            out,
+            self.threads
+                .iter()
+                .map(|(_, pc)| format!("{pc:016x}"))
+                .collect(),
+        );
+    }
 }
 
 /// The stop-reason part of a `T` reply.
@@ -101,6 +151,9 @@ impl ThreadStop {
         } else {
             out.extend_from_slice(format!("thread:{tid:x};").as_bytes());
         }
+        if let Some(keys) = &self.lldb {
+            keys.encode_into(&mut out);
+        }
         match &self.reason {
             None => {}
             Some(StopReason::SwBreak) => out.extend_from_slice(b"swbreak:;"),
@@ -165,6 +218,7 @@ mod tests {
             tid: 0x11,
             registers: Vec::new(),
             reason,
+            lldb: None,
         })
     }
 
@@ -194,6 +248,7 @@ mod tests {
             tid: 0x11,
             registers: vec![(6, vec![0x01, 0xab]), (0x10, vec![0xff])],
             reason: None,
+            lldb: None,
         });
         assert_eq!(stop.encode(false), b"T1e06:01ab;10:ff;thread:11;");
         assert_eq!(stop.encode(true), b"T1e06:01ab;10:ff;thread:p10.11;");
@@ -265,5 +320,33 @@ mod tests {
             thread(Some(entry)).encode(false),
             b"T05thread:11;syscall_entry:1;"
         );
+    }
+
+    #[test]
+    fn lldb_keys_name_the_thread_and_list_every_thread_with_its_pc() {
+        let keys = |name: &[u8]| LldbKeys {
+            name: name.to_vec(),
+            threads: vec![(0x11, 0x7fff_0000_1234), (0x12, 0x40)],
+        };
+        let stop = |name: &[u8]| {
+            StopReply::Thread(ThreadStop {
+                signal: 5,
+                pid: 0x10,
+                tid: 0x11,
+                registers: Vec::new(),
+                reason: Some(StopReason::SwBreak),
+                lldb: Some(keys(name)),
+            })
+            .encode(false)
+        };
+        assert_eq!(
+            stop(b"worker 1"),
+            b"T05thread:11;name:worker 1;threads:11,12;\
+thread-pcs:00007fff00001234,0000000000000040;swbreak:;"
+                .to_vec()
+        );
+        // Bytes that would end a key, or the packet, go as hex.
+        assert!(stop(b"a;b").starts_with(b"T05thread:11;hexname:613b62;threads:"));
+        assert!(stop(b"").starts_with(b"T05thread:11;hexname:;threads:"));
     }
 }

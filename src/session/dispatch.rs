@@ -10,9 +10,10 @@
 //! `Command`, or whose handler defers, is gdbstub's: it is the single
 //! fallback.
 
+use super::features::BinaryReads;
 use super::packets::{
-    detach, host_stat, libraries, lldb_info, memory, memory_region, monitor, registers, run,
-    signals, syscalls, thread_events, tls,
+    detach, host_stat, kill, libraries, lldb_info, lldb_threads, memory, memory_region, monitor,
+    registers, run, signals, syscalls, thread_events, tls,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -97,7 +98,7 @@ impl Session<'_> {
                 super::stop_report::question_mark_reply(
                     target.process.as_mut(),
                     self.last_stop,
-                    self.features.multiprocess,
+                    self.features.reply_style(),
                 ),
             )),
             C::CurrentThread if self.disabled.qc => Reply::Empty,
@@ -116,6 +117,16 @@ impl Session<'_> {
             C::TlsAddress(args) => tls::address(target, args),
             C::CatchSyscalls(args) => syscalls::catch(target, args),
             C::ReadMemory(Encoding::Binary, _) if self.disabled.x => Reply::Empty,
+            // lldb's probe for its `x` (gdb never reads zero bytes).
+            C::ReadMemory(Encoding::Binary, b"0,0") => {
+                self.features.binary_reads = BinaryReads::Lldb;
+                Reply::Ok
+            }
+            C::ReadMemory(Encoding::Binary, args)
+                if self.features.binary_reads == BinaryReads::Lldb =>
+            {
+                memory::read(target.process.as_ref(), Encoding::BinaryBare, args)
+            }
             C::ReadMemory(encoding, args) => memory::read(target.process.as_ref(), encoding, args),
             C::WriteMemory(encoding, args) => {
                 memory::write(target.process.as_mut(), encoding, args)
@@ -156,6 +167,24 @@ impl Session<'_> {
                 filename,
             } => host_stat::stat(target, follow_links, filename),
             C::XferLibrariesSvr4(args) => libraries::read(target, args),
+            C::Kill => {
+                let (reply, ends) = kill::kill_all(target, self.features.multiprocess);
+                if ends {
+                    self.end_after_reply = Some(SessionEnd::Killed);
+                }
+                reply
+            }
+            C::ListThreadsInStopReply => {
+                self.features.lldb_thread_keys = true;
+                Reply::Ok
+            }
+            C::ThreadsInfo => lldb_threads::threads_info(target, self.last_stop),
+            C::ThreadStopInfo(tid) => lldb_threads::thread_stop_info(
+                target,
+                self.last_stop,
+                tid,
+                self.features.reply_style(),
+            ),
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

@@ -5,6 +5,7 @@
 //! negotiated lives in one `Features` value, made anew by each
 //! `qSupported`; lldb's `QEnableErrorStrings`, sent after it, sets one more.
 
+use super::stop_report::ReplyStyle;
 use super::DisabledPackets;
 use crate::inferior::regs::native;
 use crate::stub::DebugTarget;
@@ -22,6 +23,16 @@ const CONDITIONS: &str = ";ConditionalBreakpoints+;BreakpointCommands+";
 /// offered, for half the bytes on the wire; older gdb ignores it.
 const BINARY_UPLOAD: &str = ";binary-upload+";
 
+/// The two meanings of `x ADDR,LEN`. gdb's (16+, after `binary-upload+`)
+/// answers `b` and the bytes; lldb's answers the bytes alone, and lldb
+/// first probes with `x0,0`, wanting `OK` (gdb never reads zero bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BinaryReads {
+    Gdb,
+    /// The client probed with `x0,0`.
+    Lldb,
+}
+
 /// What this connection negotiated.
 #[derive(Debug, Clone)]
 pub(super) struct Features {
@@ -31,6 +42,11 @@ pub(super) struct Features {
     pub(super) no_resumed: bool,
     /// lldb asked for text in our `Exx` replies (`QEnableErrorStrings`).
     pub(super) error_strings: bool,
+    /// lldb asked for its thread keys in `T` replies
+    /// (`QListThreadsInStopReply`).
+    pub(super) lldb_thread_keys: bool,
+    /// Whose `x` the client speaks.
+    pub(super) binary_reads: BinaryReads,
     /// What we append to gdbstub's `qSupported` reply.
     added: String,
 }
@@ -41,6 +57,8 @@ impl Default for Features {
             multiprocess: false,
             no_resumed: false,
             error_strings: false,
+            lldb_thread_keys: false,
+            binary_reads: BinaryReads::Gdb,
             added: ours(&DisabledPackets::default()),
         }
     }
@@ -96,7 +114,17 @@ impl Features {
             multiprocess,
             no_resumed: offered(b"no-resumed+"),
             error_strings: false,
+            lldb_thread_keys: false,
+            binary_reads: BinaryReads::Gdb,
             added,
+        }
+    }
+
+    /// How stop replies are written for this client.
+    pub(super) fn reply_style(&self) -> ReplyStyle {
+        ReplyStyle {
+            multiprocess: self.multiprocess,
+            lldb_thread_keys: self.lldb_thread_keys,
         }
     }
 

@@ -55,7 +55,7 @@ impl Session<'_> {
                         self.stops.unreported.remove(&tid);
                         let event = StopEvent::Stopped { tid };
                         self.stops.thread_events.insert(tid, event);
-                        let reply = stop_report::reply(process, event, self.features.multiprocess);
+                        let reply = stop_report::reply(process, event, self.features.reply_style());
                         self.stops
                             .queue
                             .push_back((Some(tid), self.disabled.stop_reply(reply)));
@@ -82,7 +82,7 @@ impl Session<'_> {
             let Some(process) = target.all_processes_mut().find(|p| p.pid().as_raw() == pid) else {
                 continue;
             };
-            let reply = stop_report::reply(process, event, self.features.multiprocess);
+            let reply = stop_report::reply(process, event, self.features.reply_style());
             self.stops
                 .queue
                 .push_back((event.tid(), self.disabled.stop_reply(reply)));
@@ -190,7 +190,7 @@ impl Session<'_> {
                         continue;
                     }
                 };
-                let reply = stop_report::reply(process, event, self.features.multiprocess);
+                let reply = stop_report::reply(process, event, self.features.reply_style());
                 self.stops
                     .queue
                     .push_back((Some(tid), self.disabled.stop_reply(reply)));

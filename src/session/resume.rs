@@ -172,7 +172,7 @@ impl Session<'_> {
         target.select_pid(pid);
         let reply = match target.process.as_mut() {
             Some(process) if process.pid().as_raw() == pid => {
-                stop_report::reply(process, event, self.features.multiprocess)
+                stop_report::reply(process, event, self.features.reply_style())
             }
             _ => stop_report::no_process(),
         };

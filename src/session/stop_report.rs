@@ -7,30 +7,63 @@
 use crate::inferior::hw_debug::HwKind;
 use crate::inferior::process::{Process, StopEvent};
 use crate::inferior::procfs;
+use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::native;
-use crate::protocol::stop_reply::{StopReason, StopReply, ThreadStop, WatchKind};
+use crate::protocol::stop_reply::{LldbKeys, StopReason, StopReply, ThreadStop, WatchKind};
 
 /// The reply when there is no process to describe.
 pub(super) fn no_process() -> Vec<u8> {
     StopReply::Exited { pid: None, code: 0 }.encode(false)
 }
 
+/// How this client reads stop replies.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ReplyStyle {
+    /// Thread ids as `pPID.TID` (`multiprocess+`).
+    pub(super) multiprocess: bool,
+    /// lldb's `name:`, `threads:` and `thread-pcs:` keys in `T` replies
+    /// (after `QListThreadsInStopReply`).
+    pub(super) lldb_thread_keys: bool,
+}
+
 /// The stop reply for `event` of `process`.
-pub(super) fn reply(process: &mut Process, event: StopEvent, multiprocess: bool) -> Vec<u8> {
-    let registers = expedited_registers(process, event);
+pub(super) fn reply(process: &mut Process, event: StopEvent, style: ReplyStyle) -> Vec<u8> {
+    let registers = event
+        .tid()
+        .map(|tid| expedited_registers(process, tid))
+        .unwrap_or_default();
     let pid = process.pid();
     let exec_path = match event {
         StopEvent::Exec { .. } => procfs::executable_path(pid).unwrap_or_default(),
         _ => Vec::new(),
     };
-    describe(pid.as_raw(), event, registers, exec_path).encode(multiprocess)
+    let mut reply = describe(pid.as_raw(), event, registers, exec_path);
+    if let (StopReply::Thread(stop), true) = (&mut reply, style.lldb_thread_keys) {
+        stop.lldb = Some(lldb_keys(process, Tid::from_raw(stop.tid)));
+    }
+    reply.encode(style.multiprocess)
+}
+
+/// lldb's keys for a stop of `tid`: its name, every thread and its PC.
+fn lldb_keys(process: &mut Process, tid: Tid) -> LldbKeys {
+    let tids: Vec<Tid> = process.thread_ids().collect();
+    let threads = tids
+        .into_iter()
+        .filter_map(|t| Some((t.as_raw(), process.read_pc(t).ok()?)))
+        .collect();
+    LldbKeys {
+        name: procfs::thread_name(process.pid(), tid)
+            .map(String::into_bytes)
+            .unwrap_or_default(),
+        threads,
+    }
 }
 
 /// The whole reply to `?` for the last stop (the initial stop counts as a SIGTRAP).
 pub(super) fn question_mark_reply(
     process: Option<&mut Process>,
     last: Option<StopEvent>,
-    multiprocess: bool,
+    style: ReplyStyle,
 ) -> Vec<u8> {
     let Some(process) = process else {
         return no_process();
@@ -46,14 +79,11 @@ pub(super) fn question_mark_reply(
             None => return no_process(),
         },
     };
-    reply(process, event, multiprocess)
+    reply(process, event, style)
 }
 
-/// (regnum, bytes) of the expedited registers of the thread that stopped.
-fn expedited_registers(process: &mut Process, event: StopEvent) -> Vec<(usize, Vec<u8>)> {
-    let Some(tid) = event.tid() else {
-        return Vec::new();
-    };
+/// (regnum, bytes) of the expedited registers of `tid`.
+pub(super) fn expedited_registers(process: &mut Process, tid: Tid) -> Vec<(usize, Vec<u8>)> {
     let Ok(g) = process.read_registers(tid) else {
         return Vec::new();
     };
@@ -123,6 +153,7 @@ fn describe(
         tid: event.tid().map(|t| t.as_raw()).unwrap_or(0),
         registers,
         reason,
+        lldb: None,
     })
 }
 
@@ -139,7 +170,6 @@ fn watch_kind(kind: HwKind) -> WatchKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inferior::ptrace::Tid;
 
     const TID: Tid = Tid::from_raw(0x11);
 

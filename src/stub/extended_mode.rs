@@ -15,6 +15,23 @@ use super::{errno_reply, DebugTarget};
 use crate::inferior::process::{Origin, Process, ProcessError};
 
 impl DebugTarget {
+    /// `k`: kill every process we follow. True when the session ends with
+    /// them (not in extended mode, where gdb may `run` or `attach` again).
+    pub fn kill_all(&mut self) -> Result<bool, ProcessError> {
+        for process in self.all_processes_mut() {
+            process.kill()?;
+        }
+        self.process = None;
+        self.others.clear();
+        Ok(self.session_ends_without_process())
+    }
+
+    /// In extended mode the connection outlives the process: gdb may `run`
+    /// or `attach` again.
+    fn session_ends_without_process(&self) -> bool {
+        !(self.extended || self.config.multi)
+    }
+
     /// `run` (`vRun`, which our protocol layer answers): start `filename`
     /// (None: the program run last) with exactly these arguments, as the
     /// current process.
@@ -92,23 +109,21 @@ impl ExtendedMode for DebugTarget {
                 self.drop_current();
             }
             None => {
-                for process in self.all_processes_mut() {
-                    process.kill().map_err(errno_reply)?;
-                }
-                self.process = None;
-                self.others.clear();
+                let ends = self.kill_all().map_err(errno_reply)?;
+                return Ok(if ends {
+                    ShouldTerminate::Yes
+                } else {
+                    ShouldTerminate::No
+                });
             }
         }
-        if self.process.is_some() {
-            return Ok(ShouldTerminate::No);
-        }
-        // In extended mode the connection outlives the process: gdb may `run`
-        // or `attach` again.
-        Ok(if self.extended || self.config.multi {
-            ShouldTerminate::No
-        } else {
-            ShouldTerminate::Yes
-        })
+        Ok(
+            if self.process.is_none() && self.session_ends_without_process() {
+                ShouldTerminate::Yes
+            } else {
+                ShouldTerminate::No
+            },
+        )
     }
 
     fn on_start(&mut self) -> Result<(), Self::Error> {

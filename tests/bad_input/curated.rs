@@ -220,6 +220,13 @@ pub(super) fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"QCatchSyscalls:1;zz", ErrorOrEmpty),
         (b"qGetTLSAddr:zz", ErrorOrEmpty),
         (b"qSymbol:zz", Any),
+        // lldb's thread packets: tids that are not numbers, or nobody's.
+        (b"qThreadStopInfo", Error),
+        (b"qThreadStopInfozz", Error),
+        (b"qThreadStopInfo-1", Error),
+        (b"qThreadStopInfo7fffffff", Error),
+        (b"qThreadStopInfoffffffffffffffffffff", Error),
+        (b"jThreadsInfo:zz", Empty),
     ];
     list.iter().map(|(b, w)| (b.to_vec(), *w)).collect()
 }

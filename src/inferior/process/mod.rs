@@ -342,7 +342,13 @@ impl Process {
         Ok(())
     }
 
-    /// Read memory as the program sees it (breakpoint instructions hidden).
+    /// A stopped thread's PC, read alone (lldb's list of every thread's
+    /// PC at each stop).
+    pub fn read_pc(&self, tid: Tid) -> Result<u64, ProcessError> {
+        self.live_thread(tid)?;
+        Ok(native::RegisterContext::read_pc(tid)?)
+    }
+
     /// Move a stopped thread's PC (legacy `c ADDR` / `s ADDR`).
     pub fn write_pc(&mut self, tid: Tid, pc: u64) -> Result<(), ProcessError> {
         self.live_thread(tid)?;
@@ -351,6 +357,7 @@ impl Process {
         Ok(())
     }
 
+    /// Read memory as the program sees it (breakpoint instructions hidden).
     pub fn read_memory(&self, addr: u64, buf: &mut [u8]) -> Result<usize, ProcessError> {
         if self.outbox.has_exited() {
             return Err(ProcessError::Exited);

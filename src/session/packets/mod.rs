@@ -5,8 +5,10 @@
 
 pub(super) mod detach;
 pub(super) mod host_stat;
+pub(super) mod kill;
 pub(super) mod libraries;
 pub(super) mod lldb_info;
+pub(super) mod lldb_threads;
 pub(super) mod memory;
 pub(super) mod memory_region;
 pub(super) mod monitor;

@@ -3,8 +3,9 @@
 # unit tests of both crates and the integration tests that drive real gdb
 # against rgdbserver, then GDB's own testsuite (the CI list of
 # tests/gdb-testsuite/) against the release build. Also checks formatting and
-# clippy. gdb 18 comes from scripts/setup-gdb18.sh (a cached venv) for the
-# tests of packets only gdb 16+ sends. SKIP_CONFORMANCE=1 skips the GDB
+# clippy. gdb 18 comes from scripts/setup-gdb18.sh (a cached venv): the
+# integration tests run once with Debian's gdb 13.1 and once with gdb 18.1,
+# and so do the VM sessions (gdb-multiarch 13.1, then gdb 18.1). SKIP_CONFORMANCE=1 skips the GDB
 # testsuite step; CONFORMANCE_JOBS sets how many .exp files it runs at once
 # (default 2).
 # Then the arm64 and MIPS tests: static cross builds and gdb-multiarch sessions
@@ -59,7 +60,13 @@ t0=$SECONDS
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
-step_done "cargo checks and tests" "$t0"
+step_done "cargo checks and tests (gdb 13.1)" "$t0"
+# The client matrix: every integration test again with gdb 18.1 as the gdb
+# the sessions drive (tests/common/gdb.rs reads RGDBSERVER_GDB; a failure
+# quotes the output under "[client: PATH]").
+t0=$SECONDS
+RGDBSERVER_GDB=$RGDBSERVER_GDB18 cargo test -p rgdbserver --test '*'
+step_done "integration tests with gdb 18.1" "$t0"
 
 # GDB 13.1's DejaGnu testsuite against target/release/rgdbserver: fails on any
 # FAIL/UNRESOLVED/ERROR not in tests/gdb-testsuite/known-failures.txt that GNU

@@ -12,7 +12,9 @@
 #     network driver modules, rgdbserver and the programs,
 #   - boots qemu-system once; the guest runs `rgdbserver --multi` and forwards
 #     its port to 127.0.0.1 on the host (the guest reaches no network),
-#   - runs gdb-multiarch on the host for several extended-remote sessions:
+#   - runs gdb-multiarch 13.1 on the host, then gdb 18.1 when
+#     RGDBSERVER_GDB18 names one (scripts/test-all.sh sets it), for several
+#     extended-remote sessions:
 #     breakpoints and backtraces, step/next/finish/stepi, registers read and
 #     written, memory read and written and an 8 MiB dump compared, threads,
 #     signals, attach and detach, exit codes,
@@ -287,7 +289,7 @@ stop_vm() {
 
 # gdb NAME PROGRAM COMMAND...: one extended-remote session; output in $W/out/NAME.log.
 gdb_session() {
-  local name=$1 prog=$2
+  local name=$S$1 prog=$2
   shift 2
   # An emulated CPU on a loaded host can take longer than gdb's default 2 s
   # to answer (starting a program, say); a late reply would then be taken
@@ -300,7 +302,7 @@ gdb_session() {
   local c
   for c in "$@"; do args+=(-ex "$c"); done
   local start=$SECONDS
-  (cd "$REPO" && timeout 300 gdb-multiarch "${args[@]}") > "$W/out/$name.log" 2>&1
+  (cd "$REPO" && timeout 300 "$GDB" "${args[@]}") > "$W/out/$name.log" 2>&1
   local rc=$?
   echo "  ..    $ARCH: session $name took $((SECONDS - start)) s"
   [ "$rc" -ne 124 ] || fail "$ARCH/$name: gdb timed out" "$W/out/$name.log"
@@ -308,7 +310,7 @@ gdb_session() {
 
 # expect NAME TEXT...: every TEXT appears in the session's output.
 expect() {
-  local name=$1 text
+  local name=$S$1 text
   shift
   for text in "$@"; do
     if grep -qF -- "$text" "$W/out/$name.log"; then
@@ -332,7 +334,7 @@ expect_console() {
 
 # The first hex number after MARKER in a session's output.
 hex_after() {
-  grep -o -- "$2 *0x[0-9a-f]*" "$W/out/$1.log" | head -n 1 | grep -o '0x[0-9a-f]*$'
+  grep -o -- "$2 *0x[0-9a-f]*" "$W/out/$S$1.log" | head -n 1 | grep -o '0x[0-9a-f]*$'
 }
 
 # ---------------------------------------------------------------------------
@@ -358,7 +360,7 @@ run_sessions() {
   if [ -n "$pc1" ] && [ -n "$pc2" ] && [ "$pc1" != "$pc2" ]; then
     pass "$ARCH/stepping: stepi moved the pc ($pc1 -> $pc2)"
   else
-    fail "$ARCH/stepping: stepi moved the pc ('$pc1' -> '$pc2')" "$out/stepping.log"
+    fail "$ARCH/stepping: stepi moved the pc ('$pc1' -> '$pc2')" "$out/${S}stepping.log"
   fi
 
   # Registers: a general register and an FP/SIMD one written, the cache
@@ -369,7 +371,7 @@ run_sessions() {
   expect registers "= 0x1234" "$FP_WANT" "${REG_NAMES[@]}" "exited with code 03"
   expect_console "counter 1"
 
-  local dump="$out/big.bin"
+  local dump="$out/${S}big.bin"
   gdb_session memory memory "break ready" "run" "p greeting" "x/4xb &global_value" \
     "set var global_value = 42" "p global_value" "dump binary memory $dump big big+8*1024*1024" \
     "x/x 0" "x/32xb edge" "continue"
@@ -389,17 +391,17 @@ EOF
   then
     pass "$ARCH/memory: 8 MiB dump matches the program's buffer"
   else
-    fail "$ARCH/memory: 8 MiB dump matches the program's buffer" "$out/memory.log"
+    fail "$ARCH/memory: 8 MiB dump matches the program's buffer" "$out/${S}memory.log"
   fi
 
   gdb_session threads threads "break all_started" "run" "info threads" "thread apply all bt" "continue"
   expect threads '"worker-0"' '"worker-7"' "Thread 9" "exited normally"
   local workers
-  workers=$(grep -c "in worker (" "$out/threads.log")
+  workers=$(grep -c "in worker (" "$out/${S}threads.log")
   if [ "$workers" -eq 8 ]; then
     pass "$ARCH/threads: 8 backtraces through worker"
   else
-    fail "$ARCH/threads: 8 backtraces through worker (saw $workers)" "$out/threads.log"
+    fail "$ARCH/threads: 8 backtraces through worker (saw $workers)" "$out/${S}threads.log"
   fi
   expect_console "joined"
 
@@ -419,20 +421,20 @@ EOF
 
   # Attach to the loop the guest started, then detach: it must go on running, untraced.
   gdb_session attach loop "attach $LOOP_PID" "break tick" "continue" "p ticks" "detach" \
-    "remote get /proc/$LOOP_PID/status $out/status-1" "attach $LOOP_PID" "p ticks" "detach"
+    "remote get /proc/$LOOP_PID/status $out/${S}status-1" "attach $LOOP_PID" "p ticks" "detach"
   expect attach "Breakpoint 1, tick ()" "detached]"
   local t1 t2
-  t1=$(grep -o '^\$1 = [0-9]*' "$out/attach.log" | awk '{print $3}')
-  t2=$(grep -o '^\$2 = [0-9]*' "$out/attach.log" | awk '{print $3}')
+  t1=$(grep -o '^\$1 = [0-9]*' "$out/${S}attach.log" | awk '{print $3}')
+  t2=$(grep -o '^\$2 = [0-9]*' "$out/${S}attach.log" | awk '{print $3}')
   if [ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ]; then
     pass "$ARCH/attach: the loop ran on after detaching (ticks $t1 -> $t2)"
   else
-    fail "$ARCH/attach: the loop ran on after detaching (ticks '$t1' -> '$t2')" "$out/attach.log"
+    fail "$ARCH/attach: the loop ran on after detaching (ticks '$t1' -> '$t2')" "$out/${S}attach.log"
   fi
-  if grep -q "TracerPid:[[:space:]]*0$" "$out/status-1" 2>/dev/null; then
+  if grep -q "TracerPid:[[:space:]]*0$" "$out/${S}status-1" 2>/dev/null; then
     pass "$ARCH/attach: untraced after detach"
   else
-    fail "$ARCH/attach: untraced after detach" "$out/attach.log"
+    fail "$ARCH/attach: untraced after detach" "$out/${S}attach.log"
   fi
 
   # Hardware watchpoints and breakpoints (arm64: NT_ARM_HW_WATCH/BREAK). MIPS
@@ -450,9 +452,25 @@ EOF
     expect_console "done 100"
   fi
 
-  gdb_session exitcode show "run a b c" "monitor exit"
+  # The last client's session ends the server.
+  local last=()
+  [ "${1:-}" = last ] && last=("monitor exit")
+  gdb_session exitcode show "run a b c" "${last[@]}"
   expect exitcode "exited with code 04"
   expect_console "arg3=c"
+}
+
+# The sessions with each client, in one boot of the VM: Debian's
+# gdb-multiarch 13.1, then gdb 18.1 (RGDBSERVER_GDB18, from
+# scripts/setup-gdb18.sh; VM_GDB18=0 leaves it out). Results name the
+# client: ARCH/NAME for gdb-multiarch, ARCH/gdb18-NAME for gdb 18.
+run_clients() {
+  if [ -n "${RGDBSERVER_GDB18:-}" ] && [ "${VM_GDB18:-1}" != 0 ]; then
+    GDB=gdb-multiarch S="" run_sessions
+    GDB=$RGDBSERVER_GDB18 S="gdb18-" run_sessions last
+  else
+    GDB=gdb-multiarch S="" run_sessions last
+  fi
 }
 
 test_vm() {
@@ -468,7 +486,7 @@ test_vm() {
   say "$ARCH: prepared in $((SECONDS - start)) s"
   start=$SECONDS
   boot_vm || return
-  run_sessions
+  run_clients
   stop_vm
   if grep -q "VM-SERVER-EXIT 0" "$W/console.log"; then
     pass "$ARCH: monitor exit ended the server"

@@ -372,7 +372,7 @@ fn without_multiprocess_ids_gdb_keeps_one_inferior_and_kills_what_it_ran() {
     let mut server = Server::launch_multi();
     // gdb knows the process by a made-up pid then: thread ids without a
     // pid, vKill of that pid, and qAttached without one.
-    let mut command = Command::new("gdb");
+    let mut command = gdb_command();
     command.args(["-batch", "-nx", "-ex", "set confirm off"]);
     for c in [
         "set remote multiprocess-feature-packet off",

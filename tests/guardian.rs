@@ -10,7 +10,7 @@ mod common;
 
 use common::*;
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -24,7 +24,7 @@ fn gdb_until(
     commands: &[&str],
     marker: &str,
 ) -> (Child, String) {
-    let mut command = Command::new("gdb");
+    let mut command = gdb_command();
     command.args([
         "-nx",
         "-q",

@@ -102,7 +102,13 @@ fn detach_on_fork_off_keeps_both_processes() {
     assert_contains(&out, "hit Breakpoint 1.2, in_child");
     assert_contains(&out, "* 2    process ");
     assert_contains(&out, "exited with code 052");
-    assert_contains(&out, "hit Breakpoint 2.1, after_fork");
+    // gdb 13 numbers the location (2.1) while the child's is gone; gdb 18
+    // names the breakpoint alone.
+    assert!(
+        out.contains("hit Breakpoint 2.1, after_fork")
+            || out.contains("hit Breakpoint 2, after_fork"),
+        "{out}"
+    );
     assert_contains(&out, "exited normally");
     assert!(server.wait_exit(Duration::from_secs(10)).is_some());
     assert_contains(&server.stdout(), "child exited 42");

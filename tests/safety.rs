@@ -18,7 +18,7 @@ fn plant_breakpoint(
     gdb_extra: &[&str],
 ) -> (std::process::Child, u64) {
     // gdb stays connected (stopped at the breakpoint) until the test ends it.
-    let mut command = Command::new("gdb");
+    let mut command = gdb_command();
     command
         .args([
             "-nx",
@@ -267,7 +267,7 @@ fn panic_in_the_server_leaves_attached_process_running() {
 #[test]
 fn stdio_transport() {
     let (_dir, prog) = compile_in_tempdir("abc");
-    let mut command = Command::new("gdb");
+    let mut command = gdb_command();
     command
         .args(["-batch", "-nx", "-ex", "set confirm off"])
         .arg("-ex")

@@ -7,6 +7,26 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+/// The gdb the sessions drive: `RGDBSERVER_GDB` (scripts/test-all.sh runs
+/// the integration tests once with Debian's gdb 13 and once with gdb 18),
+/// else `gdb` on the PATH.
+pub fn gdb_path() -> PathBuf {
+    std::env::var_os("RGDBSERVER_GDB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("gdb"))
+}
+
+/// The major version of the gdb under test (see `gdb_path`).
+pub fn gdb_major() -> u32 {
+    let gdb = gdb_path();
+    gdb_major_version(&gdb).unwrap_or_else(|| panic!("{} does not run", gdb.display()))
+}
+
+/// A `gdb` command for the client under test (see `gdb_path`).
+pub fn gdb_command() -> Command {
+    Command::new(gdb_path())
+}
+
 /// `gdb -batch -nx` connected to the server, running `commands`.
 pub fn gdb(prog: &Path, port: u16, commands: &[&str]) -> String {
     gdb_connect(
@@ -27,7 +47,7 @@ pub fn gdb_extended(prog: Option<&Path>, port: u16, commands: &[&str]) -> String
 
 /// `gdb -batch -nx`, connecting with `connect`, then running `commands`.
 pub fn gdb_connect(prog: Option<&Path>, connect: &str, commands: &[&str]) -> String {
-    gdb_binary_connect(Path::new("gdb"), prog, connect, commands)
+    gdb_binary_connect(&gdb_path(), prog, connect, commands)
 }
 
 /// `GDB -batch -nx` (a gdb of the test's choice), connecting with
@@ -57,8 +77,9 @@ pub fn gdb_binary_connect(
         command.arg("-ex").arg(c);
     }
     let (status, text) = run_with_timeout(command, Duration::from_secs(90));
-    assert!(status.is_some(), "gdb timed out:\n{text}");
-    text
+    assert!(status.is_some(), "{} timed out:\n{text}", gdb.display());
+    // Which client printed this, for any assertion that quotes it.
+    format!("[client: {}]\n{text}", gdb.display())
 }
 
 /// The first hex number after `marker` in gdb's output.

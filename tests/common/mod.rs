@@ -15,6 +15,7 @@
 
 pub mod gdb;
 pub mod lldb;
+pub mod mi;
 pub mod procfs;
 pub mod programs;
 pub mod rsp;

@@ -54,6 +54,11 @@ t0=$SECONDS
 RGDBSERVER_GDB18=$(./scripts/setup-gdb18.sh)
 export RGDBSERVER_GDB18
 step_done "install gdb 18 (venv, cached)" "$t0"
+# cdt-gdb-adapter (npm, cached) for the DAP session of tests/ide.rs.
+t0=$SECONDS
+RGDBSERVER_DAP_ADAPTER=$(./scripts/setup-dap.sh)
+export RGDBSERVER_DAP_ADAPTER
+step_done "install cdt-gdb-adapter (npm, cached)" "$t0"
 ./scripts/machine-facts.sh
 
 t0=$SECONDS

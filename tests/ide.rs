@@ -1,7 +1,9 @@
 //! IDE sessions: gdb/MI driven the way VS Code's cpptools drives it with
 //! `miDebuggerServerAddress` (async target, `-target-select remote`,
-//! breakpoints, stack and variables, memory, interrupt, detach), checked
-//! against the target's real state.
+//! breakpoints, stack and variables, memory, interrupt, detach), and a
+//! Debug Adapter Protocol session through Eclipse CDT's `cdt-gdb-adapter`
+//! (npm; scripts/setup-dap.sh) attached to the server as a remote target,
+//! checked against the target's real state.
 
 mod common;
 
@@ -104,4 +106,73 @@ fn nix_kill(pid: i32) -> std::io::Result<()> {
         .args(["-9", &pid.to_string()])
         .status()
         .map(|_| ())
+}
+
+/// cdt-gdb-adapter's remote-target entry point: RGDBSERVER_DAP_ADAPTER, or
+/// where scripts/setup-dap.sh installs it. None found fails the test.
+fn dap_adapter() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let candidates: Vec<std::path::PathBuf> = std::env::var_os("RGDBSERVER_DAP_ADAPTER")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([target.join("dap/node_modules/cdt-gdb-adapter/dist/debugTargetAdapter.js")])
+        .collect();
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "NO cdt-gdb-adapter (tried {candidates:?}): run scripts/setup-dap.sh \
+                 (scripts/test-all.sh does) or set RGDBSERVER_DAP_ADAPTER"
+            )
+        })
+}
+
+/// A DAP client (tests/dap/session.py) through cdt-gdb-adapter, attached
+/// to the server as a remote target: a source breakpoint, the stop, the
+/// stack, a register, an expression, memory, and the program's exit.
+#[test]
+fn dap_session_through_cdt_gdb_adapter() {
+    let (_dir, prog) = compile_in_tempdir("abc");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/abc.c");
+    let mut server = Server::launch(&prog, &[]);
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dap/session.py"))
+        .arg(dap_adapter())
+        .arg(gdb_path())
+        .arg(&prog)
+        .arg(&source)
+        .arg("5")
+        .arg(server.port.to_string());
+    let (status, out) = run_with_timeout(command, Duration::from_secs(90));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "DAP session failed:\n{out}"
+    );
+    assert_contains(&out, "breakpoint verified=True line=5");
+    assert_contains(&out, "stopped reason=breakpoint");
+    assert_contains(&out, "frame 0 c line=5");
+    assert_contains(&out, "frame 1 main line=9");
+    // b() ran before: counter is 1, and memory holds it.
+    assert_contains(&out, "evaluate counter=1");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("memory 0x") && l.ends_with(" 01000000")),
+        "{out}"
+    );
+    let rip = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("register rip=")
+                .or_else(|| l.strip_prefix("register pc="))
+        })
+        .unwrap_or_else(|| panic!("no pc register in:\n{out}"));
+    assert!(rip.starts_with("0x"), "{rip}");
+    assert_contains(&out, "exited with code 03");
+    server.expect_exit(Duration::from_secs(20));
+    assert_contains(&server.stdout(), "counter 3");
 }

@@ -1,8 +1,10 @@
-//! x86_64 Linux as gdb sees it through GNU gdbserver: 76 registers (general,
-//! segment, x87, SSE, `orig_rax`, `fs_base`/`gs_base`, AVX upper halves), the
-//! target description naming the i386 core, sse, linux, segments and avx
-//! features, and the conversion between that register file and the kernel's
-//! `user_regs_struct` plus FXSAVE/XSAVE area.
+//! x86_64 Linux as gdb sees it through GNU gdbserver: the registers
+//! (general, segment, x87, SSE, `orig_rax`, `fs_base`/`gs_base`, and where
+//! the process has them the AVX upper halves, AVX-512's and PKRU, numbered
+//! as gdbserver numbers them), the target description (`tdesc`), and the
+//! conversion between that register file and the kernel's
+//! `user_regs_struct` plus FXSAVE/XSAVE area (the extended components in
+//! `xstate`).
 
 use crate::layout::{RegisterInfo, RegisterLayout};
 
@@ -20,20 +22,35 @@ pub const GS_BASE: usize = 59;
 pub const YMM0H: usize = 60;
 /// Registers when the CPU or kernel offers no AVX state.
 pub const NUM_REGS_NO_AVX: usize = 60;
+/// Every register number there is (AVX-512 and PKRU included).
+pub const NUM_REGS: usize = xstate::regnum::END;
+
+mod tdesc;
+pub mod xstate;
+
+pub use tdesc::target_xml;
+pub use xstate::{Features, XsaveLayout};
 
 pub const EXPEDITED_REGS: &[usize] = &[RBP, RSP, RIP];
 pub const BREAKPOINT_INSN: &[u8] = &[0xcc];
 /// int3 leaves the PC one byte past the breakpoint.
 pub const PC_ADJUST_AFTER_BREAKPOINT: u64 = 1;
 
-const NAMES: [&str; 76] = [
+const NAMES: [&str; NUM_REGS] = [
     "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13",
     "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "st0", "st1", "st2", "st3",
     "st4", "st5", "st6", "st7", "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff",
     "fop", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
     "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "mxcsr", "orig_rax", "fs_base", "gs_base",
     "ymm0h", "ymm1h", "ymm2h", "ymm3h", "ymm4h", "ymm5h", "ymm6h", "ymm7h", "ymm8h", "ymm9h",
-    "ymm10h", "ymm11h", "ymm12h", "ymm13h", "ymm14h", "ymm15h",
+    "ymm10h", "ymm11h", "ymm12h", "ymm13h", "ymm14h", "ymm15h", "xmm16", "xmm17", "xmm18", "xmm19",
+    "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29",
+    "xmm30", "xmm31", "ymm16h", "ymm17h", "ymm18h", "ymm19h", "ymm20h", "ymm21h", "ymm22h",
+    "ymm23h", "ymm24h", "ymm25h", "ymm26h", "ymm27h", "ymm28h", "ymm29h", "ymm30h", "ymm31h", "k0",
+    "k1", "k2", "k3", "k4", "k5", "k6", "k7", "zmm0h", "zmm1h", "zmm2h", "zmm3h", "zmm4h", "zmm5h",
+    "zmm6h", "zmm7h", "zmm8h", "zmm9h", "zmm10h", "zmm11h", "zmm12h", "zmm13h", "zmm14h", "zmm15h",
+    "zmm16h", "zmm17h", "zmm18h", "zmm19h", "zmm20h", "zmm21h", "zmm22h", "zmm23h", "zmm24h",
+    "zmm25h", "zmm26h", "zmm27h", "zmm28h", "zmm29h", "zmm30h", "zmm31h", "pkru",
 ];
 
 const fn size_of_reg(regnum: usize) -> usize {
@@ -45,20 +62,20 @@ const fn size_of_reg(regnum: usize) -> usize {
         40..=55 => 16,
         56 => 4,
         57..=59 => 8,
-        _ => 16,
+        _ => xstate::register_size(regnum),
     }
 }
 
-const fn build_regs() -> [RegisterInfo; 76] {
+const fn build_regs() -> [RegisterInfo; NUM_REGS] {
     let mut regs = [RegisterInfo {
         name: "",
         regnum: 0,
         size: 0,
         offset: 0,
-    }; 76];
+    }; NUM_REGS];
     let mut i = 0;
     let mut offset = 0;
-    while i < 76 {
+    while i < NUM_REGS {
         regs[i] = RegisterInfo {
             name: NAMES[i],
             regnum: i,
@@ -71,8 +88,26 @@ const fn build_regs() -> [RegisterInfo; 76] {
     regs
 }
 
-static REGS: [RegisterInfo; 76] = build_regs();
+static REGS: [RegisterInfo; NUM_REGS] = build_regs();
+/// Every register gdb may be shown, by number. The offsets are those of a
+/// `g` packet holding all of them; a process's own packet holds the ones
+/// its `Features` show (`g_layout`), and only registers below `YMM0H` sit
+/// at the same offset in every packet.
 pub const LAYOUT: RegisterLayout = RegisterLayout { regs: &REGS };
+
+/// The registers of a `g` packet for `features`, in order, with their
+/// offsets in that packet.
+pub fn g_layout(features: Features) -> Vec<RegisterInfo> {
+    let mut offset = 0;
+    REGS.iter()
+        .filter(|r| features.has(r.regnum))
+        .map(|r| {
+            let info = RegisterInfo { offset, ..*r };
+            offset += r.size;
+            info
+        })
+        .collect()
+}
 
 /// `struct user_regs_struct`: 27 words in the kernel's order.
 pub const USER_REGS_WORDS: usize = 27;
@@ -143,7 +178,6 @@ const USER_WORD_OF: [(usize, usize); 27] = {
 pub const FXSAVE_SIZE: usize = 512;
 pub const XSTATE_BV_OFFSET: usize = 512;
 pub const XSAVE_YMM_HI128_OFFSET: usize = 576;
-const XSAVE_AVX_END: usize = XSAVE_YMM_HI128_OFFSET + 16 * 16;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegsError {
@@ -225,12 +259,15 @@ fn u32_at(bytes: &[u8], at: usize) -> [u8; 4] {
 }
 
 /// Build gdb's `g` payload from the kernel's general registers and its
-/// FXSAVE (512 bytes) or XSAVE area. AVX registers are included when the
-/// area reaches past the YMM_Hi128 component.
-pub fn regs_to_gdb(user: &[u64; USER_REGS_WORDS], fpu: &[u8]) -> Vec<u8> {
-    let avx = fpu.len() >= XSAVE_AVX_END;
-    let num_regs = if avx { REGS.len() } else { NUM_REGS_NO_AVX };
-    let mut g = vec![0u8; g_size(num_regs)];
+/// FXSAVE (512 bytes) or XSAVE area: the legacy registers, then the
+/// extended ones `features` shows, from where `xsave` says they are.
+pub fn regs_to_gdb(
+    user: &[u64; USER_REGS_WORDS],
+    fpu: &[u8],
+    xsave: &XsaveLayout,
+    features: Features,
+) -> Vec<u8> {
+    let mut g = vec![0u8; g_size(NUM_REGS_NO_AVX)];
     for &(regnum, word) in &USER_WORD_OF {
         let value = user[word];
         put(&mut g, regnum, &value.to_le_bytes());
@@ -286,28 +323,26 @@ pub fn regs_to_gdb(user: &[u64; USER_REGS_WORDS], fpu: &[u8]) -> Vec<u8> {
         put(&mut g, XMM0 + i, &legacy[160 + 16 * i..176 + 16 * i]);
     }
     put(&mut g, MXCSR, &u32_at(&legacy, 24));
-    if avx && xstate_bv & 4 != 0 {
-        for i in 0..16 {
-            let at = XSAVE_YMM_HI128_OFFSET + 16 * i;
-            put(&mut g, YMM0H + i, &fpu[at..at + 16]);
-        }
-    }
+    xstate::read_extended(fpu, xsave, features, &mut g);
     g
 }
 
-/// Apply gdb's `g` payload (with or without AVX) to the kernel's sets.
+/// The size of a `g` payload for `features`.
+pub fn g_size_for(features: Features) -> usize {
+    g_layout(features).last().map_or(0, |r| r.offset + r.size)
+}
+
+/// Apply gdb's `g` payload, laid out for `features`, to the kernel's sets.
 pub fn gdb_to_regs(
     g: &[u8],
     user: &mut [u64; USER_REGS_WORDS],
     fpu: &mut [u8],
+    xsave: &XsaveLayout,
+    features: Features,
 ) -> Result<(), RegsError> {
-    let num_regs = if g.len() == g_size(REGS.len()) {
-        REGS.len()
-    } else if g.len() == g_size(NUM_REGS_NO_AVX) {
-        NUM_REGS_NO_AVX
-    } else {
+    if g.len() != g_size_for(features) {
         return Err(RegsError::BadLength(g.len()));
-    };
+    }
     if fpu.len() < FXSAVE_SIZE {
         return Err(RegsError::BadLength(fpu.len()));
     }
@@ -333,199 +368,89 @@ pub fn gdb_to_regs(
     for i in 0..16 {
         fpu[160 + 16 * i..176 + 16 * i].copy_from_slice(get(g, XMM0 + i));
     }
-    let mut components = 0b11u8;
-    if num_regs == REGS.len() && fpu.len() >= XSAVE_AVX_END {
-        for i in 0..16 {
-            let at = XSAVE_YMM_HI128_OFFSET + 16 * i;
-            fpu[at..at + 16].copy_from_slice(get(g, YMM0H + i));
-        }
-        components |= 0b100;
-    }
     if fpu.len() >= XSTATE_BV_OFFSET + 8 {
-        fpu[XSTATE_BV_OFFSET] |= components;
+        fpu[XSTATE_BV_OFFSET] |= 0b11;
     }
+    xstate::write_extended(g, g_size(NUM_REGS_NO_AVX), fpu, xsave, features);
     Ok(())
-}
-
-const EFLAGS_FIELDS: &[(&str, u32)] = &[
-    ("CF", 0),
-    ("", 1),
-    ("PF", 2),
-    ("AF", 4),
-    ("ZF", 6),
-    ("SF", 7),
-    ("TF", 8),
-    ("IF", 9),
-    ("DF", 10),
-    ("OF", 11),
-    ("NT", 14),
-    ("RF", 16),
-    ("VM", 17),
-    ("AC", 18),
-    ("VIF", 19),
-    ("VIP", 20),
-    ("ID", 21),
-];
-
-const MXCSR_FIELDS: &[(&str, u32)] = &[
-    ("IE", 0),
-    ("DE", 1),
-    ("ZE", 2),
-    ("OE", 3),
-    ("UE", 4),
-    ("PE", 5),
-    ("DAZ", 6),
-    ("IM", 7),
-    ("DM", 8),
-    ("ZM", 9),
-    ("OM", 10),
-    ("UM", 11),
-    ("PM", 12),
-    ("FZ", 15),
-];
-
-fn flags_type(xml: &mut String, id: &str, fields: &[(&str, u32)]) {
-    xml.push_str(&format!("    <flags id=\"{id}\" size=\"4\">\n"));
-    for (name, bit) in fields {
-        xml.push_str(&format!(
-            "      <field name=\"{name}\" start=\"{bit}\" end=\"{bit}\"/>\n"
-        ));
-    }
-    xml.push_str("    </flags>\n");
-}
-
-fn reg_type(regnum: usize) -> &'static str {
-    match regnum {
-        RBP | RSP => "data_ptr",
-        RIP => "code_ptr",
-        0..=15 => "int64",
-        EFLAGS => "i386_eflags",
-        18..=23 => "int32",
-        24..=31 => "i387_ext",
-        32..=39 => "int",
-        40..=55 => "vec128",
-        MXCSR => "i386_mxcsr",
-        57..=59 => "int",
-        _ => "uint128",
-    }
-}
-
-fn reg_group(regnum: usize) -> Option<&'static str> {
-    match regnum {
-        32..=39 => Some("float"),
-        MXCSR => Some("vector"),
-        _ => None,
-    }
-}
-
-fn push_regs(xml: &mut String, range: std::ops::Range<usize>) {
-    for regnum in range {
-        let info = &REGS[regnum];
-        xml.push_str(&format!(
-            "    <reg name=\"{}\" bitsize=\"{}\" type=\"{}\" regnum=\"{}\"",
-            info.name,
-            info.size * 8,
-            reg_type(regnum),
-            regnum
-        ));
-        if let Some(group) = reg_group(regnum) {
-            xml.push_str(&format!(" group=\"{group}\""));
-        }
-        xml.push_str("/>\n");
-    }
-}
-
-/// The complete target description, in one annex.
-pub fn target_xml(avx: bool) -> String {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n  <architecture>i386:x86-64</architecture>\n  <osabi>GNU/Linux</osabi>\n",
-    );
-    xml.push_str("  <feature name=\"org.gnu.gdb.i386.core\">\n");
-    flags_type(&mut xml, "i386_eflags", EFLAGS_FIELDS);
-    push_regs(&mut xml, 0..XMM0);
-    xml.push_str("  </feature>\n  <feature name=\"org.gnu.gdb.i386.sse\">\n");
-    for (id, ty, count) in [
-        ("v4f", "ieee_single", 4),
-        ("v2d", "ieee_double", 2),
-        ("v16i8", "int8", 16),
-        ("v8i16", "int16", 8),
-        ("v4i32", "int32", 4),
-        ("v2i64", "int64", 2),
-    ] {
-        xml.push_str(&format!(
-            "    <vector id=\"{id}\" type=\"{ty}\" count=\"{count}\"/>\n"
-        ));
-    }
-    xml.push_str("    <union id=\"vec128\">\n");
-    for (name, ty) in [
-        ("v4_float", "v4f"),
-        ("v2_double", "v2d"),
-        ("v16_int8", "v16i8"),
-        ("v8_int16", "v8i16"),
-        ("v4_int32", "v4i32"),
-        ("v2_int64", "v2i64"),
-        ("uint128", "uint128"),
-    ] {
-        xml.push_str(&format!("      <field name=\"{name}\" type=\"{ty}\"/>\n"));
-    }
-    xml.push_str("    </union>\n");
-    flags_type(&mut xml, "i386_mxcsr", MXCSR_FIELDS);
-    push_regs(&mut xml, XMM0..ORIG_RAX);
-    xml.push_str("  </feature>\n  <feature name=\"org.gnu.gdb.i386.linux\">\n");
-    push_regs(&mut xml, ORIG_RAX..FS_BASE);
-    xml.push_str("  </feature>\n  <feature name=\"org.gnu.gdb.i386.segments\">\n");
-    push_regs(&mut xml, FS_BASE..YMM0H);
-    xml.push_str("  </feature>\n");
-    if avx {
-        xml.push_str("  <feature name=\"org.gnu.gdb.i386.avx\">\n");
-        push_regs(&mut xml, YMM0H..REGS.len());
-        xml.push_str("  </feature>\n");
-    }
-    xml.push_str("</target>\n");
-    xml
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const AVX: Features = Features {
+        avx: true,
+        avx512: false,
+        pkru: false,
+    };
+    const ALL: Features = Features {
+        avx: true,
+        avx512: true,
+        pkru: true,
+    };
+
     #[test]
     fn layout_matches_gdbserver() {
-        assert_eq!(LAYOUT.regs.len(), 76);
+        assert_eq!(LAYOUT.regs.len(), 149);
         assert_eq!(g_size(NUM_REGS_NO_AVX), 560);
-        assert_eq!(LAYOUT.g_size(), 816);
+        assert_eq!(g_size_for(Features::NONE), 560);
+        assert_eq!(g_size_for(AVX), 816);
+        // AVX-512: 16 xmm + 16 ymm halves (16 bytes), 8 k (8), 32 zmm
+        // halves (32); PKRU 4.
+        assert_eq!(g_size_for(ALL), 816 + 512 + 64 + 1024 + 4);
         assert_eq!(LAYOUT.by_name("orig_rax").unwrap().regnum, 57);
         assert_eq!(LAYOUT.by_name("fs_base").unwrap().offset, 544);
         assert_eq!(LAYOUT.by_name("ymm15h").unwrap().regnum, 75);
+        assert_eq!(LAYOUT.by_name("xmm16").unwrap().regnum, 76);
+        assert_eq!(LAYOUT.by_name("k1").unwrap().regnum, 109);
+        assert_eq!(LAYOUT.by_name("zmm7h").unwrap().regnum, 123);
+        assert_eq!(LAYOUT.by_name("pkru").unwrap().regnum, 148);
         assert_eq!(LAYOUT.by_regnum(RIP).unwrap().offset, 128);
+        // PKRU without AVX-512 (AMD Zen 2/3) comes right after ymm15h.
+        let zen = g_layout(Features {
+            avx512: false,
+            ..ALL
+        });
+        let pkru = zen.last().unwrap();
+        assert_eq!((pkru.name, pkru.regnum, pkru.offset), ("pkru", 148, 816));
     }
 
     #[test]
     fn target_xml_numbers_every_register_once() {
-        for avx in [false, true] {
-            let xml = target_xml(avx);
+        for features in [Features::NONE, AVX, ALL] {
+            let xml = target_xml(features);
             let regs: Vec<&str> = xml
                 .lines()
                 .filter(|l| l.trim_start().starts_with("<reg "))
                 .collect();
-            assert_eq!(regs.len(), if avx { 76 } else { 60 });
-            for (i, line) in regs.iter().enumerate() {
-                assert!(line.contains(&format!("regnum=\"{i}\"")), "{line}");
+            let layout = g_layout(features);
+            assert_eq!(regs.len(), layout.len());
+            for (line, info) in regs.iter().zip(&layout) {
                 assert!(
-                    line.contains(&format!("bitsize=\"{}\"", REGS[i].size * 8)),
+                    line.contains(&format!("regnum=\"{}\"", info.regnum)),
                     "{line}"
                 );
                 assert!(
-                    line.contains(&format!("name=\"{}\"", REGS[i].name)),
+                    line.contains(&format!("bitsize=\"{}\"", info.size * 8)),
                     "{line}"
                 );
+                assert!(line.contains(&format!("name=\"{}\"", info.name)), "{line}");
             }
             assert_eq!(
                 xml.matches("<feature").count(),
                 xml.matches("</feature>").count()
             );
-            assert_eq!(xml.contains("org.gnu.gdb.i386.avx"), avx);
+            assert_eq!(xml.contains("org.gnu.gdb.i386.avx\""), features.avx);
+            assert_eq!(xml.contains("org.gnu.gdb.i386.avx512"), features.avx512);
+            assert_eq!(xml.contains("org.gnu.gdb.i386.pkeys"), features.pkru);
         }
+        let xml = target_xml(ALL);
+        assert!(
+            xml.contains("<reg name=\"zmm0h\" bitsize=\"256\" type=\"v2ui128\" regnum=\"116\"/>")
+        );
+        assert!(xml.contains("<reg name=\"k7\" bitsize=\"64\" type=\"uint64\" regnum=\"115\"/>"));
+        assert!(xml.contains("<reg name=\"pkru\" bitsize=\"32\" type=\"uint32\" regnum=\"148\"/>"));
     }
 
     fn sample_user() -> [u64; USER_REGS_WORDS] {
@@ -541,7 +466,12 @@ mod tests {
     #[test]
     fn general_registers_in_gdb_order() {
         let user = sample_user();
-        let g = regs_to_gdb(&user, &[0u8; FXSAVE_SIZE]);
+        let g = regs_to_gdb(
+            &user,
+            &[0u8; FXSAVE_SIZE],
+            &XsaveLayout::default(),
+            Features::NONE,
+        );
         assert_eq!(g.len(), 560);
         assert_eq!(get(&g, 0), &user[user_regs::RAX].to_le_bytes());
         assert_eq!(get(&g, RIP), &user[user_regs::RIP].to_le_bytes());
@@ -563,7 +493,8 @@ mod tests {
     fn round_trip_through_gdb_layout() {
         let user = sample_user();
         let fpu = sample_xsave();
-        let g = regs_to_gdb(&user, &fpu);
+        let xsave = XsaveLayout::standard(0x7, fpu.len());
+        let g = regs_to_gdb(&user, &fpu, &xsave, AVX);
         assert_eq!(g.len(), 816);
         assert_eq!(get(&g, YMM0H), &fpu[576..592]);
         assert_eq!(get(&g, XMM0 + 15), &fpu[400..416]);
@@ -572,7 +503,7 @@ mod tests {
         let mut fpu2 = fpu.clone();
         fpu2[..FXSAVE_SIZE].fill(0);
         fpu2[576..832].fill(0);
-        gdb_to_regs(&g, &mut user2, &mut fpu2).unwrap();
+        gdb_to_regs(&g, &mut user2, &mut fpu2, &xsave, AVX).unwrap();
         // Words gdb shows as 32 bits keep only their low half.
         let mut expected = user;
         for w in [
@@ -586,7 +517,7 @@ mod tests {
             expected[w] &= 0xffff_ffff;
         }
         assert_eq!(user2, expected);
-        assert_eq!(regs_to_gdb(&user2, &fpu2), g);
+        assert_eq!(regs_to_gdb(&user2, &fpu2, &xsave, AVX), g);
     }
 
     #[test]
@@ -612,7 +543,8 @@ mod tests {
     fn init_state_components_read_as_their_defaults() {
         let mut fpu = sample_xsave();
         fpu[XSTATE_BV_OFFSET..XSTATE_BV_OFFSET + 8].copy_from_slice(&0u64.to_le_bytes());
-        let g = regs_to_gdb(&sample_user(), &fpu);
+        let xsave = XsaveLayout::standard(0x7, fpu.len());
+        let g = regs_to_gdb(&sample_user(), &fpu, &xsave, AVX);
         assert_eq!(get(&g, FCTRL), &0x37fu32.to_le_bytes());
         assert_eq!(get(&g, FCTRL + 2), &0xffffu32.to_le_bytes());
         assert_eq!(get(&g, MXCSR), &0x1f80u32.to_le_bytes());
@@ -622,7 +554,7 @@ mod tests {
         // and must come through, not be reset with the x87 registers.
         fpu[XSTATE_BV_OFFSET] = 0b10;
         fpu[24..28].copy_from_slice(&0x1fa0u32.to_le_bytes());
-        let g = regs_to_gdb(&sample_user(), &fpu);
+        let g = regs_to_gdb(&sample_user(), &fpu, &xsave, AVX);
         assert_eq!(get(&g, MXCSR), &0x1fa0u32.to_le_bytes());
         assert_eq!(get(&g, FCTRL), &0x37fu32.to_le_bytes());
     }
@@ -631,10 +563,16 @@ mod tests {
     fn wrong_sizes_are_errors() {
         let mut user = [0u64; USER_REGS_WORDS];
         let mut fpu = vec![0u8; FXSAVE_SIZE];
+        let none = XsaveLayout::default();
         assert_eq!(
-            gdb_to_regs(&[0u8; 100], &mut user, &mut fpu),
+            gdb_to_regs(&[0u8; 100], &mut user, &mut fpu, &none, Features::NONE),
             Err(RegsError::BadLength(100))
         );
-        assert!(gdb_to_regs(&[0u8; 560], &mut user, &mut fpu).is_ok());
+        assert!(gdb_to_regs(&[0u8; 560], &mut user, &mut fpu, &none, Features::NONE).is_ok());
+        // A packet for other features than the process's is refused.
+        assert_eq!(
+            gdb_to_regs(&[0u8; 816], &mut user, &mut fpu, &none, Features::NONE),
+            Err(RegsError::BadLength(816))
+        );
     }
 }

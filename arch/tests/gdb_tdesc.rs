@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use rgdbserver_arch::{aarch64, mips, RegisterLayout};
+use rgdbserver_arch::{aarch64, mips, x86_64, RegisterLayout};
 
 /// One row of `maint print remote-registers` that has a remote number.
 #[derive(Debug)]
@@ -104,5 +104,42 @@ fn gdb_accepts_mips_descriptions() {
         // gdb shows MIPS raw registers without names (it names their cooked
         // pseudo registers instead), so only numbers, sizes and offsets.
         check(&m.layout(), &regs, false, tag);
+    }
+}
+
+#[test]
+fn gdb_accepts_x86_64_descriptions() {
+    if !gdb_available() {
+        eprintln!("gdb-multiarch not installed; skipping");
+        return;
+    }
+    let f = |avx, avx512, pkru| x86_64::Features { avx, avx512, pkru };
+    for (features, tag) in [
+        (f(false, false, false), "x86_64-sse"),
+        (f(true, false, false), "x86_64-avx"),
+        (f(true, true, false), "x86_64-avx512"),
+        (f(true, false, true), "x86_64-avx-pkeys"),
+        (f(true, true, true), "x86_64-avx512-pkeys"),
+    ] {
+        let regs = remote_registers("i386:x86-64", &x86_64::target_xml(features), tag);
+        let layout = RegisterLayout {
+            regs: Box::leak(x86_64::g_layout(features).into_boxed_slice()),
+        };
+        // gdb numbers registers by our regnum attributes, which skip the
+        // absent ones: look each up by its remote number.
+        assert_eq!(regs.len(), layout.regs.len(), "{tag}: {regs:?}");
+        for reg in &regs {
+            let info = layout
+                .regs
+                .iter()
+                .find(|r| r.regnum == reg.remote)
+                .unwrap_or_else(|| panic!("{tag}: no register {}", reg.remote));
+            assert_eq!(
+                (reg.g_offset, reg.size),
+                (info.offset, info.size),
+                "{tag}: {reg:?}"
+            );
+            assert_eq!(reg.name, info.name, "{tag}: {reg:?}");
+        }
     }
 }

@@ -16,7 +16,6 @@ use nix::unistd::Pid;
 
 use super::arch::{RegNum, RegisterFile};
 use super::{errno_reply, DebugTarget};
-use crate::inferior::regs::native;
 
 pub fn to_tid(tid: GdbTid) -> Pid {
     Pid::from_raw(tid.get() as i32)
@@ -98,14 +97,13 @@ impl SingleRegisterAccess<GdbTid> for DebugTarget {
         reg: RegNum,
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
-        let info = native::LAYOUT
-            .by_regnum(reg.0)
-            .ok_or(gdbstub::target::TargetError::Errno(1))?;
         self.select_tid(to_tid(tid));
-        let g = self
-            .process_mut()?
-            .read_registers(to_tid(tid))
-            .map_err(errno_reply)?;
+        let process = self.process_mut()?;
+        let info = process
+            .register_context()
+            .register(reg.0)
+            .ok_or(gdbstub::target::TargetError::Errno(1))?;
+        let g = process.read_registers(to_tid(tid)).map_err(errno_reply)?;
         let bytes = g
             .get(info.offset..info.offset + info.size)
             .ok_or(gdbstub::target::TargetError::Errno(1))?;
@@ -114,14 +112,15 @@ impl SingleRegisterAccess<GdbTid> for DebugTarget {
     }
 
     fn write_register(&mut self, tid: GdbTid, reg: RegNum, val: &[u8]) -> TargetResult<(), Self> {
-        let info = native::LAYOUT
-            .by_regnum(reg.0)
+        self.select_tid(to_tid(tid));
+        let process = self.process_mut()?;
+        let info = process
+            .register_context()
+            .register(reg.0)
             .ok_or(gdbstub::target::TargetError::Errno(1))?;
         if val.len() != info.size {
             return Err(gdbstub::target::TargetError::Errno(libc::EINVAL as u8));
         }
-        self.select_tid(to_tid(tid));
-        let process = self.process_mut()?;
         let mut g = process.read_registers(to_tid(tid)).map_err(errno_reply)?;
         let slot = g
             .get_mut(info.offset..info.offset + info.size)

@@ -5,7 +5,7 @@
 //! Converted to gdb's register file with `rgdbserver_arch::aarch64`.
 
 use rgdbserver_arch::aarch64 as arch;
-use rgdbserver_arch::RegisterLayout;
+use rgdbserver_arch::{RegisterInfo, RegisterLayout};
 
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
@@ -82,9 +82,13 @@ impl RegisterContext {
         arch::target_xml(self.features.pauth, self.features.tls)
     }
 
-    /// Number of registers gdb knows of with this target description.
-    pub fn num_regs(&self) -> usize {
-        self.features.num_regs()
+    /// Register `regnum` as this process's `g` packet holds it (None: it
+    /// has no such register).
+    pub fn register(&self, regnum: usize) -> Option<RegisterInfo> {
+        if regnum >= self.features.num_regs() {
+            return None;
+        }
+        LAYOUT.by_regnum(regnum).copied()
     }
 
     pub fn g_size(&self) -> usize {

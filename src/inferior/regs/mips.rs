@@ -9,7 +9,7 @@
 //! instructions at the possible next PCs and continuing.
 
 use rgdbserver_arch::mips::{self as arch, Endian, Mips};
-use rgdbserver_arch::RegisterLayout;
+use rgdbserver_arch::{RegisterInfo, RegisterLayout};
 
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
@@ -90,8 +90,10 @@ impl RegisterContext {
         NATIVE.target_xml()
     }
 
-    pub fn num_regs(&self) -> usize {
-        arch::NUM_REGS
+    /// Register `regnum` as this process's `g` packet holds it (None: it
+    /// has no such register).
+    pub fn register(&self, regnum: usize) -> Option<RegisterInfo> {
+        LAYOUT.by_regnum(regnum).copied()
     }
 
     pub fn g_size(&self) -> usize {

@@ -1,10 +1,15 @@
-//! x86_64: general registers through PTRACE_GETREGS/SETREGS, x87/SSE/AVX
-//! through PTRACE_GETREGSET NT_X86_XSTATE (falling back to GETFPREGS where the
-//! kernel has no XSAVE state), converted with `rgdbserver_arch::x86_64`.
+//! x86_64: general registers through PTRACE_GETREGS/SETREGS, x87/SSE and
+//! the XSAVE components (AVX, AVX-512, PKRU) through PTRACE_GETREGSET
+//! NT_X86_XSTATE (falling back to GETFPREGS where the kernel has no XSAVE
+//! state), converted with `rgdbserver_arch::x86_64`. Which components a
+//! process has is the XCR0 the kernel stores in the area; where each sits
+//! is CPUID leaf 0xD's answer on this machine (the server runs on the
+//! target's CPU).
 
 use nix::sys::ptrace;
 use rgdbserver_arch::x86_64 as arch;
-use rgdbserver_arch::RegisterLayout;
+use rgdbserver_arch::x86_64::{Features, XsaveLayout};
+use rgdbserver_arch::{RegisterInfo, RegisterLayout};
 
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
@@ -28,14 +33,28 @@ const NT_X86_XSTATE: i32 = 0x202;
 const XSTATE_BUFFER: usize = 16 * 1024;
 /// The kernel stores XCR0 (enabled state components) here in the XSAVE area's software bytes.
 const XCR0_OFFSET: usize = 464;
-const XCR0_AVX: u64 = 1 << 2;
 
 /// How this machine's kernel exposes the FPU/vector state.
 #[derive(Debug, Clone, Copy)]
 pub struct RegisterContext {
     /// Some(size) when PTRACE_GETREGSET NT_X86_XSTATE works.
     xstate_size: Option<usize>,
-    avx: bool,
+    /// Where the enabled XSAVE components are in that area.
+    xsave: XsaveLayout,
+    /// The register groups gdb is shown.
+    features: Features,
+}
+
+/// The offset of XSAVE component `c` in the standard-format area, from
+/// CPUID leaf 0xD sub-leaf `c` (EBX); None where the CPU has none.
+fn cpuid_offset(c: u32) -> Option<usize> {
+    // `__cpuid_count` is safe in current Rust and was an unsafe fn in
+    // the oldest release we build with (rust-version).
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID is available on every x86_64 CPU and only reads
+    // identification registers.
+    let leaf = unsafe { std::arch::x86_64::__cpuid_count(0xd, c) };
+    (leaf.eax != 0).then_some(leaf.ebx as usize)
 }
 
 fn user_to_words(r: &libc::user_regs_struct) -> [u64; arch::USER_REGS_WORDS] {
@@ -92,15 +111,17 @@ impl RegisterContext {
                         .try_into()
                         .unwrap_or_default(),
                 );
-                let avx = xcr0 & XCR0_AVX != 0 && size >= arch::XSAVE_YMM_HI128_OFFSET + 256;
+                let xsave = XsaveLayout::new(xcr0, cpuid_offset, size);
                 RegisterContext {
                     xstate_size: Some(size),
-                    avx,
+                    xsave,
+                    features: xsave.features(),
                 }
             }
             _ => RegisterContext {
                 xstate_size: None,
-                avx: false,
+                xsave: XsaveLayout::default(),
+                features: Features::NONE,
             },
         }
     }
@@ -109,36 +130,47 @@ impl RegisterContext {
     /// in qSupported): fall back to the layout gdb knows without one, which
     /// has no AVX registers, as gdbserver does.
     pub fn without_target_description(&mut self) {
-        self.avx = false;
+        self.features = Features::NONE;
     }
 
-    /// What to assume before there is a process to ask (extended mode).
+    /// What to assume before there is a process to ask (extended mode):
+    /// the legacy registers and AVX if the CPU has it.
     pub fn assumed() -> RegisterContext {
         let avx = std::arch::is_x86_feature_detected!("avx");
+        let xsave = if avx {
+            XsaveLayout::new(0x7, cpuid_offset, XSTATE_BUFFER)
+        } else {
+            XsaveLayout::default()
+        };
         RegisterContext {
             xstate_size: avx.then_some(XSTATE_BUFFER),
-            avx,
+            xsave,
+            features: xsave.features(),
         }
     }
 
     pub fn target_xml(&self) -> String {
-        arch::target_xml(self.avx).to_string()
+        arch::target_xml(self.features)
     }
 
-    /// Number of registers gdb knows of with this target description.
-    pub fn num_regs(&self) -> usize {
-        if self.avx {
-            arch::LAYOUT.regs.len()
-        } else {
-            arch::NUM_REGS_NO_AVX
+    /// The register groups gdb is shown.
+    pub fn features(&self) -> Features {
+        self.features
+    }
+
+    /// Register `regnum` as this process's `g` packet holds it (None: it
+    /// has no such register).
+    pub fn register(&self, regnum: usize) -> Option<RegisterInfo> {
+        if !self.features.has(regnum) {
+            return None;
         }
+        arch::g_layout(self.features)
+            .into_iter()
+            .find(|r| r.regnum == regnum)
     }
 
     pub fn g_size(&self) -> usize {
-        arch::LAYOUT.regs[..self.num_regs()]
-            .last()
-            .map(|r| r.offset + r.size)
-            .unwrap_or(0)
+        arch::g_size_for(self.features)
     }
 
     fn read_fpu(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
@@ -147,9 +179,6 @@ impl RegisterContext {
                 let mut buf = vec![0u8; size.max(XSTATE_BUFFER)];
                 let got = pt::get_regset(tid, NT_X86_XSTATE, &mut buf)?;
                 buf.truncate(got);
-                if !self.avx {
-                    buf.truncate(arch::FXSAVE_SIZE);
-                }
                 Ok(buf)
             }
             None => {
@@ -174,47 +203,29 @@ impl RegisterContext {
     pub fn read(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
         let user = ptrace::getregs(tid)?;
         let fpu = self.read_fpu(tid)?;
-        let mut g = arch::regs_to_gdb(&user_to_words(&user), &fpu);
-        g.truncate(self.g_size());
-        Ok(g)
+        Ok(arch::regs_to_gdb(
+            &user_to_words(&user),
+            &fpu,
+            &self.xsave,
+            self.features,
+        ))
     }
 
-    /// Write a whole `g` register file back.
+    /// Write a whole `g` register file back: the general registers, and
+    /// the XSAVE area (or FXSAVE image) read afresh with gdb's values put
+    /// in, so that state gdb is not shown (AMX tiles, say) is kept.
     pub fn write(&self, tid: Tid, g: &[u8]) -> Result<(), RegsError> {
         if g.len() != self.g_size() {
             return Err(RegsError::BadSize(g.len()));
         }
         let mut user = ptrace::getregs(tid)?;
         let mut words = user_to_words(&user);
-        let mut fpu = if self.avx {
-            self.read_fpu(tid)?
-        } else {
-            // Without AVX the conversion works on the FXSAVE image, even when
-            // the kernel hands us a larger XSAVE area: write that part back whole.
-            let mut fx = self.read_fpu(tid)?;
-            fx.truncate(arch::FXSAVE_SIZE);
-            fx
-        };
-        arch::gdb_to_regs(g, &mut words, &mut fpu).map_err(|_| RegsError::BadSize(g.len()))?;
+        let mut fpu = self.read_fpu(tid)?;
+        arch::gdb_to_regs(g, &mut words, &mut fpu, &self.xsave, self.features)
+            .map_err(|_| RegsError::BadSize(g.len()))?;
         words_to_user(&words, &mut user);
         ptrace::setregs(tid, user)?;
-        if self.xstate_size.is_some() && !self.avx {
-            // Merge the FXSAVE image into the full XSAVE area so the kernel keeps the rest.
-            let mut full = self.read_fpu_full(tid)?;
-            full[..arch::FXSAVE_SIZE].copy_from_slice(&fpu[..arch::FXSAVE_SIZE]);
-            if full.len() >= arch::XSTATE_BV_OFFSET + 8 {
-                full[arch::XSTATE_BV_OFFSET] |= 0b11;
-            }
-            return self.write_fpu(tid, &full);
-        }
         self.write_fpu(tid, &fpu)
-    }
-
-    fn read_fpu_full(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
-        let mut buf = vec![0u8; XSTATE_BUFFER];
-        let got = pt::get_regset(tid, NT_X86_XSTATE, &mut buf)?;
-        buf.truncate(got);
-        Ok(buf)
     }
 
     /// The system call a thread stopped in (the kernel keeps it in orig_rax).

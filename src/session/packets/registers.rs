@@ -9,10 +9,12 @@ use crate::stub::DebugTarget;
 
 /// None when the register exists (gdbstub reads or writes it).
 pub(in crate::session) fn refuse_unknown(target: &DebugTarget, number: &[u8]) -> Option<Reply> {
-    let limit = target
-        .process
-        .as_ref()
-        .map_or(0, |p| p.register_context().num_regs());
-    let known = hex::parse_u64(number).is_some_and(|n| (n as usize) < limit);
+    let known = match (target.process.as_ref(), hex::parse_u64(number)) {
+        (Some(process), Some(n)) => usize::try_from(n)
+            .ok()
+            .and_then(|n| process.register_context().register(n))
+            .is_some(),
+        _ => false,
+    };
     (!known).then_some(Reply::Error(1))
 }

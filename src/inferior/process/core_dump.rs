@@ -1,12 +1,13 @@
 //! A core file of this stopped process (`monitor gcore`): what goes in it,
 //! gathered from ptrace and /proc, handed to the pure writer in
-//! `inferior::core`. Per thread, in the kernel's order: `NT_PRSTATUS` (the
-//! general registers from PTRACE_GETREGSET, the thread's stop signal, its
-//! pending and blocked signals and times), then the architecture's other
-//! register sets as the kernel hands them over (x86_64: `NT_FPREGSET`,
-//! `NT_X86_XSTATE`); after the first thread's, once: `NT_PRPSINFO`,
-//! `NT_SIGINFO` (when the thread has one), `NT_AUXV`, `NT_FILE`. The thread
-//! that reported the stop comes first: gdb takes it for the current one.
+//! `inferior::core`. Per thread, in the kernel's order (`write_note_info`):
+//! `NT_PRSTATUS` (the general registers from PTRACE_GETREGSET, the signal
+//! of the stop, its pending and blocked signals and times), then, after the
+//! first thread's only, the process's `NT_PRPSINFO`, `NT_SIGINFO` (when the
+//! thread has one), `NT_AUXV`, `NT_FILE`; then the thread's other register
+//! sets as the kernel hands them over (x86_64: `NT_FPREGSET`,
+//! `NT_X86_XSTATE`). The thread that reported the stop comes first: gdb
+//! takes it for the current one.
 //!
 //! Nothing here changes the process: registers and memory are only read,
 //! so the target stays stopped as it was, whatever happens to the file.
@@ -248,14 +249,14 @@ impl Process {
             })
             .collect();
 
+        // Every thread's pr_cursig is the signal of the stop, as the kernel
+        // and gdb's gcore write it (BFD takes the last thread's for the core's).
+        let cursig = stop.as_ref().map_or(0, stop_signal);
         let stopper = stop.and_then(|e| e.tid());
         let mut notes = Vec::new();
         for (i, tid) in self.core_thread_order(stopper).into_iter().enumerate() {
-            let cursig = match stop {
-                Some(event) if Some(tid) == stopper => stop_signal(&event),
-                _ => self.threads[&tid].pending.as_ref().map_or(0, stop_signal),
-            };
-            notes.extend(self.thread_notes(tid, cursig, &stat, hz)?);
+            let mut thread = self.thread_notes(tid, cursig, &stat, hz)?.into_iter();
+            notes.extend(thread.next());
             if i == 0 {
                 notes.push(notes::prpsinfo(&ARCH, &process));
                 if let Ok(info) = pt::get_siginfo_raw(tid) {
@@ -272,6 +273,7 @@ impl Process {
                 });
                 notes.push(notes::nt_file(&ARCH, page_size, &files));
             }
+            notes.extend(thread);
         }
         Ok(CoreImage {
             arch: &ARCH,

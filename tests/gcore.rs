@@ -307,3 +307,36 @@ fn default_name_progress_and_write_failure() {
     assert_contains(&out, "$1 = 0x1234abcd5678ef01");
     assert_contains(&out, "exited with code 07]");
 }
+
+#[test]
+fn the_thread_that_stopped_comes_first() {
+    let (dir, prog) = compile_in_tempdir("gcore");
+    let core = dir.path().join("worker.core");
+    let server = Server::launch(&prog, &[]);
+    let pid = server.pid.expect("pid");
+    let gcore = format!("monitor gcore {}", core.display());
+    let live = gdb(
+        &prog,
+        server.port,
+        &[
+            "break worker_waits",
+            "continue",
+            "info threads",
+            "bt",
+            &gcore,
+            "kill",
+        ],
+    );
+    assert_contains(&live, "Saved corefile");
+    let stopped = current_lwp(&live);
+    assert_ne!(stopped, pid.to_string(), "{live}");
+    let dead = gdb_binary_connect(
+        Path::new("gdb"),
+        Some(&prog),
+        &format!("core-file {}", core.display()),
+        &["info threads", "bt"],
+    );
+    assert_eq!(current_lwp(&dead), stopped, "{live}\n{dead}");
+    assert_contains(&dead, "#0  worker_waits (i=");
+    assert_contains(&dead, "Program terminated with signal SIGTRAP");
+}

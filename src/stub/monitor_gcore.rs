@@ -89,11 +89,12 @@ fn report(
 ) -> String {
     match result {
         Ok(s) => format!(
-            "Saved corefile {} ({} bytes, {} of memory; {} threads, {} of {} mappings dumped)\n",
+            "Saved corefile {} ({} bytes, {} of memory; {} thread{}, {} of {} mappings dumped)\n",
             path.display(),
             s.written.file_size,
             mib(s.memory),
             s.threads,
+            if s.threads == 1 { "" } else { "s" },
             s.dumped_segments,
             s.segments,
         ),

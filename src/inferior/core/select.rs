@@ -5,7 +5,11 @@
 //! `ht`). Every mapping gets a `PT_LOAD`; one not dumped has no bytes in
 //! the file (gdb then reads it from the program's files, as from a kernel's
 //! core). Memory we cannot read at all (`[vvar]`, `[vsyscall]`) is not
-//! dumped either.
+//! dumped either. Two differences from the kernel, both from what /proc
+//! shows: the ELF-header page is dumped when the mapping starts with ELF's
+//! magic (the kernel also takes any executable file's first page unread),
+//! and special mappings the kernel reads with its own access (`[vvar]`,
+//! `[vsyscall]`) are left out when we cannot read them.
 
 use crate::inferior::dump::Reader;
 use crate::inferior::maps::{self, MapEntry, MapsError};

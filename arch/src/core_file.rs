@@ -226,7 +226,8 @@ pub const fn mips_o32(big_endian: bool) -> CoreArch {
     linux(EM_MIPS, false, big_endian, 45, MIPS_NOTES)
 }
 
-/// MIPS n64: the same 45 registers as 64-bit words.
+/// MIPS n64: 45 64-bit words, with no padding in front (EF_R0 = 0): r0-r31,
+/// lo, hi, epc, badvaddr, status, cause.
 pub const fn mips_n64(big_endian: bool) -> CoreArch {
     linux(EM_MIPS, true, big_endian, 45, MIPS_NOTES)
 }

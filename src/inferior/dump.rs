@@ -80,7 +80,9 @@ pub fn first_gap(entries: &[MapEntry], start: u64, end: u64) -> Option<u64> {
     None
 }
 
-fn create_new(path: &Path) -> Result<File, DumpError> {
+/// A new file for the server to write (O_EXCL, mode 0600): never one that
+/// exists. Core files (`inferior::core`) are made with it too.
+pub fn create_new(path: &Path) -> Result<File, DumpError> {
     OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -9,6 +9,7 @@
 pub mod agent_expr;
 pub mod auxv;
 pub mod breakpoints;
+pub mod core;
 pub mod dump;
 pub mod elf_symbols;
 pub mod hw_debug;

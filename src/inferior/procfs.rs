@@ -113,3 +113,28 @@ pub fn is_exiting(pid: Pid, tid: Tid) -> bool {
         })
     })
 }
+
+/// The text of `/proc/PID/smaps` (what a core file dumps of each mapping).
+pub fn smaps(pid: Pid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps"))
+}
+
+/// The text of `/proc/PID/coredump_filter`.
+pub fn coredump_filter(pid: Pid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/coredump_filter"))
+}
+
+/// `/proc/PID/cmdline`: the arguments, each ending in NUL.
+pub fn cmdline(pid: Pid) -> io::Result<Vec<u8>> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+}
+
+/// The text of `/proc/PID/stat`.
+pub fn stat(pid: Pid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+}
+
+/// The text of `/proc/PID/task/TID/status`.
+pub fn thread_status(pid: Pid, tid: Tid) -> io::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status"))
+}

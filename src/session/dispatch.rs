@@ -143,7 +143,13 @@ impl Session<'_> {
             C::SiginfoRead(window) => signals::read_siginfo(target, self.siginfo_thread(), window),
             C::SiginfoWrite(args) => signals::write_siginfo(target, self.siginfo_thread(), args),
             C::Monitor(hex) => {
-                let (output, reply, exit) = monitor::run(target, hex);
+                let link = &mut self.link;
+                let mut send = |packet: &[u8]| {
+                    if let Err(e) = link.send_packet(packet) {
+                        log::debug!("monitor output not sent: {e}");
+                    }
+                };
+                let (output, reply, exit) = monitor::run(target, hex, self.last_stop, &mut send);
                 if exit {
                     // `monitor exit`: the server ends once gdb has the reply.
                     self.end_after_reply = Some(SessionEnd::ExitRequested);

@@ -13,6 +13,7 @@ mod host_io;
 mod launch_settings;
 mod memory_map;
 mod monitor;
+pub mod monitor_gcore;
 mod run_control;
 mod target_xml;
 

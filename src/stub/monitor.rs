@@ -36,13 +36,15 @@ const HELP: &str = "The following monitor commands are supported:
     Write target memory [START, END) to a new FILE on the server
   dump-maps DIR
     Write each readable mapping to a new file in DIR on the server
+  gcore [FILE]
+    Write a core file of the process to a new FILE (core.PID) on the server
 ";
 
 const DUMP_MEMORY_USAGE: &str =
     "Usage: monitor dump-memory FILE START END  (START, END: 0x hex or decimal; END exclusive)\n";
 const DUMP_MAPS_USAGE: &str = "Usage: monitor dump-maps DIR\n";
 const MAPS_USAGE: &str = "Usage: monitor maps\n";
-const NO_PROCESS: &str = "The program is not being run.\n";
+pub(super) const NO_PROCESS: &str = "The program is not being run.\n";
 
 fn on_off(word: &[u8]) -> Option<bool> {
     match word {

@@ -19,9 +19,11 @@
 //! - `points`: software and hardware breakpoints and watchpoints (`Points`);
 //! - `info`: what /proc and the dynamic linker say (auxv, libraries, TLS,
 //!   memory map);
-//! - `lifecycle`: stopping everything, detaching, killing, releasing.
+//! - `lifecycle`: stopping everything, detaching, killing, releasing;
+//! - `core_dump`: a core file of the stopped process (`monitor gcore`).
 
 mod conditions;
+mod core_dump;
 mod events;
 mod info;
 mod lifecycle;
@@ -36,6 +38,7 @@ mod syscall;
 mod thread;
 mod trap;
 
+pub use core_dump::{CoreSummary, GcoreError};
 pub use info::{Credentials, Region};
 
 use std::collections::HashSet;

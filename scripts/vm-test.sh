@@ -17,7 +17,8 @@
 #     extended-remote sessions:
 #     breakpoints and backtraces, step/next/finish/stepi, registers read and
 #     written, memory read and written and an 8 MiB dump compared, threads,
-#     signals, attach and detach, exit codes,
+#     signals, attach and detach, exit codes, a core written by the server
+#     (monitor gcore) opened on the host,
 #   - ends the server with `monitor exit`, which powers the guest off.
 # mips-unit: big-endian MIPS has no Debian kernel; the static binary is built
 # and the arch crate's unit tests (register byte order) run under qemu-mips-static.
@@ -404,6 +405,25 @@ EOF
     fail "$ARCH/threads: 8 backtraces through worker (saw $workers)" "$out/${S}threads.log"
   fi
   expect_console "joined"
+
+  # A core written by the server on the board (monitor gcore), fetched
+  # with `remote get` and opened on the host: the same nine threads and
+  # the same eight backtraces through worker as the live session above.
+  local core="/t/${S}core.threads"
+  gdb_session gcore threads "break all_started" "run" "monitor gcore $core" \
+    "remote get $core $out/${S}core.threads" "kill"
+  expect gcore "Saved corefile $core" "9 threads"
+  (cd "$REPO" && timeout 120 "$GDB" -batch -nx -ex "set pagination off" \
+    -ex "file $W/progs/threads" -ex "core-file $out/${S}core.threads" \
+    -ex "info threads" -ex "thread apply all bt") > "$out/${S}gcore-host.log" 2>&1
+  expect gcore-host "LWP" "all_started ()"
+  workers=$(grep -c "in worker (" "$out/${S}gcore-host.log")
+  if [ "$workers" -eq 8 ]; then
+    pass "$ARCH/gcore-host: 8 backtraces through worker in the core"
+  else
+    fail "$ARCH/gcore-host: 8 backtraces through worker in the core (saw $workers)" \
+      "$out/${S}gcore-host.log"
+  fi
 
   # __thread variables (qGetTLSAddr) of a static program: glibc's TLS
   # layout from the executable's symbols, the thread pointer from

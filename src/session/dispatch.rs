@@ -132,7 +132,7 @@ impl Session<'_> {
             C::SiginfoRead(window) => signals::read_siginfo(target, self.siginfo_thread(), window),
             C::SiginfoWrite(args) => signals::write_siginfo(target, self.siginfo_thread(), args),
             C::Monitor(hex) => {
-                let (output, reply, exit) = monitor::run(target, hex);
+                let (output, reply, exit) = monitor::run(target, hex, self.siginfo_thread());
                 if exit {
                     // `monitor exit`: the server ends once gdb has the reply.
                     self.end_after_reply = Some(SessionEnd::ExitRequested);

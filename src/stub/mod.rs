@@ -13,6 +13,7 @@ mod host_io;
 mod launch_settings;
 mod memory_map;
 mod monitor;
+mod monitor_backtrace;
 mod run_control;
 mod target_xml;
 
@@ -75,6 +76,8 @@ pub struct DebugTarget {
     /// Thread-local lookups on (off after `monitor set
     /// libthread-db-search-path` names a path without libthread_db).
     pub thread_db: bool,
+    /// Objects parsed for `monitor backtrace`, kept between commands.
+    unwinder: crate::inferior::unwind::Unwinder,
 }
 
 impl DebugTarget {
@@ -91,6 +94,7 @@ impl DebugTarget {
             target_description: true,
             last_run: None,
             thread_db: true,
+            unwinder: Default::default(),
         }
     }
 

@@ -65,9 +65,12 @@ fn x86_64(here: &Here<'_>) -> Result<Registers, StepError> {
         let pushes = got > body && code[body] == 0x55;
         let at_push = pushes && into <= body as u64;
         let after_push = pushes && into == body as u64 + 1;
-        if at_push || after_push {
+        // A function that never pushes rbp (hand-written, like clone3's
+        // parent side after its FDE ends) is taken as frameless, as gdb does.
+        let frameless = got > body && !pushes;
+        if at_push || after_push || frameless {
             let mut caller = regs.clone();
-            let ra_at = if at_push { sp } else { sp + 8 };
+            let ra_at = if after_push { sp + 8 } else { sp };
             if after_push {
                 caller.set(arch.fp_reg(), read_word(mem, arch, sp)?);
             }
@@ -150,6 +153,10 @@ mod tests {
         // Not innermost, or the function unknown: the rbp chain even there.
         assert!(step(&regs, &mem, false, f).is_err());
         assert!(step(&regs, &mem, true, None).is_err());
+        // A function without `push %rbp`: frameless, [rsp] is the return.
+        mem.put(0x40_4000, &[0x31, 0xc0, 0x0f, 0x05, 0xc3]); // xor; syscall; ret
+        let regs = Registers::new(Arch::X86_64, 0x40_4004, 0x6ff0);
+        assert_eq!(up(&regs, &mem, Some(0x40_4000)).0, 0x40_2000);
         // With endbr64 first.
         mem.put(0x40_3000, &[0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5]);
         let regs = Registers::new(Arch::X86_64, 0x40_3004, 0x6ff0);

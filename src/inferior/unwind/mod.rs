@@ -265,10 +265,13 @@ impl<'a> AddressSpace<'a> {
                 regs.pc.wrapping_sub(1)
             };
             let symbol = self.symbolize(lookup);
-            let outermost = symbol
-                .function
-                .as_ref()
-                .is_some_and(|(name, _)| OUTERMOST_FUNCTIONS.contains(&name.as_str()));
+            // A caller that begins a thread or the program is the last; the
+            // innermost frame may be the parent's side of `clone3` and go on.
+            let outermost = !frames.is_empty()
+                && symbol
+                    .function
+                    .as_ref()
+                    .is_some_and(|(name, _)| OUTERMOST_FUNCTIONS.contains(&name.as_str()));
             frames.push(Frame {
                 pc: regs.pc,
                 sp: regs.sp(),

@@ -28,6 +28,22 @@ struct Symbol {
     addr: u64,
     size: u64,
     name: String,
+    global: bool,
+}
+
+impl Symbol {
+    /// Among aliases at one address, the name to show (smaller is better),
+    /// much as gdb picks: unversioned, fewest leading underscores (not
+    /// `__GI___clone3` but `clone3`), global, shortest.
+    fn rank(&self) -> (bool, usize, bool, usize) {
+        let underscores = self.name.bytes().take_while(|&b| b == b'_').count();
+        (
+            self.name.contains('@'),
+            underscores,
+            !self.global,
+            self.name.len(),
+        )
+    }
 }
 
 /// Which CFI section an FDE came from (its expressions are read there).
@@ -94,6 +110,7 @@ fn function_symbols(file: &object::File<'_>) -> Vec<Symbol> {
                     addr: s.address(),
                     size: s.size(),
                     name: s.name().ok()?.to_string(),
+                    global: s.is_global(),
                 })
             })
             .collect()
@@ -102,8 +119,7 @@ fn function_symbols(file: &object::File<'_>) -> Vec<Symbol> {
     if symbols.is_empty() {
         symbols = pick(&mut file.dynamic_symbols());
     }
-    // Sized symbols first among equals, so an alias with a size wins.
-    symbols.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
+    symbols.sort_by(|a, b| a.addr.cmp(&b.addr).then(a.rank().cmp(&b.rank())));
     symbols
 }
 
@@ -282,15 +298,15 @@ impl ElfObject {
     /// offset of `addr` in it.
     pub fn symbol_for(&self, addr: u64) -> Option<(&str, u64)> {
         let after = self.symbols.partition_point(|s| s.addr <= addr);
-        let nearest = self.symbols[..after].last()?;
-        // Several symbols may share the address; any with a size that
-        // reaches `addr` will do, and an unsized one is taken as reaching.
-        let best = self.symbols[..after]
+        let nearest = self.symbols[..after].last()?.addr;
+        let first = self.symbols[..after].partition_point(|s| s.addr < nearest);
+        // Of the aliases there, the best named whose size reaches `addr`
+        // (an unsized one is taken as reaching).
+        let best = self.symbols[first..after]
             .iter()
-            .rev()
-            .take_while(|s| s.addr == nearest.addr)
             .find(|s| s.size == 0 || addr < s.addr + s.size)?;
-        Some((best.name.as_str(), addr - best.addr))
+        let name = best.name.split('@').next().unwrap_or(&best.name);
+        Some((name, addr - best.addr))
     }
 
     /// The source line of object address `addr`, where DWARF has it.
@@ -380,5 +396,42 @@ impl ObjectCache {
 
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(name: &str, global: bool) -> Symbol {
+        Symbol {
+            addr: 0x1000,
+            size: 0x10,
+            name: name.into(),
+            global,
+        }
+    }
+
+    fn best(names: &[(&str, bool)]) -> String {
+        let mut aliases: Vec<Symbol> = names.iter().map(|&(n, g)| sym(n, g)).collect();
+        aliases.sort_by_key(Symbol::rank);
+        aliases[0].name.clone()
+    }
+
+    #[test]
+    fn alias_names_as_gdb_shows_them() {
+        let clone3 = [
+            ("__GI___clone3", false),
+            ("__clone3", false),
+            ("clone3", false),
+        ];
+        assert_eq!(best(&clone3), "clone3");
+        let start = [
+            ("__libc_start_main@@GLIBC_2.34", true),
+            ("__libc_start_main_alias_1", false),
+            ("__libc_start_main_impl", false),
+        ];
+        assert_eq!(best(&start), "__libc_start_main_impl");
+        assert_eq!(best(&[("_exit", false), ("_Exit", true)]), "_Exit");
     }
 }

@@ -3,6 +3,7 @@
 //! a big maps file never needs one huge packet), and the final reply is
 //! `OK`, or `E01` for a command not understood, as GNU gdbserver answers.
 
+use crate::inferior::ptrace::Tid;
 use crate::protocol::hex;
 use crate::protocol::reply::Reply;
 use crate::stub::DebugTarget;
@@ -12,15 +13,17 @@ use crate::stub::DebugTarget;
 const OUTPUT_CHUNK: usize = 4096;
 
 /// The console output packets, then the final reply, and whether the
-/// command was `exit` (the server ends after the reply).
+/// command was `exit` (the server ends after the reply). `thread`: the one
+/// gdb means (`Hg`'s, or the one that stopped).
 pub(in crate::session) fn run(
     target: &mut DebugTarget,
     hex_command: &[u8],
+    thread: Option<Tid>,
 ) -> (Vec<Vec<u8>>, Reply, bool) {
     let Some(command) = hex::decode(hex_command) else {
         return (Vec::new(), Reply::Error(1), false);
     };
-    let output = target.monitor_command(&command);
+    let output = target.monitor_command_on(&command, thread);
     let packets = output
         .text
         .chunks(OUTPUT_CHUNK)
@@ -47,6 +50,10 @@ mod tests {
         DebugTarget::new(TargetConfig::default())
     }
 
+    fn run_plain(target: &mut DebugTarget, hex: &[u8]) -> (Vec<Vec<u8>>, Reply, bool) {
+        run(target, hex, None)
+    }
+
     fn text_of(packets: &[Vec<u8>]) -> Vec<u8> {
         packets
             .iter()
@@ -57,7 +64,7 @@ mod tests {
     #[test]
     fn output_then_ok_or_e01() {
         // "help"
-        let (out, reply, exit) = run(&mut target(), b"68656c70");
+        let (out, reply, exit) = run_plain(&mut target(), b"68656c70");
         assert_eq!(reply, Reply::Ok);
         assert!(!exit);
         assert!(out
@@ -65,17 +72,17 @@ mod tests {
             .all(|p| p[0] == b'O' && p.len() <= 1 + 2 * OUTPUT_CHUNK));
         assert!(text_of(&out).starts_with(b"The following monitor commands are supported:\n"));
         // "frob": GNU's words, then an error
-        let (out, reply, _) = run(&mut target(), b"66726f62");
+        let (out, reply, _) = run_plain(&mut target(), b"66726f62");
         assert_eq!(reply, Reply::Error(1));
         assert!(text_of(&out).starts_with(b"Unknown monitor command.\n"));
         // "exit" prints nothing
         assert_eq!(
-            run(&mut target(), b"65786974"),
+            run_plain(&mut target(), b"65786974"),
             (Vec::new(), Reply::Ok, true)
         );
         // not hex
         assert_eq!(
-            run(&mut target(), b"zz"),
+            run_plain(&mut target(), b"zz"),
             (Vec::new(), Reply::Error(1), false)
         );
     }

@@ -1,0 +1,199 @@
+//! `monitor backtrace` through real gdb: backtrace.c's second thread
+//! stopped in c (main -> worker -> a -> b -> c), built several ways. The
+//! server's function names must be the ones gdb's own `bt` prints for that
+//! thread in the same session, libc's frames must be named, each frame must
+//! say how it was found, and the program must still run to its exit code.
+
+mod common;
+
+use common::*;
+
+/// One frame of our output: (function, object, how it was found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ours {
+    name: String,
+    object: String,
+    how: String,
+}
+
+/// Our `Thread TID (name):` blocks, in order, with their frames.
+fn our_blocks(out: &str) -> Vec<(String, Vec<Ours>)> {
+    let mut blocks: Vec<(String, Vec<Ours>)> = Vec::new();
+    for line in out.lines() {
+        if line.starts_with("Thread ") && line.ends_with("):") {
+            blocks.push((line.to_string(), Vec::new()));
+            continue;
+        }
+        // #N  0xPC in NAME (OBJECT)[ at FILE:LINE] [HOW]
+        let Some(rest) = line.strip_prefix('#').filter(|l| l.ends_with(']')) else {
+            continue;
+        };
+        let Some((_, rest)) = rest.split_once(" in ") else {
+            continue;
+        };
+        let (name, rest) = rest.split_once(" (").expect("object after the name");
+        let (object, rest) = rest.split_once(')').expect("object closes");
+        let how = rest.rsplit_once('[').expect("how").1.trim_end_matches(']');
+        if let Some((_, frames)) = blocks.last_mut() {
+            frames.push(Ours {
+                name: name.to_string(),
+                object: object.to_string(),
+                how: how.to_string(),
+            });
+        }
+    }
+    blocks
+}
+
+/// The function names of gdb's own `bt` lines (`#N  [0xPC in ]NAME (...`),
+/// which, unlike ours, do not end with `]`.
+fn gdb_bt_names(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with('#') && !l.ends_with(']'))
+        .filter_map(|l| {
+            let rest = l.split_once(char::is_whitespace)?.1.trim_start();
+            let rest = match rest.split_once(" in ") {
+                Some((addr, rest)) if addr.starts_with("0x") => rest,
+                _ => rest,
+            };
+            Some(rest.split(' ').next()?.to_string())
+        })
+        .collect()
+}
+
+fn names(frames: &[Ours]) -> Vec<&str> {
+    frames.iter().map(|f| f.name.as_str()).collect()
+}
+
+/// A session stopped in c; returns gdb's output.
+fn stopped_in_c(extra: &[&str], commands: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_with(dir.path(), "backtrace", "backtrace", extra);
+    let mut server = Server::launch(&prog, &[]);
+    let mut all = vec!["break c", "continue", "bt"];
+    all.extend_from_slice(commands);
+    all.push("continue");
+    let out = gdb(&prog, server.port, &all);
+    assert!(
+        server
+            .wait_exit(std::time::Duration::from_secs(10))
+            .is_some(),
+        "{out}"
+    );
+    // The target ran on to its own exit code (42) after the traces.
+    assert_contains(&out, "exited with code 052]");
+    out
+}
+
+/// Check one build: names as gdb's, libc named, methods as `expect_how`
+/// (for frames 1.. of our program's own functions).
+fn check_build(extra: &[&str], expect_how: &str) {
+    let out = stopped_in_c(extra, &["monitor backtrace", "monitor backtrace all"]);
+    let blocks = our_blocks(&out);
+    assert_eq!(blocks.len(), 3, "one current, two for all:\n{out}");
+    let (header, current) = &blocks[0];
+    let gdb_names = gdb_bt_names(&out);
+    assert!(gdb_names.len() >= 4, "gdb's bt:\n{out}");
+    assert_eq!(names(current), gdb_names, "{header}\n{out}");
+    assert_eq!(names(&current[..4]), ["c", "b", "a", "worker"], "{out}");
+    assert_eq!(current[0].how, "pc");
+    for frame in &current[1..4] {
+        assert_eq!(frame.how, expect_how, "{frame:?}\n{out}");
+    }
+    // Above worker: libc's frames, named (start_thread, clone3 with
+    // debug symbols; at least something without them).
+    let libc: Vec<&Ours> = current
+        .iter()
+        .filter(|f| f.object.contains("libc.so"))
+        .collect();
+    assert!(!libc.is_empty(), "{out}");
+    assert!(libc.iter().all(|f| f.name != "??"), "{out}");
+
+    // `all`: the same trace for the stopped thread, and the main thread's
+    // through main into libc's start code.
+    let all = &blocks[1..];
+    assert!(
+        all.iter()
+            .any(|(h, frames)| h == header && frames == current),
+        "{out}"
+    );
+    let (_, main_thread) = all.iter().find(|(h, _)| h != header).expect("main thread");
+    let main_at = main_thread
+        .iter()
+        .position(|f| f.name == "main")
+        .unwrap_or_else(|| panic!("main in the main thread:\n{out}"));
+    assert!(
+        main_thread[main_at + 1..]
+            .iter()
+            .any(|f| f.object.contains("libc.so") && f.name.starts_with("__libc_start")),
+        "{out}"
+    );
+}
+
+#[test]
+fn debug_build_by_cfi() {
+    check_build(&[], "cfi");
+}
+
+#[test]
+fn optimized_with_frame_pointers_by_cfi() {
+    check_build(&["-O2", "-fno-omit-frame-pointer"], "cfi");
+}
+
+#[test]
+fn optimized_without_frame_pointers_by_cfi() {
+    check_build(&["-O2", "-fomit-frame-pointer"], "cfi");
+}
+
+/// No CFI for the program (and no -g, so no .debug_frame): frame pointers.
+#[test]
+fn no_unwind_tables_by_frame_pointers() {
+    check_build(
+        &[
+            "-O2",
+            "-g0",
+            "-fno-omit-frame-pointer",
+            "-fno-asynchronous-unwind-tables",
+            "-fno-unwind-tables",
+        ],
+        "frame-pointer",
+    );
+}
+
+#[test]
+fn one_thread_by_id_and_bad_arguments() {
+    let out = stopped_in_c(
+        &[],
+        &[
+            // The stopped thread's LWP, from gdb itself.
+            "python gdb.execute('monitor backtrace %d' % gdb.selected_thread().ptid[1])",
+            "python print('stopped lwp %d' % gdb.selected_thread().ptid[1])",
+            "monitor backtrace",
+            "monitor backtrace 999999",
+            "monitor backtrace all 1",
+            "monitor backtrace -3",
+        ],
+    );
+    let lwp = out
+        .lines()
+        .find_map(|l| l.strip_prefix("stopped lwp "))
+        .expect("gdb printed the LWP");
+    let blocks = our_blocks(&out);
+    assert_eq!(blocks.len(), 2, "{out}");
+    assert!(blocks[0].0.starts_with(&format!("Thread {lwp} (")), "{out}");
+    assert_eq!(blocks[0], blocks[1], "by id and current agree:\n{out}");
+    assert_eq!(names(&blocks[0].1[..4]), ["c", "b", "a", "worker"]);
+    assert_contains(&out, "No thread 999999 in process");
+    assert_eq!(
+        out.matches("Usage: monitor backtrace [all|TID]").count(),
+        2,
+        "{out}"
+    );
+}
+
+#[test]
+fn no_process() {
+    let server = Server::launch_multi();
+    let out = gdb_extended(None, server.port, &["monitor backtrace", "monitor exit"]);
+    assert_contains(&out, "The program is not being run.");
+}

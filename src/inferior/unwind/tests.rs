@@ -312,3 +312,39 @@ fn bias_from_the_first_mapping() {
         assert_eq!(space.load_bias(m.start), Some(BIAS), "{m:?}");
     }
 }
+
+#[test]
+fn inlined_functions_are_frames_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("inl.c");
+    std::fs::write(
+        &src,
+        "static inline __attribute__((always_inline)) int sq(int x) { return x * x + 1; }\n\
+         __attribute__((noinline)) int f(volatile int *p) { return sq(*p) + sq(p[1]); }\n\
+         int main(void) { volatile int v[2] = {3, 4}; return f(v); }\n",
+    )
+    .unwrap();
+    let path = dir.path().join("inl");
+    let status = Command::new("gcc")
+        .args(["-g", "-O2", "-o"])
+        .arg(&path)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let data = std::fs::read(&path).unwrap();
+    let object = ElfObject::parse(&path, &data).unwrap();
+    let (f, size) = symbol(&data, "f");
+    let chains: Vec<Vec<String>> = (f..f + size)
+        .map(|addr| {
+            object
+                .inline_chain(addr)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        })
+        .collect();
+    assert!(chains.iter().any(|c| c == &["sq", "f"]), "{chains:?}");
+    // Outside sq's code the chain is f alone.
+    assert!(chains.iter().any(|c| c == &["f"]), "{chains:?}");
+}

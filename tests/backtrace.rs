@@ -56,7 +56,11 @@ fn gdb_bt_names(out: &str) -> Vec<String> {
                 Some((addr, rest)) if addr.starts_with("0x") => rest,
                 _ => rest,
             };
-            Some(rest.split(' ').next()?.to_string())
+            // `<signal handler called>` is one name.
+            match rest.strip_prefix('<') {
+                Some(rest) => Some(format!("<{}>", rest.split('>').next()?)),
+                None => Some(rest.split(' ').next()?.to_string()),
+            }
         })
         .collect()
 }
@@ -65,12 +69,18 @@ fn names(frames: &[Ours]) -> Vec<&str> {
     frames.iter().map(|f| f.name.as_str()).collect()
 }
 
-/// A session stopped in c; returns gdb's output.
+/// A session stopped in c, running `commands` there, then on to the
+/// program's exit; returns gdb's output.
 fn stopped_in_c(extra: &[&str], commands: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let prog = compile_with(dir.path(), "backtrace", "backtrace", extra);
     let mut server = Server::launch(&prog, &[]);
-    let mut all = vec!["break c", "continue", "bt"];
+    let mut all = vec![
+        "handle SIGUSR1 nostop noprint pass",
+        "break c",
+        "continue",
+        "bt",
+    ];
     all.extend_from_slice(commands);
     all.push("continue");
     let out = gdb(&prog, server.port, &all);
@@ -187,6 +197,31 @@ fn one_thread_by_id_and_bad_arguments() {
     assert_eq!(
         out.matches("Usage: monitor backtrace [all|TID]").count(),
         2,
+        "{out}"
+    );
+}
+
+/// Through the kernel's signal frame (its CFI is DWARF expressions) to
+/// the code the signal interrupted, and on to main.
+#[test]
+fn through_a_signal_handler() {
+    let out = stopped_in_c(&["-O2", "-DVIA_SIGNAL"], &["monitor backtrace"]);
+    let blocks = our_blocks(&out);
+    let frames = &blocks[0].1;
+    let ours = names(frames);
+    let gdb_names = gdb_bt_names(&out);
+    // gdb adds frames for libc's inlined code from its DWARF; up to the
+    // interrupted function the traces must agree.
+    assert_eq!(ours[..5], gdb_names[..5], "{out}");
+    assert_eq!(
+        ours[..4],
+        ["c", "b", "handler", "<signal handler called>"],
+        "{out}"
+    );
+    assert!(frames[3].object.contains("libc.so"), "{out}");
+    assert!(ours[4..].contains(&"main"), "{out}");
+    assert!(
+        frames.iter().all(|f| f.how == "cfi" || f.how == "pc"),
         "{out}"
     );
 }

@@ -154,6 +154,9 @@ fn format_backtrace(bt: &Backtrace, out: &mut String) {
                 (name.clone(), at, i + 1 < symbol.inlined.len())
             })
             .collect();
+        if frame.signal_trampoline {
+            names = vec![("<signal handler called>".to_string(), None, false)];
+        }
         if names.is_empty() {
             let at = symbol
                 .line

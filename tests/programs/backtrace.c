@@ -1,8 +1,11 @@
-/* A second thread stopped three calls deep, for `monitor backtrace`:
- * main -> pthread_create -> worker -> a -> b -> c. Each function does work
- * after its call, so no call becomes a tail jump; noipa keeps gcc from
- * inlining or cloning them at -O2. Exits 42 once the worker is joined. */
+/* A thread stopped three calls deep, for `monitor backtrace`. By default
+ * a second thread: main -> pthread_create -> worker -> a -> b -> c. With
+ * -DVIA_SIGNAL, c runs in a signal handler instead (main -> raise ->
+ * handler -> b -> c), to unwind through the kernel's signal frame. Each
+ * function does work after its call, so no call becomes a tail jump; noipa
+ * keeps gcc from inlining or cloning them at -O2. Exits 42. */
 #include <pthread.h>
+#include <signal.h>
 
 volatile int sink;
 
@@ -19,6 +22,19 @@ __attribute__((noinline, noipa)) int b(int x)
     return r + 1;
 }
 
+#ifdef VIA_SIGNAL
+static void handler(int sig)
+{
+    sink += b(sig);
+}
+
+int main(void)
+{
+    signal(SIGUSR1, handler);
+    raise(SIGUSR1);
+    return sink > 0 ? 42 : 1;
+}
+#else
 __attribute__((noinline, noipa)) int a(int x)
 {
     int r = b(x + 2);
@@ -42,3 +58,4 @@ int main(void)
     pthread_join(thread, &result);
     return result != 0 ? 42 : 2;
 }
+#endif

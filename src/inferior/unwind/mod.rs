@@ -160,6 +160,9 @@ pub struct Frame {
     /// Of the pc (frame 0, and a frame a signal interrupted) or of the
     /// return address less one (the call).
     pub symbol: Symbolized,
+    /// The kernel's return into a signal handler's caller (`__restore_rt`):
+    /// gdb's `<signal handler called>`.
+    pub signal_trampoline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +280,7 @@ impl<'a> AddressSpace<'a> {
                 sp: regs.sp(),
                 found_by,
                 symbol,
+                signal_trampoline: false,
             });
             let innermost = frames.len() == 1;
             let function_start = frames[frames.len() - 1]
@@ -302,6 +306,15 @@ impl<'a> AddressSpace<'a> {
             }
             if outermost && how != FoundBy::Cfi {
                 break StopReason::Outermost;
+            }
+            if signal_frame {
+                let frame = frames.last_mut().expect("pushed above");
+                frame.signal_trampoline = true;
+                if frame.symbol.function.is_none() {
+                    // Its FDE starts a byte early so that pc - 1 finds it;
+                    // its symbol does not.
+                    frame.symbol = self.symbolize(frame.pc);
+                }
             }
             regs = caller;
             found_by = how;

@@ -93,8 +93,8 @@ fn reader_for(data: &[u8], endian: RunTimeEndian) -> Reader {
     EndianArcSlice::new(Arc::from(data), endian)
 }
 
-/// A section's bytes, if it has any (not NOBITS, not compressed beyond
-/// what `object` can undo).
+/// A section's bytes, if it has any (not NOBITS), decompressed where the
+/// file compressed them (zlib or zstd, as distributions ship debug files).
 fn section_bytes<'d>(file: &object::File<'d>, name: &str) -> Option<(u64, Vec<u8>)> {
     let section = file.section_by_name(name)?;
     let data = section.uncompressed_data().ok()?;

@@ -348,3 +348,17 @@ fn inlined_functions_are_frames_of_their_own() {
     // Outside sq's code the chain is f alone.
     assert!(chains.iter().any(|c| c == &["f"]), "{chains:?}");
 }
+
+#[test]
+fn compressed_debug_sections_are_read() {
+    let built = build(&["-g", "-O0", "-gz=zlib"]);
+    let object = ElfObject::parse(&built.path, &built.data).unwrap();
+    let (c, _) = symbol(&built.data, "c");
+    let line = object
+        .line_for(c + 4)
+        .expect("a line from compressed DWARF");
+    assert!(
+        line.file.ends_with("prog.c") && (2..=5).contains(&line.line),
+        "{line:?}"
+    );
+}

@@ -1,11 +1,11 @@
 //! Unwinding where no CFI covers the pc: the frame-pointer chain (x86_64
 //! `rbp`: [rbp] = caller's rbp, [rbp+8] = return address; arm64's frame
-//! record at `x29`: [x29] = caller's x29, [x29+8] = x30), with x86_64's
-//! two prologue instructions recognised in the innermost frame, and the
-//! MIPS prologue scan (`mips`).
+//! record at `x29`: [x29] = caller's x29, [x29+8] = x30), with the
+//! innermost frame's prologue recognised (x86_64 here, arm64 in
+//! `aarch64`), and the MIPS prologue scan (`mips`).
 
-use super::mips;
 use super::regs::{Arch, Registers};
+use super::{aarch64, mips};
 use super::{read_word, FoundBy, Memory};
 use crate::inferior::unwind::cfi::StepError;
 
@@ -27,7 +27,10 @@ pub(super) fn step(
     };
     match regs.arch {
         Arch::X86_64 => x86_64(&here).map(|r| (r, FoundBy::FramePointer)),
-        Arch::Aarch64 => frame_record(regs, mem).map(|r| (r, FoundBy::FramePointer)),
+        Arch::Aarch64 => match aarch64::innermost(&here)? {
+            Some(caller) => Ok((caller, FoundBy::PrologueScan)),
+            None => frame_record(regs, mem).map(|r| (r, FoundBy::FramePointer)),
+        },
         Arch::Mips(_) => mips::step(&here).map(|r| (r, FoundBy::PrologueScan)),
     }
 }

@@ -11,6 +11,7 @@
 //! signal trampoline. The walk stops at pc 0, a repeated frame, unreadable
 //! memory, the depth limit, or the outermost frame.
 
+pub mod aarch64;
 mod cfi;
 mod fallback;
 pub mod mips;
@@ -301,7 +302,7 @@ impl<'a> AddressSpace<'a> {
             }
             // A fallback must move up the stack; any step must not repeat.
             let (sp, caller_sp) = (regs.sp().unwrap_or(0), caller.sp().unwrap_or(0));
-            if !seen.insert((caller.pc, caller_sp)) || (how != FoundBy::Cfi && caller_sp <= sp) {
+            if !seen.insert((caller.pc, caller_sp)) || (how != FoundBy::Cfi && caller_sp < sp) {
                 break StopReason::Loop;
             }
             if outermost && how != FoundBy::Cfi {

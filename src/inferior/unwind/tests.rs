@@ -362,3 +362,40 @@ fn compressed_debug_sections_are_read() {
         "{line:?}"
     );
 }
+
+/// MIPS (o32, big-endian) without CFI or symbols: a leaf that saved no ra
+/// returns through the ra register (its sp unchanged), its caller by the
+/// prologue scan to the ra it saved (0 here: the end).
+#[test]
+fn mips_leaf_then_prologue_scan() {
+    let words = |ws: &[u32]| -> Vec<u8> { ws.iter().flat_map(|w| w.to_be_bytes()).collect() };
+    let mut mem = FakeMemory::default();
+    // caller: jr ra; nop | addiu sp,sp,-32; sw ra,28(sp); nop; nop (the call)
+    mem.put(
+        0x40_0100,
+        &words(&[0x03e0_0008, 0, 0x27bd_ffe0, 0xafbf_001c, 0, 0]),
+    );
+    // leaf: jr ra; nop | nop; nop; nop
+    mem.put(0x40_0200, &words(&[0x03e0_0008, 0, 0, 0, 0]));
+    let sp = 0x7fff_0000;
+    mem.put(sp + 28, &0x0040_0300u32.to_be_bytes());
+    mem.put(0x40_0300, &words(&[0x03e0_0008, 0, 0x27bd_ffe0, 0, 0]));
+    let arch = Arch::Mips(rgdbserver_arch::mips::MIPS);
+    let mut regs = Registers::new(arch, 0x40_0210, sp);
+    regs.set(31, 0x40_0114);
+    let mut unwinder = Unwinder::new();
+    let bt = unwinder
+        .address_space(&[])
+        .unwind(&mem, regs, DEFAULT_MAX_DEPTH);
+    let pcs: Vec<u64> = bt.frames.iter().map(|f| f.pc).collect();
+    assert_eq!(pcs, [0x40_0210, 0x40_0114, 0x40_0300], "{bt:#?}");
+    assert_eq!(methods(&bt), ["pc", "prologue-scan", "prologue-scan"]);
+    assert_eq!(bt.frames[1].sp, Some(sp));
+    assert_eq!(bt.frames[2].sp, Some(sp + 32));
+    // The third saved no ra in its frame and is no leaf: the walk ends.
+    assert!(
+        matches!(bt.stop, StopReason::NoUnwindInfo(_)),
+        "{:?}",
+        bt.stop
+    );
+}

@@ -106,9 +106,10 @@ fn backtraces(process: &mut Process, unwinder: &mut Unwinder, tids: &[Tid]) -> S
         Ok(entries) => Mapping::from_maps(&entries),
         Err(e) => return format!("cannot read /proc/{pid}/maps: {e}\n"),
     };
-    let space = unwinder.address_space(&mappings);
     let process: &Process = process;
     let memory = |addr: u64, buf: &mut [u8]| process.read_memory(addr, buf).ok();
+    unwinder.load_vdso(&mappings, &memory);
+    let space = unwinder.address_space(&mappings);
     let mut out = String::new();
     for (i, (tid, regs)) in registers.into_iter().enumerate() {
         if i > 0 {

@@ -29,6 +29,9 @@ pub use regs::{Arch, Registers};
 
 use crate::inferior::maps::MapEntry;
 
+/// The kernel's virtual shared object, as /proc/PID/maps names it.
+pub const VDSO: &str = "[vdso]";
+
 /// Frames before the walk gives up.
 pub const DEFAULT_MAX_DEPTH: usize = 256;
 
@@ -70,13 +73,15 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// The file-backed mappings among /proc/PID/maps entries.
+    /// The file-backed mappings among /proc/PID/maps entries, and the
+    /// `[vdso]` (its object is read from the target: `Unwinder::load_vdso`).
     pub fn from_maps(entries: &[MapEntry]) -> Vec<Mapping> {
         entries
             .iter()
             .filter_map(|e| {
                 let path = e.path.as_deref()?;
-                (path.starts_with('/') && !path.ends_with(" (deleted)")).then(|| Mapping {
+                let file = path.starts_with('/') && !path.ends_with(" (deleted)");
+                (file || path == VDSO).then(|| Mapping {
                     start: e.start,
                     end: e.end,
                     offset: e.offset,
@@ -376,6 +381,24 @@ impl Unwinder {
     /// The address space of a target mapped as `maps`.
     pub fn address_space(&mut self, maps: &[Mapping]) -> AddressSpace<'_> {
         AddressSpace::new(&mut self.cache, maps)
+    }
+
+    /// Read the `[vdso]` among `maps` from target memory and parse it (it
+    /// has CFI and symbols like any shared object, but no file). Read
+    /// afresh each time: a new process has its own.
+    pub fn load_vdso(&mut self, maps: &[Mapping], mem: &dyn Memory) {
+        let Some(vdso) = maps.iter().find(|m| m.path.as_os_str() == VDSO) else {
+            return;
+        };
+        // A vdso is a few pages; refuse anything that is not.
+        let len = vdso.end.saturating_sub(vdso.start);
+        if len == 0 || len > 1 << 20 {
+            return;
+        }
+        let mut bytes = vec![0u8; len as usize];
+        if mem.read(vdso.start, &mut bytes) == Some(bytes.len()) {
+            self.cache.set_image(&vdso.path, &bytes);
+        }
     }
 
     pub fn cache(&self) -> &ObjectCache {

@@ -348,6 +348,11 @@ impl ElfObject {
     }
 }
 
+/// A mapping's pseudo-name (`[vdso]`) rather than a path.
+pub(super) fn is_image_name(path: &Path) -> bool {
+    path.as_os_str().as_encoded_bytes().first() == Some(&b'[')
+}
+
 /// Parsed objects by path, re-read when the file changes.
 #[derive(Default)]
 pub struct ObjectCache {
@@ -362,6 +367,10 @@ impl ObjectCache {
     /// The object at `path`, parsed on first use (None if it cannot be read
     /// or is not ELF; that answer is kept too, until the file changes).
     pub fn get(&mut self, path: &Path) -> Option<&ElfObject> {
+        if is_image_name(path) {
+            // No file: only what `set_image` gave.
+            return self.peek(path);
+        }
         let meta = std::fs::metadata(path).ok();
         let stamp = (
             meta.as_ref().and_then(|m| m.modified().ok()),
@@ -382,6 +391,17 @@ impl ObjectCache {
                 .insert(path.to_path_buf(), (stamp.0, stamp.1, parsed.ok()));
         }
         self.objects.get(path).and_then(|(_, _, o)| o.as_ref())
+    }
+
+    /// An object that is no file but bytes read from the target (the
+    /// `[vdso]`), named as its mapping is; it replaces any before it.
+    pub fn set_image(&mut self, name: &Path, bytes: &[u8]) {
+        let parsed = ElfObject::parse(name, bytes);
+        if let Err(e) = &parsed {
+            log::debug!("unwind: no object for {}: {e}", name.display());
+        }
+        self.objects
+            .insert(name.to_path_buf(), (None, bytes.len() as u64, parsed.ok()));
     }
 
     /// The object at `path` if `get` has parsed it.

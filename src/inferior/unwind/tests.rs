@@ -399,3 +399,44 @@ fn mips_leaf_then_prologue_scan() {
         bt.stop
     );
 }
+
+/// This test process's own vdso, read through the `Memory` trait as a
+/// target's would be: named and covered by its CFI.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_vdso_from_memory() {
+    use std::io::{Read, Seek, SeekFrom};
+    let text = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let entries = crate::inferior::maps::parse_maps(&text).unwrap();
+    let maps = Mapping::from_maps(&entries);
+    let Some(vdso) = maps.iter().find(|m| m.path.as_os_str() == VDSO) else {
+        return; // booted without a vdso (vdso=0): nothing to read
+    };
+    let mem = |addr: u64, buf: &mut [u8]| -> Option<usize> {
+        let mut file = std::fs::File::open("/proc/self/mem").ok()?;
+        file.seek(SeekFrom::Start(addr)).ok()?;
+        file.read(buf).ok()
+    };
+    let mut unwinder = Unwinder::new();
+    unwinder.load_vdso(&maps, &mem);
+    let has_cfi = |addr| {
+        let object = unwinder.cache().peek(&vdso.path).expect("the vdso parsed");
+        object.fde_for(addr).is_some()
+    };
+    let data = {
+        let mut bytes = vec![0u8; (vdso.end - vdso.start) as usize];
+        assert_eq!(mem(vdso.start, &mut bytes), Some(bytes.len()));
+        bytes
+    };
+    let file = ::object::File::parse(&*data).unwrap();
+    let clock = file
+        .dynamic_symbols()
+        .find(|s| s.name() == Ok("__vdso_clock_gettime"))
+        .expect("__vdso_clock_gettime");
+    assert!(has_cfi(clock.address() + 1), "CFI for it");
+    let space = unwinder.address_space(&maps);
+    let bias = space.load_bias(vdso.start).expect("vdso bias");
+    let found = space.symbolize(bias + clock.address() + 1);
+    let name = found.function.expect("named").0;
+    assert!(name.ends_with("clock_gettime"), "{name}");
+}

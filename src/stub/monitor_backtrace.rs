@@ -58,6 +58,9 @@ impl DebugTarget {
         let pid = process.pid();
         let mut tids: Vec<Tid> = process.thread_ids().collect();
         tids.sort();
+        if tids.is_empty() {
+            return format!("Process {pid} has no threads to trace.\n");
+        }
         let tids = match which {
             Which::All => tids,
             Which::Current => {

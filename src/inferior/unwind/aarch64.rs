@@ -43,7 +43,7 @@ const MOV_X29_SP: u32 = 0x9100_03fd;
 pub fn scan(start: u64, pc: u64, mut insn_at: impl FnMut(u64) -> Option<u32>) -> Prologue {
     let mut found = Prologue::NoRecord;
     let mut addr = start;
-    while addr < pc && addr < start + 4 * MAX_SCAN {
+    while addr < pc && addr < start.saturating_add(4 * MAX_SCAN) {
         let Some(insn) = insn_at(addr) else {
             return Prologue::FramePointer;
         };
@@ -52,7 +52,7 @@ pub fn scan(start: u64, pc: u64, mut insn_at: impl FnMut(u64) -> Option<u32>) ->
         } else if insn == MOV_X29_SP && found != Prologue::NoRecord {
             return Prologue::FramePointer;
         }
-        addr += 4;
+        addr = addr.wrapping_add(4);
     }
     if addr < pc {
         // Far into a function: its prologue is long done.
@@ -85,8 +85,8 @@ pub(super) fn innermost(here: &Here<'_>) -> Result<Option<Registers>, StepError>
         }
         Prologue::RecordAtSp(size) => {
             caller.set(29, read_word(mem, regs.arch, sp)?);
-            caller.pc = read_word(mem, regs.arch, sp + 8)?;
-            caller.set(regs.arch.sp_reg(), sp + size);
+            caller.pc = read_word(mem, regs.arch, sp.wrapping_add(8))?;
+            caller.set(regs.arch.sp_reg(), sp.wrapping_add(size));
         }
     }
     caller.clear(30);

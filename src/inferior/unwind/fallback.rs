@@ -73,12 +73,12 @@ fn x86_64(here: &Here<'_>) -> Result<Registers, StepError> {
         let frameless = got > body && !pushes;
         if at_push || after_push || frameless {
             let mut caller = regs.clone();
-            let ra_at = if after_push { sp + 8 } else { sp };
+            let ra_at = if after_push { sp.wrapping_add(8) } else { sp };
             if after_push {
                 caller.set(arch.fp_reg(), read_word(mem, arch, sp)?);
             }
             caller.pc = read_word(mem, arch, ra_at)?;
-            caller.set(arch.sp_reg(), ra_at + 8);
+            caller.set(arch.sp_reg(), ra_at.wrapping_add(8));
             return Ok(caller);
         }
     }
@@ -96,8 +96,8 @@ fn frame_record(regs: &Registers, mem: &dyn Memory) -> Result<Registers, StepErr
     let word = arch.word_size() as u64;
     let mut caller = regs.clone();
     caller.set(arch.fp_reg(), read_word(mem, arch, fp)?);
-    caller.pc = read_word(mem, arch, fp + word)?;
-    caller.set(arch.sp_reg(), fp + 2 * word);
+    caller.pc = read_word(mem, arch, fp.wrapping_add(word))?;
+    caller.set(arch.sp_reg(), fp.wrapping_add(2 * word));
     if let Some(lr) = arch.link_reg() {
         caller.clear(lr);
     }

@@ -137,7 +137,7 @@ pub(super) fn step(here: &Here<'_>) -> Result<Registers, StepError> {
         );
     }
     caller.pc = ra;
-    caller.set(SP as u16, sp + prologue.frame_size.unwrap_or(0));
+    caller.set(SP as u16, sp.wrapping_add(prologue.frame_size.unwrap_or(0)));
     Ok(caller)
 }
 

@@ -272,9 +272,11 @@ impl ElfObject {
         const PAGE_MASK: u64 = 0xffff;
         let loaded = || self.segments.iter().filter(|s| s.filesz > 0);
         loaded()
-            .find(|s| s.offset <= offset && offset < s.offset + s.filesz)
+            .find(|s| s.offset <= offset && offset < s.offset.saturating_add(s.filesz))
             .or_else(|| {
-                loaded().find(|s| (s.offset & !PAGE_MASK) <= offset && offset < s.offset + s.filesz)
+                loaded().find(|s| {
+                    (s.offset & !PAGE_MASK) <= offset && offset < s.offset.saturating_add(s.filesz)
+                })
             })
             .map(|s| start.wrapping_sub(s.vaddr.wrapping_add(offset).wrapping_sub(s.offset)))
     }
@@ -304,7 +306,7 @@ impl ElfObject {
         // (an unsized one is taken as reaching).
         let best = self.symbols[first..after]
             .iter()
-            .find(|s| s.size == 0 || addr < s.addr + s.size)?;
+            .find(|s| s.size == 0 || addr < s.addr.saturating_add(s.size))?;
         let name = best.name.split('@').next().unwrap_or(&best.name);
         Some((name, addr - best.addr))
     }

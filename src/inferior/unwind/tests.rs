@@ -440,3 +440,40 @@ fn the_vdso_from_memory() {
     let name = found.function.expect("named").0;
     assert!(name.ends_with("clock_gettime"), "{name}");
 }
+
+/// Garbage in (every pc of the program, stacks of pseudo-random words,
+/// wild registers): the walk ends, within the limit, without a panic.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn garbage_stacks_end_cleanly() {
+    let built = build(&["-O2", "-g"]);
+    let mut mem = FakeMemory::default();
+    let maps = load(&built, &mut mem);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for at in (STACK_TOP - 0x1000..STACK_TOP).step_by(8) {
+        // Some words point into the stack or the program, most nowhere.
+        let word = match next() % 4 {
+            0 => STACK_TOP - 0x1000 + next() % 0x1000,
+            1 => BIAS + 0x1000 + next() % 0x1000,
+            _ => next(),
+        };
+        mem.put_u64(at, word);
+    }
+    let mut unwinder = Unwinder::new();
+    let space = unwinder.address_space(&maps);
+    for pc in (BIAS + 0x1000..BIAS + 0x1400).step_by(3) {
+        for sp in [STACK_TOP - 0x800, u64::MAX - 4, 0] {
+            let mut regs = Registers::new(Arch::X86_64, pc, sp);
+            regs.set(6, next());
+            regs.set(3, STACK_TOP - 0x400);
+            let bt = space.unwind(&mem, regs, 64);
+            assert!(!bt.frames.is_empty() && bt.frames.len() <= 64);
+        }
+    }
+}

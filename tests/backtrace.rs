@@ -72,15 +72,15 @@ fn names(frames: &[Ours]) -> Vec<&str> {
 /// A session stopped in c, running `commands` there, then on to the
 /// program's exit; returns gdb's output.
 fn stopped_in_c(extra: &[&str], commands: &[&str]) -> String {
+    stopped_at("break c", extra, commands)
+}
+
+/// The same, stopped by the breakpoint command `stop`.
+fn stopped_at(stop: &str, extra: &[&str], commands: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let prog = compile_with(dir.path(), "backtrace", "backtrace", extra);
     let mut server = Server::launch(&prog, &[]);
-    let mut all = vec![
-        "handle SIGUSR1 nostop noprint pass",
-        "break c",
-        "continue",
-        "bt",
-    ];
+    let mut all = vec!["handle SIGUSR1 nostop noprint pass", stop, "continue", "bt"];
     all.extend_from_slice(commands);
     all.push("continue");
     let out = gdb(&prog, server.port, &all);
@@ -172,6 +172,26 @@ fn no_unwind_tables_by_frame_pointers() {
         ],
         "frame-pointer",
     );
+}
+
+/// Frame 0 at b's first instruction (`push %rbp` not yet run), no CFI:
+/// the return address is at rsp, not behind the rbp, which is still a's.
+/// (c, a leaf, keeps no frame at -O2: it is taken as frameless.)
+#[test]
+fn at_function_entry_without_cfi() {
+    let flags = [
+        "-O2",
+        "-g0",
+        "-fno-omit-frame-pointer",
+        "-fno-asynchronous-unwind-tables",
+        "-fno-unwind-tables",
+    ];
+    let out = stopped_at("break *b", &flags, &["monitor backtrace"]);
+    let blocks = our_blocks(&out);
+    let frames = &blocks[0].1;
+    assert_eq!(names(frames), gdb_bt_names(&out), "{out}");
+    assert_eq!(names(&frames[..3]), ["b", "a", "worker"], "{out}");
+    assert_eq!(frames[1].how, "frame-pointer");
 }
 
 #[test]

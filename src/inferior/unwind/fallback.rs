@@ -44,6 +44,7 @@ pub(super) struct Here<'a> {
 }
 
 const ENDBR64: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
+const MOV_RSP_RBP: [u8; 3] = [0x48, 0x89, 0xe5];
 
 fn missing(what: &str) -> StepError {
     StepError::Cfi(format!("{what} unknown"))
@@ -57,20 +58,24 @@ fn x86_64(here: &Here<'_>) -> Result<Registers, StepError> {
     let arch = regs.arch;
     let sp = regs.sp().ok_or_else(|| missing("rsp"))?;
     if let (true, Some(start)) = (here.innermost, here.function_start) {
-        let mut code = [0u8; 8];
+        let mut code = [0u8; 32];
         let got = mem.read(start, &mut code).unwrap_or(0);
-        let body = if got >= 4 && code[..4] == ENDBR64 {
-            4
-        } else {
-            0
-        };
+        let code = &code[..got];
+        let body = if code.starts_with(&ENDBR64) { 4 } else { 0 };
         let into = regs.pc.wrapping_sub(start);
-        let pushes = got > body && code[body] == 0x55;
+        let pushes = code.get(body) == Some(&0x55);
+        // Where `mov %rsp,%rbp` ends (gcc may schedule an instruction
+        // between it and the push); unseen, just after the push.
+        let mov_end = code
+            .windows(3)
+            .skip(body + 1)
+            .position(|w| w == MOV_RSP_RBP)
+            .map_or(body + 2, |at| body + 1 + at + 3) as u64;
         let at_push = pushes && into <= body as u64;
-        let after_push = pushes && into == body as u64 + 1;
+        let after_push = pushes && into > body as u64 && into < mov_end;
         // A function that never pushes rbp (hand-written, like clone3's
         // parent side after its FDE ends) is taken as frameless, as gdb does.
-        let frameless = got > body && !pushes;
+        let frameless = code.len() > body && !pushes;
         if at_push || after_push || frameless {
             let mut caller = regs.clone();
             let ra_at = if after_push { sp.wrapping_add(8) } else { sp };
@@ -160,6 +165,14 @@ mod tests {
         mem.put(0x40_4000, &[0x31, 0xc0, 0x0f, 0x05, 0xc3]); // xor; syscall; ret
         let regs = Registers::new(Arch::X86_64, 0x40_4004, 0x6ff0);
         assert_eq!(up(&regs, &mem, Some(0x40_4000)).0, 0x40_2000);
+        // gcc's order at -O2: push %rbp; add $1,%edi; mov %rsp,%rbp.
+        mem.put(0x40_5000, &[0x55, 0x83, 0xc7, 0x01, 0x48, 0x89, 0xe5, 0xe8]);
+        mem.put_u64(0x6fe8, 0x7777);
+        for pc in [0x40_5001, 0x40_5004] {
+            let regs = Registers::new(Arch::X86_64, pc, 0x6fe8);
+            let f = Some(0x40_5000);
+            assert_eq!(up(&regs, &mem, f), (0x40_2000, Some(0x6ff8), Some(0x7777)));
+        }
         // With endbr64 first.
         mem.put(0x40_3000, &[0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5]);
         let regs = Registers::new(Arch::X86_64, 0x40_3004, 0x6ff0);

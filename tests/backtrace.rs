@@ -31,9 +31,14 @@ fn our_blocks(out: &str) -> Vec<(String, Vec<Ours>)> {
         let Some((_, rest)) = rest.split_once(" in ") else {
             continue;
         };
-        let (name, rest) = rest.split_once(" (").expect("object after the name");
-        let (object, rest) = rest.split_once(')').expect("object closes");
-        let how = rest.rsplit_once('[').expect("how").1.trim_end_matches(']');
+        // NAME may have spaces (`<signal handler called>`); the object, in
+        // parentheses, is absent for code no file maps.
+        let (rest, how) = rest.rsplit_once(" [").expect("how");
+        let how = how.trim_end_matches(']');
+        let (name, object) = match rest.split_once(" (") {
+            Some((name, rest)) => (name, rest.split_once(')').expect("object closes").0),
+            None => (rest.split(" at ").next().unwrap_or(rest), ""),
+        };
         if let Some((_, frames)) = blocks.last_mut() {
             frames.push(Ours {
                 name: name.to_string(),

@@ -14,9 +14,7 @@ use crate::inferior::maps;
 use crate::inferior::process::Process;
 use crate::inferior::procfs;
 use crate::inferior::ptrace::Tid;
-use crate::inferior::unwind::{
-    short_name, Arch, Backtrace, Mapping, Registers, StopReason, Unwinder, DEFAULT_MAX_DEPTH,
-};
+use crate::inferior::unwind::{format, Arch, Mapping, Registers, Unwinder, DEFAULT_MAX_DEPTH};
 
 pub(super) const USAGE: &str = "Usage: monitor backtrace [all|TID]\n";
 const NO_PROCESS: &str = "The program is not being run.\n";
@@ -123,7 +121,7 @@ fn backtraces(process: &mut Process, unwinder: &mut Unwinder, tids: &[Tid]) -> S
         match regs {
             Ok(regs) => {
                 let bt = space.unwind(&memory, regs, DEFAULT_MAX_DEPTH);
-                format_backtrace(&bt, &mut out);
+                out.push_str(&format::gdb_style(&bt, Arch::native()));
             }
             Err(e) => {
                 let _ = writeln!(out, "  {e}");
@@ -131,64 +129,6 @@ fn backtraces(process: &mut Process, unwinder: &mut Unwinder, tids: &[Tid]) -> S
         }
     }
     out
-}
-
-/// gdb's `bt` lines: `#N  0xPC in FUNC (OBJECT) at FILE:LINE [HOW]`, an
-/// inlined function as a frame of its own, and why the walk stopped where
-/// that was not the outermost frame.
-fn format_backtrace(bt: &Backtrace, out: &mut String) {
-    let width = Arch::native().word_size() * 2;
-    let mut number = 0;
-    for frame in &bt.frames {
-        let symbol = &frame.symbol;
-        let object = symbol
-            .object
-            .as_ref()
-            .map(|p| format!(" ({})", p.display()))
-            .unwrap_or_default();
-        let how = frame.found_by.as_str();
-        let mut names: Vec<(String, Option<String>, bool)> = symbol
-            .inlined
-            .iter()
-            .enumerate()
-            .map(|(i, (name, line))| {
-                let at = line
-                    .as_ref()
-                    .map(|l| format!("{}:{}", short_name(l.file.as_ref()), l.line));
-                (name.clone(), at, i + 1 < symbol.inlined.len())
-            })
-            .collect();
-        if frame.signal_trampoline {
-            names = vec![("<signal handler called>".to_string(), None, false)];
-        }
-        if names.is_empty() {
-            let at = symbol
-                .line
-                .as_ref()
-                .map(|l| format!("{}:{}", short_name(l.file.as_ref()), l.line));
-            let name = symbol
-                .function
-                .as_ref()
-                .map_or_else(|| "??".to_string(), |(n, _)| n.clone());
-            names.push((name, at, false));
-        }
-        for (name, at, inlined) in names {
-            let at = at.map(|a| format!(" at {a}")).unwrap_or_default();
-            let inlined = if inlined { ", inlined" } else { "" };
-            let _ = writeln!(
-                out,
-                "#{number:<2} 0x{pc:0width$x} in {name}{object}{at} [{how}{inlined}]",
-                pc = frame.pc
-            );
-            number += 1;
-        }
-    }
-    match &bt.stop {
-        StopReason::Outermost | StopReason::ZeroPc => {}
-        stop => {
-            let _ = writeln!(out, "Backtrace stopped: {stop}.");
-        }
-    }
 }
 
 #[cfg(test)]

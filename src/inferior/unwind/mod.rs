@@ -14,6 +14,7 @@
 pub mod aarch64;
 mod cfi;
 mod fallback;
+pub mod format;
 pub mod mips;
 mod object;
 pub mod regs;

@@ -6,10 +6,17 @@
 //!
 //! Each frame is found by CFI where an FDE covers its pc (`cfi`), else by
 //! the architecture's fallback (`fallback`: frame pointers on x86_64 and
-//! arm64, the prologue scan on MIPS). A caller's CFI is looked up at its
+//! arm64, frame 0's prologue recognised on both (`aarch64` for arm64), the
+//! prologue scan on MIPS (`mips`)). A caller's CFI is looked up at its
 //! return address less one (the call, not what follows it), except after a
 //! signal trampoline. The walk stops at pc 0, a repeated frame, unreadable
-//! memory, the depth limit, or the outermost frame.
+//! memory, the depth limit, or the outermost frame. Objects are parsed once
+//! per path (`object`; the `[vdso]` from memory), `format` writes a trace
+//! as gdb's `bt` would.
+//!
+//! Use: `Unwinder::new()` once; per stop, `load_vdso(maps, mem)` and
+//! `address_space(maps)`, then `AddressSpace::unwind(mem, regs, depth)` per
+//! thread, with `Registers::from_g` from a `g` block.
 
 pub mod aarch64;
 mod cfi;

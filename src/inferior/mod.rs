@@ -25,3 +25,4 @@ pub mod rendezvous;
 pub mod settings;
 pub mod svr4;
 pub mod tls;
+pub mod unwind;

@@ -143,13 +143,15 @@ impl Session<'_> {
             C::SiginfoRead(window) => signals::read_siginfo(target, self.siginfo_thread(), window),
             C::SiginfoWrite(args) => signals::write_siginfo(target, self.siginfo_thread(), args),
             C::Monitor(hex) => {
+                let thread = self.siginfo_thread();
                 let link = &mut self.link;
                 let mut send = |packet: &[u8]| {
                     if let Err(e) = link.send_packet(packet) {
                         log::debug!("monitor output not sent: {e}");
                     }
                 };
-                let (output, reply, exit) = monitor::run(target, hex, self.last_stop, &mut send);
+                let (output, reply, exit) =
+                    monitor::run(target, hex, self.last_stop, thread, &mut send);
                 if exit {
                     // `monitor exit`: the server ends once gdb has the reply.
                     self.end_after_reply = Some(SessionEnd::ExitRequested);

@@ -13,6 +13,7 @@ mod host_io;
 mod launch_settings;
 mod memory_map;
 mod monitor;
+mod monitor_backtrace;
 pub mod monitor_gcore;
 mod run_control;
 mod target_xml;
@@ -76,6 +77,8 @@ pub struct DebugTarget {
     /// Thread-local lookups on (off after `monitor set
     /// libthread-db-search-path` names a path without libthread_db).
     pub thread_db: bool,
+    /// Objects parsed for `monitor backtrace`, kept between commands.
+    unwinder: crate::inferior::unwind::Unwinder,
 }
 
 impl DebugTarget {
@@ -92,6 +95,7 @@ impl DebugTarget {
             target_description: true,
             last_run: None,
             thread_db: true,
+            unwinder: Default::default(),
         }
     }
 

@@ -17,6 +17,7 @@ use super::DebugTarget;
 use crate::inferior::dump::{self, DumpError};
 use crate::inferior::maps;
 use crate::inferior::process::Process;
+use crate::inferior::ptrace::Tid;
 use crate::logging;
 
 /// GNU gdbserver's help for the commands we share, in its words, then ours.
@@ -38,6 +39,8 @@ const HELP: &str = "The following monitor commands are supported:
     Write each readable mapping to a new file in DIR on the server
   gcore [FILE]
     Write a core file of the process to a new FILE (core.PID) on the server
+  backtrace [all|TID]
+    Unwind and symbolize the current, every or one thread's stack here
 ";
 
 const DUMP_MEMORY_USAGE: &str =
@@ -94,6 +97,11 @@ pub struct MonitorOutput {
 impl DebugTarget {
     /// Run one monitor command.
     pub fn monitor_command(&mut self, cmd: &[u8]) -> MonitorOutput {
+        self.monitor_command_on(cmd, None)
+    }
+
+    /// Run one monitor command; `current` is the thread gdb means, if any.
+    pub fn monitor_command_on(&mut self, cmd: &[u8], current: Option<Tid>) -> MonitorOutput {
         log::debug!("monitor command {:?}", String::from_utf8_lossy(cmd));
         let cmd = cmd.trim_ascii();
         let (verb, rest) = match cmd.iter().position(u8::is_ascii_whitespace) {
@@ -146,6 +154,7 @@ impl DebugTarget {
             (b"maps", _) => MAPS_USAGE.to_string(),
             (b"dump-memory", _) => dump_memory(process, rest),
             (b"dump-maps", _) => dump_maps(process, rest),
+            (b"backtrace", args) => self.monitor_backtrace(args, current),
             // GNU gdbserver 13's words; the session then fails the packet
             // with E01, as GNU does.
             _ => {

@@ -6,6 +6,7 @@
 //! not understood, as GNU gdbserver answers.
 
 use crate::inferior::process::StopEvent;
+use crate::inferior::ptrace::Tid;
 use crate::protocol::hex;
 use crate::protocol::reply::Reply;
 use crate::stub::{monitor_gcore, DebugTarget};
@@ -27,12 +28,14 @@ fn output_packets(text: &[u8]) -> Vec<Vec<u8>> {
 
 /// The console output packets, then the final reply, and whether the
 /// command was `exit` (the server ends after the reply). `last_stop` is
-/// the stop gdb was last told of; `send` sends a packet at once (progress
+/// the stop gdb was last told of; `thread` the thread gdb means (`Hg`'s,
+/// or the one that stopped); `send` sends a packet at once (progress
 /// while a long command runs).
 pub(in crate::session) fn run(
     target: &mut DebugTarget,
     hex_command: &[u8],
     last_stop: Option<StopEvent>,
+    thread: Option<Tid>,
     send: &mut dyn FnMut(&[u8]),
 ) -> (Vec<Vec<u8>>, Reply, bool) {
     let Some(command) = hex::decode(hex_command) else {
@@ -41,7 +44,7 @@ pub(in crate::session) fn run(
     let mut console = |text: &[u8]| output_packets(text).iter().for_each(|p| send(p));
     let output = match monitor_gcore::arguments(&command) {
         Some(args) => target.gcore(args, last_stop, &mut console),
-        None => target.monitor_command(&command),
+        None => target.monitor_command_on(&command, thread),
     };
     let packets = output_packets(&output.text);
     let reply = if output.understood {
@@ -62,7 +65,9 @@ mod tests {
     }
 
     fn run_quiet(target: &mut DebugTarget, hex: &[u8]) -> (Vec<Vec<u8>>, Reply, bool) {
-        run(target, hex, None, &mut |_| panic!("nothing sent early"))
+        run(target, hex, None, None, &mut |_| {
+            panic!("nothing sent early")
+        })
     }
 
     fn text_of(packets: &[Vec<u8>]) -> Vec<u8> {

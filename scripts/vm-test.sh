@@ -420,9 +420,9 @@ EOF
   expect gcore-host "LWP" "all_started ()"
   workers=$(grep -c "in worker (" "$out/${S}gcore-host.log")
   if [ "$workers" -eq 8 ]; then
-    pass "$ARCH/gcore-host: 8 backtraces through worker in the core"
+    pass "$ARCH/${S}gcore-host: 8 backtraces through worker in the core"
   else
-    fail "$ARCH/gcore-host: 8 backtraces through worker in the core (saw $workers)" \
+    fail "$ARCH/${S}gcore-host: 8 backtraces through worker in the core (saw $workers)" \
       "$out/${S}gcore-host.log"
   fi
 

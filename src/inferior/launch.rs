@@ -458,11 +458,14 @@ pub fn attach_all(pid: Pid) -> Result<Vec<(Pid, Option<i32>)>, LaunchError> {
         return Err(attach_error(Errno::ESRCH));
     }
     let mut threads: Vec<(Pid, Option<i32>)> = Vec::new();
-    // Threads may be created while we attach: scan until a pass finds none new.
+    // Threads may be created while we attach: scan until a pass finds none
+    // new. Each pass attaches every new thread first and then waits for
+    // their stops, so that the kernel stops them all at once (1000
+    // threads: one wait for each, not one scheduling round trip each).
     loop {
-        let mut found_new = false;
         let entries = std::fs::read_dir(format!("/proc/{pid}/task"))
             .map_err(|_| attach_error(Errno::ESRCH))?;
+        let mut attached = Vec::new();
         for entry in entries.flatten() {
             let Some(tid) = entry
                 .file_name()
@@ -476,36 +479,43 @@ pub fn attach_all(pid: Pid) -> Result<Vec<(Pid, Option<i32>)>, LaunchError> {
                 continue;
             }
             match ptrace::attach(tid) {
-                Ok(()) => {}
+                Ok(()) => attached.push(tid),
                 // A thread that exited meanwhile is simply not there; one
                 // caught exiting (the kernel says EPERM for a task with an
                 // exit state) is on its way out.
-                Err(Errno::ESRCH) if tid != pid => continue,
+                Err(Errno::ESRCH) if tid != pid => {}
                 Err(Errno::EPERM)
-                    if tid != pid && crate::inferior::procfs::is_exiting(pid, tid) =>
-                {
-                    continue
-                }
+                    if tid != pid && crate::inferior::procfs::is_exiting(pid, tid) => {}
                 Err(errno) => {
+                    let stopped = threads.iter().map(|(t, _)| *t);
+                    let waited = attached
+                        .iter()
+                        .filter_map(|&t| wait_attach_stop(t).ok().map(|_| t));
+                    for t in stopped.chain(waited).collect::<Vec<_>>() {
+                        let _ = pt::detach(t, 0);
+                    }
+                    return Err(attach_error(errno));
+                }
+            }
+        }
+        if attached.is_empty() {
+            break;
+        }
+        for tid in attached {
+            match wait_attach_stop(tid) {
+                Ok(sig) => {
+                    let _ = ptrace::setoptions(tid, trace_options());
+                    threads.push((tid, sig));
+                }
+                Err(_) if tid != pid => continue,
+                Err(errno) => {
+                    // The leader is gone: let go of everyone attached.
                     for (t, _) in &threads {
                         let _ = pt::detach(*t, 0);
                     }
                     return Err(attach_error(errno));
                 }
             }
-            found_new = true;
-            let first_signal = wait_attach_stop(tid);
-            match first_signal {
-                Ok(sig) => {
-                    let _ = ptrace::setoptions(tid, trace_options());
-                    threads.push((tid, sig));
-                }
-                Err(_) if tid != pid => continue,
-                Err(errno) => return Err(attach_error(errno)),
-            }
-        }
-        if !found_new {
-            break;
         }
     }
     Ok(threads)

@@ -426,6 +426,19 @@ EOF
       "$out/${S}gcore-host.log"
   fi
 
+  # The server's own backtraces (monitor backtrace all: CFI, frame
+  # pointers, MIPS prologue scan) of the same stop: every worker thread's
+  # stack reaches worker(), as gdb's did.
+  gdb_session backtrace threads "break all_started" "run" "monitor backtrace all" "kill"
+  expect backtrace "in all_started (" "in main ("
+  workers=$(grep -c "in worker (" "$out/${S}backtrace.log")
+  if [ "$workers" -eq 8 ]; then
+    pass "$ARCH/${S}backtrace: 8 server-side backtraces through worker"
+  else
+    fail "$ARCH/${S}backtrace: 8 server-side backtraces through worker (saw $workers)" \
+      "$out/${S}backtrace.log"
+  fi
+
   # __thread variables (qGetTLSAddr) of a static program: glibc's TLS
   # layout from the executable's symbols, the thread pointer from
   # NT_ARM_TLS or PTRACE_GET_THREAD_AREA, in the main thread and a worker.

@@ -4,8 +4,8 @@
 //! DWARF expressions included (glibc's signal trampolines use them).
 
 use gimli::{
-    BaseAddresses, CfaRule, EvaluationResult, Expression, Location, RegisterRule, UnwindContext,
-    UnwindExpression, UnwindSection, UnwindTableRow, Value,
+    BaseAddresses, CallFrameInstruction, CfaRule, EvaluationResult, Expression, Location, Register,
+    RegisterRule, UnwindContext, UnwindExpression, UnwindSection, UnwindTableRow, Value,
 };
 
 use super::object::{CfiKind, FoundFde, Reader};
@@ -109,6 +109,56 @@ fn evaluate(
     }
 }
 
+/// Do the CIE's or the FDE's instructions say `DW_CFA_undefined` for
+/// `register` (the mark of an outermost frame, such as `_start`'s or a new
+/// thread's)? gimli's rows do not tell that from a register with no rule.
+fn says_undefined<S: UnwindSection<Reader>>(
+    section: Option<&S>,
+    bases: &BaseAddresses,
+    found: &FoundFde<'_>,
+    register: Register,
+) -> bool {
+    let Some(section) = section else {
+        return false;
+    };
+    let undefined = |mut iter: gimli::CallFrameInstructionIter<'_, Reader>| loop {
+        match iter.next() {
+            Ok(Some(CallFrameInstruction::Undefined { register: r })) if r == register => {
+                return true
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return false,
+        }
+    };
+    undefined(found.fde.cie().instructions(section, bases))
+        || undefined(found.fde.instructions(section, bases))
+}
+
+/// Is the return address of this frame explicitly undefined? On machines
+/// with a link register, a leaf function's CFI gives its return-address
+/// column no rule at all: the link register still holds it ("same
+/// value", as libgcc's unwinder takes it); only `DW_CFA_undefined` ends
+/// the stack. x86_64's return address always has a rule.
+fn outermost(found: &FoundFde<'_>, row: &UnwindTableRow<usize>, regs: &Registers) -> bool {
+    let ra_reg = found.fde.cie().return_address_register();
+    if !matches!(row.register(ra_reg), RegisterRule::Undefined) {
+        return false;
+    }
+    if regs.arch.link_reg().is_none() {
+        return true;
+    }
+    let object = found.object;
+    match found.kind {
+        CfiKind::EhFrame => says_undefined(object.eh_frame.as_ref(), &object.eh_bases, found, ra_reg),
+        CfiKind::DebugFrame => says_undefined(
+            object.debug_frame.as_ref(),
+            &BaseAddresses::default(),
+            found,
+            ra_reg,
+        ),
+    }
+}
+
 /// The row of the FDE's table for `addr`, in its section.
 fn row_in<S: UnwindSection<Reader>>(
     section: Option<&S>,
@@ -158,7 +208,7 @@ pub(super) fn step(
     };
 
     let ra_reg = found.fde.cie().return_address_register();
-    if matches!(row.register(ra_reg), RegisterRule::Undefined) {
+    if outermost(found, &row, regs) {
         return Ok(Step::Outermost);
     }
     let mut caller = regs.clone();

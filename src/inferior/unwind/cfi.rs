@@ -149,7 +149,9 @@ fn outermost(found: &FoundFde<'_>, row: &UnwindTableRow<usize>, regs: &Registers
     }
     let object = found.object;
     match found.kind {
-        CfiKind::EhFrame => says_undefined(object.eh_frame.as_ref(), &object.eh_bases, found, ra_reg),
+        CfiKind::EhFrame => {
+            says_undefined(object.eh_frame.as_ref(), &object.eh_bases, found, ra_reg)
+        }
         CfiKind::DebugFrame => says_undefined(
             object.debug_frame.as_ref(),
             &BaseAddresses::default(),

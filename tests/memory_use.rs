@@ -56,6 +56,7 @@ fn attached_to_1000_threads_the_server_stays_small() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    // Killed however the test ends (an assertion failing first, too).
     let _kill = KillOnDrop(child.id() as i32);
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
@@ -82,4 +83,6 @@ fn attached_to_1000_threads_the_server_stays_small() {
         proc_status(child.id() as i32, "TracerPid").as_deref(),
         Some("0")
     );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -246,6 +246,16 @@ impl Waiting {
     }
 }
 
+/// The server's stderr once `last` has shown in it: after the server's
+/// exit its last lines may still be on their way through the pipe.
+#[track_caller]
+fn stderr_through(server: &Server, last: &str) -> String {
+    let arrived = wait_until(Duration::from_secs(10), || server.stderr().contains(last));
+    let out = server.stderr();
+    assert!(arrived, "no {last:?} in:\n{out}");
+    out
+}
+
 fn attach(options: &[&str], pid: i32) -> Server {
     let pid = pid.to_string();
     let mut args = options.to_vec();
@@ -259,7 +269,7 @@ fn attach_then_crash() {
     let mut server = attach(&["--crash-report"], program.pid());
     program.crash();
     let status = server.expect_exit(TIMEOUT);
-    let out = server.stderr();
+    let out = stderr_through(&server, " in _start (");
     assert_eq!(status.code(), Some(128 + libc::SIGSEGV), "{out}");
     let report = &out[out.find("rgdbserver: crash report").expect("a report")..];
     assert_segv_report(report);
@@ -279,7 +289,7 @@ fn existing_files_are_never_overwritten() {
     let mut server = attach(&[&option], pid);
     program.crash();
     let status = server.expect_exit(TIMEOUT);
-    let out = server.stderr();
+    let out = stderr_through(&server, "core not written");
     assert_eq!(status.code(), Some(128 + libc::SIGSEGV), "{out}");
     assert_contains(&out, "received signal SIGSEGV");
     assert_contains(
@@ -339,7 +349,9 @@ fn listen_keeps_the_crash_stopped_for_gdb() {
     let options = ["--crash-report", "--listen", "127.0.0.1:0", prog_text];
     let mut server = Server::start(&rgdbserver_binary(), &options);
     let pid = server.pid.expect("the launch line names the pid");
-    assert_segv_report(&server.stderr()[server.stderr().find("rgdbserver: crash").unwrap()..]);
+    // The report comes before `Listening on port`, which Server::start saw.
+    let out = server.stderr();
+    assert_segv_report(&out[out.find("rgdbserver: crash report").unwrap()..]);
     // Stopped at the signal, not delivered yet.
     assert!(proc_status(pid, "State").unwrap().starts_with('t'));
     let out = gdb(&prog, server.port, &["p $_siginfo.si_signo", "bt", "kill"]);
@@ -350,4 +362,58 @@ fn listen_keeps_the_crash_stopped_for_gdb() {
     assert_contains(&out, "killed");
     server.expect_exit(TIMEOUT);
     assert!(wait_until(Duration::from_secs(5), || !pid_alive(pid)));
+}
+
+#[test]
+fn a_signal_that_only_terminates_passes_without_a_report() {
+    let mut program = Waiting::start();
+    let pid = program.pid();
+    let mut server = attach(&["--crash-report"], pid);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = server.expect_exit(TIMEOUT);
+    let out = server.stderr();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{out}");
+    assert!(!out.contains("crash report"), "{out}");
+    assert_eq!(program.ended().signal(), Some(libc::SIGTERM));
+}
+
+#[test]
+fn a_dir_that_cannot_take_the_files_is_said_and_the_program_dies_as_usual() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = build(dir.path(), "crash", &[]);
+    let missing = dir.path().join("no-such-dir");
+    let option = format!("--crash-report={}", missing.display());
+    let (status, out) = server(&[&option], &prog, &[]);
+    assert_segv_report(&out);
+    assert_contains(&out, "rgdbserver: report not written: cannot create ");
+    assert_contains(&out, "rgdbserver: core not written: ");
+    assert_eq!(status.code(), Some(128 + libc::SIGSEGV), "{out}");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn an_exec_is_followed_and_a_fork_child_is_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = build(dir.path(), "crash", &[]);
+    let prog = prog.to_str().unwrap();
+    let options = ["--crash-report", "--no-startup-with-shell"];
+    let sh = Path::new("/bin/sh");
+    let script = format!("echo before; exec {prog}");
+    let (status, out) = server(&options, sh, &["-c", &script]);
+    assert!(
+        out.starts_with("before\nrgdbserver: crash report\n"),
+        "{out}"
+    );
+    assert_segv_report(&out["before\n".len()..]);
+    assert_eq!(status.code(), Some(128 + libc::SIGSEGV), "{out}");
+    // The shell's child crashes untraced: no report, the shell goes on.
+    let script = format!("{prog}; echo after $?");
+    let (status, out) = server(&options, sh, &["-c", &script]);
+    assert!(!out.contains("crash report"), "{out}");
+    assert_contains(&out, "after 139");
+    assert_eq!(status.code(), Some(0), "{out}");
 }

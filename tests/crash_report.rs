@@ -256,6 +256,22 @@ fn stderr_through(server: &Server, last: &str) -> String {
     out
 }
 
+/// Left as if never traced: no tracer, not stopped.
+#[track_caller]
+fn assert_running_untraced(pid: i32) {
+    assert_eq!(proc_status(pid, "TracerPid").as_deref(), Some("0"));
+    let state = proc_status(pid, "State").unwrap();
+    assert!(state.starts_with('S') || state.starts_with('R'), "{state}");
+}
+
+fn sigterm(pid: i32) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+}
+
 fn attach(options: &[&str], pid: i32) -> Server {
     let pid = pid.to_string();
     let mut args = options.to_vec();
@@ -320,11 +336,7 @@ fn sigterm_detaches_and_the_program_runs_on() {
         proc_status(pid, "TracerPid").unwrap(),
         server.process_id().to_string()
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server.process_id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    sigterm(server.process_id() as i32);
     let status = server.expect_exit(TIMEOUT);
     assert_eq!(
         status.code(),
@@ -332,9 +344,7 @@ fn sigterm_detaches_and_the_program_runs_on() {
         "{}",
         server.stderr()
     );
-    assert_eq!(proc_status(pid, "TracerPid").as_deref(), Some("0"));
-    let state = proc_status(pid, "State").unwrap();
-    assert!(state.starts_with('S') || state.starts_with('R'), "{state}");
+    assert_running_untraced(pid);
     // Untraced and unharmed: it crashes as on its own, with no report.
     program.crash();
     assert_eq!(program.ended().signal(), Some(libc::SIGSEGV));
@@ -369,11 +379,7 @@ fn a_signal_that_only_terminates_passes_without_a_report() {
     let mut program = Waiting::start();
     let pid = program.pid();
     let mut server = attach(&["--crash-report"], pid);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    sigterm(pid);
     let status = server.expect_exit(TIMEOUT);
     let out = server.stderr();
     assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{out}");
@@ -416,4 +422,83 @@ fn an_exec_is_followed_and_a_fork_child_is_let_go() {
     assert!(!out.contains("crash report"), "{out}");
     assert_contains(&out, "after 139");
     assert_eq!(status.code(), Some(0), "{out}");
+}
+
+#[test]
+fn attach_and_listen_then_gdb_detaches_and_the_crash_goes_on() {
+    let mut program = Waiting::start();
+    let pid = program.pid();
+    let pid_text = pid.to_string();
+    let args = [
+        "--crash-report",
+        "--listen",
+        "127.0.0.1:0",
+        "--attach",
+        &pid_text,
+    ];
+    let mut server = Server::start_until(&rgdbserver_binary(), &args, "Attached; pid");
+    program.crash();
+    let listening = |t: &str| t.contains("Listening on port ");
+    assert!(wait_until(TIMEOUT, || listening(&server.stderr())));
+    let out = server.stderr();
+    let port: u16 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Listening on port "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_segv_report(&out[out.find("rgdbserver: crash report").unwrap()..]);
+    assert!(proc_status(pid, "State").unwrap().starts_with('t'));
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    let gdb_out = gdb(&exe, port, &["p $_siginfo.si_signo", "bt", "detach"]);
+    assert_contains(&gdb_out, "$1 = 11");
+    assert_contains(&gdb_out, " b (");
+    server.expect_exit(TIMEOUT);
+    // Let go, the thread faults again at once, untraced: the program
+    // dies of SIGSEGV as it would have.
+    assert_eq!(program.ended().signal(), Some(libc::SIGSEGV));
+}
+
+#[test]
+fn sigterm_lets_a_launched_program_run_on_untraced() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = build(dir.path(), "crash", &[]);
+    let trigger = dir.path().join("go");
+    let args = [
+        "--crash-report",
+        prog.to_str().unwrap(),
+        "wait",
+        trigger.to_str().unwrap(),
+    ];
+    let mut command = Command::new(rgdbserver_binary());
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut server = command.spawn().unwrap();
+    let server_pid = server.id() as i32;
+    // The launched program: the server's child that runs crash.c.
+    let children = format!("/proc/{server_pid}/task/{server_pid}/children");
+    let mut pid = 0;
+    assert!(wait_until(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&children).unwrap_or_default();
+        pid = text
+            .split_whitespace()
+            .filter_map(|p| p.parse::<i32>().ok())
+            .find(|p| {
+                std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == prog)
+                    && proc_status(*p, "Threads").as_deref() == Some("2")
+            })
+            .unwrap_or(0);
+        pid != 0
+    }));
+    let _cleanup = KillOnDrop(pid);
+    sigterm(server_pid);
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM));
+    assert_running_untraced(pid);
+    std::fs::write(&trigger, b"").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || !pid_alive(pid)));
 }

@@ -75,8 +75,8 @@ pub struct Cli {
 /// Where gdb connects and what the server does between connections.
 #[derive(Debug, Args)]
 pub struct ConnectionOptions {
+    // None only with --crash-report (see `Cli::take_crash_report_comm`).
     /// Where gdb connects: HOST:PORT, :PORT, - / stdio, unix:PATH, or a serial device.
-    /// None only with --crash-report (see `Cli::parse_from_args`).
     #[arg(
         value_name = "COMM",
         index = 1,

@@ -93,8 +93,23 @@ fn fatal_now(pid: i32, signal: i32) -> bool {
 }
 
 /// Watch the current process of `target` until it crashes or ends.
-/// `dir` is where the report and core go, if anywhere.
+/// `dir` is where the report and core go, if anywhere. Should the watch
+/// itself fail, every process is detached and runs on untraced, as it
+/// would without us (a launched one is not killed).
 pub fn watch(
+    target: &mut DebugTarget,
+    signals: &mut SignalFd,
+    dir: Option<&Path>,
+    after: AfterReport,
+) -> Result<Ending, CrashError> {
+    let result = watch_until_the_end(target, signals, dir, after);
+    if result.is_err() {
+        detach_all(target);
+    }
+    result
+}
+
+fn watch_until_the_end(
     target: &mut DebugTarget,
     signals: &mut SignalFd,
     dir: Option<&Path>,

@@ -162,6 +162,22 @@ fn abort_is_reported() {
 }
 
 #[test]
+fn the_programs_own_sigtrap_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = build(dir.path(), "crash", &[]);
+    let alone = direct(&prog, &["trap"]);
+    assert_eq!(alone.signal(), Some(libc::SIGTRAP));
+    let (status, out) = server(&["--crash-report"], &prog, &["trap"]);
+    assert_contains(&out, "received signal SIGTRAP (5).");
+    assert_contains(&out, "si_code -6 (SI_TKILL), sent by process ");
+    assert!(
+        in_order(&thread_blocks(&out)[0].1, &["c", "b", "a"]),
+        "{out}"
+    );
+    assert_eq!(status.code(), Some(shell_code(alone)), "{out}");
+}
+
+#[test]
 fn dir_gets_a_private_report_and_a_core_gdb_reads() {
     let dir = tempfile::tempdir().unwrap();
     let prog = build(dir.path(), "crash", &[]);

@@ -44,6 +44,8 @@ pub struct SigInfo {
     pub union_word: u64,
 }
 
+const SI_KERNEL: i32 = 0x80;
+
 /// The union of `siginfo_t` starts at pointer alignment after three ints.
 const UNION_AT: usize = if std::mem::size_of::<usize>() == 8 {
     16
@@ -73,7 +75,9 @@ impl SigInfo {
         })
     }
 
-    /// The fault address, for a fault the kernel reported (si_code > 0).
+    /// The fault address, for a fault the kernel reported with one of the
+    /// signal's own codes (1..; SI_KERNEL, as for x86's int3 or a general
+    /// protection fault, carries no address).
     pub fn fault_address(&self, signal: i32) -> Option<u64> {
         let faults = [
             libc::SIGSEGV,
@@ -83,7 +87,8 @@ impl SigInfo {
             libc::SIGTRAP,
             libc::SIGSYS,
         ];
-        (self.code > 0 && faults.contains(&signal)).then_some(self.union_word)
+        let own_code = self.code > 0 && self.code != SI_KERNEL;
+        (own_code && faults.contains(&signal)).then_some(self.union_word)
     }
 
     /// Who sent it (pid, uid), for a signal sent by kill, tgkill, ... .
@@ -129,7 +134,7 @@ pub fn code_name(signal: i32, code: i32) -> &'static str {
     const SYS: &[&str] = &["SYS_SECCOMP"];
     match code {
         0 => return "SI_USER",
-        0x80 => return "SI_KERNEL",
+        SI_KERNEL => return "SI_KERNEL",
         -1 => return "SI_QUEUE",
         -6 => return "SI_TKILL",
         _ => {}
@@ -362,6 +367,11 @@ mod tests {
         assert_eq!(info.fault_address(libc::SIGSEGV), Some(0x1234));
         assert_eq!(info.fault_address(libc::SIGABRT), None);
         assert_eq!(info.sender(), None);
+        let kernel = SigInfo {
+            code: SI_KERNEL,
+            union_word: 0,
+        };
+        assert_eq!(kernel.fault_address(libc::SIGTRAP), None);
         assert_eq!(SigInfo::decode(&raw[..8]), None);
     }
 }

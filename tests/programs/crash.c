@@ -4,6 +4,8 @@
  * another ending:
  *   handled  SIGSEGV has a handler, which exits 3;
  *   abort    the second thread calls abort() (SIGABRT);
+ *   trap     the second thread raises SIGTRAP (the program's, not a
+ *            debugger's);
  *   wait     the crash waits until the file named by the second argument
  *            exists (for --attach), then happens as by default;
  *   exit     no crash: exit 7.
@@ -23,6 +25,8 @@ __attribute__((noinline, noipa)) int c(int x)
 {
     if (strcmp(mode, "abort") == 0)
         abort();
+    if (strcmp(mode, "trap") == 0)
+        raise(SIGTRAP);
     *(volatile int *)0 = x;
     return x * 3 + sink;
 }

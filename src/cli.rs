@@ -20,6 +20,8 @@ Examples:
   rgdbserver /dev/ttyS1 ./prog          talk to gdb over a serial line (see --baud)
   rgdbserver unix:/tmp/gdb.sock ./prog  gdb then connects with `target remote /tmp/gdb.sock`
   gdb -ex 'target remote | rgdbserver - ./prog' ./prog
+  rgdbserver --crash-report=/var/crash ./prog   no gdb: on a crash, report and core into /var/crash
+  rgdbserver --crash-report --listen :1234 ./prog  on a crash, wait for gdb with the process stopped
 
 `rgdbserver --selftest` checks the server's own parts on this machine.
 
@@ -51,7 +53,7 @@ pub enum OnDisconnect {
     long_about = None,
     about = "A gdbserver for Linux processes: debug a program with gdb over the GDB remote protocol.",
     after_help = EXAMPLES,
-    override_usage = "rgdbserver [OPTIONS] COMM PROG [ARGS...]\n       rgdbserver [OPTIONS] --attach COMM PID\n       rgdbserver [OPTIONS] --multi COMM"
+    override_usage = "rgdbserver [OPTIONS] COMM PROG [ARGS...]\n       rgdbserver [OPTIONS] --attach COMM PID\n       rgdbserver [OPTIONS] --multi COMM\n       rgdbserver [OPTIONS] --crash-report[=DIR] [--listen COMM] PROG [ARGS...]\n       rgdbserver [OPTIONS] --crash-report[=DIR] [--listen COMM] --attach PID"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -65,14 +67,22 @@ pub struct Cli {
 
     #[command(flatten)]
     pub protocol: ProtocolOptions,
+
+    #[command(flatten)]
+    pub crash: CrashOptions,
 }
 
 /// Where gdb connects and what the server does between connections.
 #[derive(Debug, Args)]
 pub struct ConnectionOptions {
+    // None only with --crash-report (see `Cli::take_crash_report_comm`).
     /// Where gdb connects: HOST:PORT, :PORT, - / stdio, unix:PATH, or a serial device.
-    #[arg(value_name = "COMM", index = 1)]
-    pub comm: String,
+    #[arg(
+        value_name = "COMM",
+        index = 1,
+        required_unless_present = "crash_report"
+    )]
+    pub comm: Option<String>,
 
     /// Extended-remote server: start with no program; gdb runs or attaches.
     #[arg(long, display_order = 1)]
@@ -169,6 +179,33 @@ pub struct ProtocolOptions {
     pub disable_packet: Vec<DisabledPacket>,
 }
 
+/// Crash reports with no gdb (`crate::crash_report`).
+#[derive(Debug, Args)]
+pub struct CrashOptions {
+    /// No gdb: run PROG (or --attach PID) passing every signal; on a fatal
+    /// one print a crash report on stderr (and write crash.PID.txt and
+    /// core.PID, mode 0600, into DIR), then let the signal kill it. Exits
+    /// with the program's status (128+N if signal N killed it).
+    #[arg(
+        long = "crash-report",
+        value_name = "DIR",
+        num_args = 0..=1,
+        require_equals = true,
+        display_order = 14
+    )]
+    pub crash_report: Option<Option<PathBuf>>,
+
+    /// With --crash-report: after the report keep the crashed process
+    /// stopped and wait for gdb on COMM.
+    #[arg(
+        long,
+        value_name = "COMM",
+        requires = "crash_report",
+        display_order = 15
+    )]
+    pub listen: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("--wrapper needs a command followed by `--`")]
 pub struct WrapperError;
@@ -239,7 +276,22 @@ impl Cli {
         })?;
         let mut cli = Cli::try_parse_from(rest)?;
         cli.start.wrapper = wrapper;
+        cli.take_crash_report_comm();
         Ok(cli)
+    }
+}
+
+impl Cli {
+    /// `--crash-report` takes no COMM positional: what clap took for one
+    /// is the program (or PID), and COMM is `--listen`'s, if given.
+    fn take_crash_report_comm(&mut self) {
+        if self.crash.crash_report.is_none() {
+            return;
+        }
+        if let Some(first) = self.connection.comm.take() {
+            self.start.program.insert(0, first);
+        }
+        self.connection.comm = self.crash.listen.clone();
     }
 }
 
@@ -264,7 +316,7 @@ mod tests {
     #[test]
     fn program_arguments_keep_their_dashes() {
         let cli = parse(&[":1234", "./prog", "--flag", "-x", "arg"]);
-        assert_eq!(cli.connection.comm, ":1234");
+        assert_eq!(cli.connection.comm.as_deref(), Some(":1234"));
         assert_eq!(cli.start.program, ["./prog", "--flag", "-x", "arg"]);
         assert!(!cli.start.attach);
     }
@@ -275,7 +327,7 @@ mod tests {
         let after = parse(&[":1234", "--attach", "42"]);
         for cli in [before, after] {
             assert!(cli.start.attach);
-            assert_eq!(cli.connection.comm, ":1234");
+            assert_eq!(cli.connection.comm.as_deref(), Some(":1234"));
             assert_eq!(cli.start.program, ["42"]);
         }
     }
@@ -321,7 +373,7 @@ mod tests {
         ];
         let cli = Cli::parse_from_args(args.iter().map(|s| s.to_string()).collect()).unwrap();
         assert_eq!(cli.start.wrapper, ["env", "A=1"]);
-        assert_eq!(cli.connection.comm, ":0");
+        assert_eq!(cli.connection.comm.as_deref(), Some(":0"));
         assert_eq!(cli.start.program, ["prog", "--", "x"]);
         assert!(cli.connection.once);
         let missing = ["rgdbserver", "--wrapper", "env", ":0", "prog"];
@@ -371,7 +423,7 @@ mod tests {
             "{help}"
         );
         let order = [
-            "<COMM>",
+            "[COMM]",
             "[PROG]...",
             "--attach",
             "--multi",
@@ -387,6 +439,8 @@ mod tests {
             "--on-disconnect",
             "--baud",
             "--disable-packet",
+            "--crash-report",
+            "--listen",
             "--help",
             "--version",
         ];
@@ -403,6 +457,27 @@ mod tests {
             })
             .collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} at {at:?}");
+    }
+
+    #[test]
+    fn crash_report_takes_no_comm() {
+        let args = |a: &[&str]| {
+            let words = std::iter::once("rgdbserver").chain(a.iter().copied());
+            Cli::parse_from_args(words.map(String::from).collect()).unwrap()
+        };
+        let cli = args(&["--crash-report", "./prog", "-x"]);
+        assert_eq!(cli.crash.crash_report, Some(None));
+        assert_eq!(cli.connection.comm, None);
+        assert_eq!(cli.start.program, ["./prog", "-x"]);
+        let cli = args(&["--crash-report=/tmp/d", "--attach", "42"]);
+        assert_eq!(cli.crash.crash_report, Some(Some(PathBuf::from("/tmp/d"))));
+        assert!(cli.start.attach);
+        assert_eq!(cli.start.program, ["42"]);
+        let cli = args(&["--crash-report", "--listen", ":0", "./prog"]);
+        assert_eq!(cli.connection.comm.as_deref(), Some(":0"));
+        assert_eq!(cli.start.program, ["./prog"]);
+        assert!(Cli::try_parse_from(["rgdbserver", "--listen", ":0", "p"]).is_err());
+        assert!(Cli::try_parse_from(["rgdbserver"]).is_err());
     }
 
     #[test]

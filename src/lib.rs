@@ -10,6 +10,7 @@
 
 pub mod busy;
 pub mod cli;
+pub mod crash_report;
 pub mod guardian;
 pub mod inferior;
 pub mod logging;

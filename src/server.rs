@@ -13,6 +13,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 
 use crate::cli::{Cli, DisabledPacket, OnDisconnect};
+use crate::crash_report::{self, AfterReport, CrashError, Ending};
 use crate::guardian;
 use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Origin, Process, ProcessError};
@@ -32,6 +33,8 @@ pub enum ServerError {
     Session(#[from] SessionError),
     #[error("signal setup failed: {0}")]
     Signals(nix::Error),
+    #[error(transparent)]
+    Crash(#[from] CrashError),
 }
 
 /// Block the signals the event loop takes through a signalfd: SIGCHLD for
@@ -72,8 +75,20 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         guardian::warn_if_restricted();
     }
     let mut signals = setup_signals()?;
-    let comm = Comm::parse(&cli.connection.comm)?;
-    let stdio = comm == Comm::Stdio;
+    // No COMM only with --crash-report and no --listen (see `cli`).
+    let comm = cli
+        .connection
+        .comm
+        .as_deref()
+        .map(Comm::parse)
+        .transpose()?;
+    let crash_dir = cli.crash.crash_report.as_ref();
+    if crash_dir.is_some() && cli.connection.multi {
+        return Err(ServerError::Usage(
+            "--crash-report needs PROG or --attach PID, not --multi".into(),
+        ));
+    }
+    let stdio = comm == Some(Comm::Stdio);
     if stdio {
         // gdbserver's words; the GDB testsuite waits for them.
         eprintln!("stdin/stdout redirected");
@@ -118,7 +133,11 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
             ..launch_template
         };
         let process = Process::launch(&spec, target.settings())?;
-        eprintln!("Process {program} created; pid = {}", process.pid());
+        // The gdb-less crash watch adds nothing to the program's output
+        // until it crashes.
+        if comm.is_some() {
+            eprintln!("Process {program} created; pid = {}", process.pid());
+        }
         Some(process)
     } else if cli.connection.multi {
         None
@@ -131,9 +150,22 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
     if let Some(process) = process {
         target.make_current(process);
     }
+    let mut last_stop = None;
+    if let Some(dir) = crash_dir {
+        let after = match comm {
+            Some(_) => AfterReport::KeepForGdb,
+            None => AfterReport::Deliver,
+        };
+        match crash_report::watch(&mut target, &mut signals, dir.as_deref(), after)? {
+            Ending::Exit(status) => return Ok(status),
+            Ending::KeptForGdb(event) => last_stop = Some(event),
+        }
+    }
+    let Some(comm) = comm else {
+        return Err(ServerError::Usage("missing COMM; see --help".into()));
+    };
     // Any error from here on drops `target`, whose process cleans itself up.
     let mut listener = Listener::open(&comm, cli.connection.baud)?;
-    let mut last_stop = None;
 
     loop {
         if !listener.is_stdio() && !wait_for_client(&listener, &mut signals)? {

@@ -3,7 +3,8 @@
 //! come from the process, its objects from /proc/PID/maps; the walk and
 //! the names are `inferior::unwind`'s, whose parsed objects the target
 //! keeps between commands. Output is gdb's `bt` shape, each frame saying
-//! how it was found.
+//! how it was found. Crash reports (`crate::crash_report`) print every
+//! thread's trace through the same code (`backtrace_all_threads`).
 
 use std::fmt::Write;
 
@@ -79,6 +80,19 @@ impl DebugTarget {
                 vec![tid]
             }
         };
+        backtraces(process, &mut self.unwinder, &tids)
+    }
+}
+
+impl DebugTarget {
+    /// Every thread's trace of the current process, `first` leading (a
+    /// crash report's faulting thread); the rest in thread id order.
+    pub fn backtrace_all_threads(&mut self, first: Tid) -> String {
+        let Some(process) = self.process.as_mut().filter(|p| !p.has_exited()) else {
+            return NO_PROCESS.to_string();
+        };
+        let mut tids: Vec<Tid> = process.thread_ids().collect();
+        tids.sort_by_key(|tid| (*tid != first, *tid));
         backtraces(process, &mut self.unwinder, &tids)
     }
 }

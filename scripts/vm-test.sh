@@ -19,6 +19,7 @@
 #     written, memory read and written and an 8 MiB dump compared, threads,
 #     signals, attach and detach, exit codes, a core written by the server
 #     (monitor gcore) opened on the host,
+#   - checks the crash report (`--crash-report`, no gdb) the guest printed at boot,
 #   - ends the server with `monitor exit`, which powers the guest off.
 # mips-unit: big-endian MIPS has no Debian kernel; the static binary is built
 # and the arch crate's unit tests (register byte order) run under qemu-mips-static.
@@ -233,6 +234,10 @@ ip addr add 10.0.2.15/24 dev eth0
 ip link set eth0 up
 ip route add default via 10.0.2.2
 cd /t
+# A crash report with no gdb (the faulting thread three calls deep); the
+# host checks it on the console.
+/bin/rgdbserver --crash-report /t/crash
+echo "VM-CRASH-EXIT $?"
 /t/loop > /dev/null &
 echo "VM-LOOP-PID $!"
 echo "VM-READY $(uname -m)"
@@ -520,6 +525,10 @@ test_vm() {
   say "$ARCH: prepared in $((SECONDS - start)) s"
   start=$SECONDS
   boot_vm || return
+  # The crash report the guest printed before the server started: the
+  # signal, and the crashing thread's stack by the server's own unwinder.
+  expect_console "rgdbserver: crash report" "SIGSEGV" "in c (" "in b (" "in a (" \
+    "in worker (" "VM-CRASH-EXIT 139"
   run_clients
   stop_vm
   if grep -q "VM-SERVER-EXIT 0" "$W/console.log"; then

@@ -119,6 +119,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         };
         let process = Process::launch(&spec, target.settings())?;
         eprintln!("Process {program} created; pid = {}", process.pid());
+        // What `qExecAndArgs` reports and `R` starts again.
+        target.last_run = Some(spec);
         Some(process)
     } else if cli.connection.multi {
         None

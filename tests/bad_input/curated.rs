@@ -219,6 +219,24 @@ pub(super) fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"QSetWorkingDir:z", ErrorOrEmpty),
         (b"QCatchSyscalls:1;zz", ErrorOrEmpty),
         (b"qGetTLSAddr:zz", ErrorOrEmpty),
+        // QThreadOptions (gdb 15+): bad options, bad or absent thread ids,
+        // options we do not offer, huge values.
+        (b"QThreadOptions;zz", Error),
+        (b"QThreadOptions;1:p-5.-1", Error),
+        (b"QThreadOptions;2:p-5.-1", Error),
+        (b"QThreadOptions;", Error),
+        (b"QThreadOptions0", Error),
+        (b"QThreadOptions;2:", Error),
+        (b"QThreadOptions;:p1.1", Error),
+        (b"QThreadOptions;2;", Error),
+        (b"QThreadOptions;ff", Error),
+        (b"QThreadOptions;10000000000000000", Error),
+        (b"QThreadOptions;2:pffffffffffff.1", Error),
+        (b"QThreadOptions;2:p7fffffff.7fffffff", Error),
+        (b"QThreadOptions;2:p1.zz", Error),
+        // qExecAndArgs takes no arguments.
+        (b"qExecAndArgs:", Empty),
+        (b"qExecAndArgsX", Empty),
         (b"qSymbol:zz", Any),
     ];
     list.iter().map(|(b, w)| (b.to_vec(), *w)).collect()

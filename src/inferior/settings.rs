@@ -47,6 +47,9 @@ pub struct Settings {
     /// `report_thread_events` says (`QThreadOptions` with the EXIT option,
     /// gdb 15 and later, for the thread it steps over a breakpoint).
     pub exit_reported: BTreeSet<i32>,
+    /// The threads whose clones gdb wants reported as stops, the new
+    /// thread stopped too (`QThreadOptions` with the CLONE option).
+    pub clone_reported: BTreeSet<i32>,
 }
 
 /// One `Settings` value shared by the target and all its processes: a

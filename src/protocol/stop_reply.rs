@@ -46,6 +46,8 @@ pub enum StopReason {
     Watch { kind: WatchKind, addr: u64 },
     /// `fork:` or `vfork:` with the child's id.
     Fork { child: i32, vfork: bool },
+    /// `clone:` with the new thread's id (`QThreadOptions` asked for it).
+    Clone { child: i32 },
     /// `vforkdone:`
     VforkDone,
     /// `exec:` with the new program's path.
@@ -112,6 +114,12 @@ impl ThreadStop {
                     WatchKind::Write => "watch",
                 };
                 out.extend_from_slice(format!("{name}:{addr:x};").as_bytes());
+            }
+            Some(StopReason::Clone { child }) if multiprocess => {
+                out.extend_from_slice(format!("clone:p{pid:x}.{child:x};").as_bytes());
+            }
+            Some(StopReason::Clone { child }) => {
+                out.extend_from_slice(format!("clone:{child:x};").as_bytes());
             }
             // gdbstub would name the child p<parent>.<child> (its gap 3).
             Some(StopReason::Fork { child, vfork }) => {

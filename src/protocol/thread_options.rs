@@ -12,9 +12,8 @@ pub const CLONE: u64 = 0x1;
 /// `GDB_THREAD_OPTION_EXIT`: report the thread's exit (`w` status).
 pub const EXIT: u64 = 0x2;
 /// The options we implement, offered as `QThreadOptions=SUPPORTED` in
-/// `qSupported`. Clone events are not reported yet, so only EXIT: gdb
-/// then steps over a `clone` syscall the way it did before gdb 15.
-pub const SUPPORTED: u64 = EXIT;
+/// `qSupported` (gdb asks for them only when both are there).
+pub const SUPPORTED: u64 = CLONE | EXIT;
 
 /// The threads one action is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +126,10 @@ mod tests {
             parse(b";0;2:p21b1.21b1"),
             Ok(vec![one(0, Scope::All), one(2, Scope::Thread(0x21b1))])
         );
+        assert_eq!(
+            parse(b";0;3:p21b1.21b1"),
+            Ok(vec![one(0, Scope::All), one(3, Scope::Thread(0x21b1))])
+        );
         assert_eq!(parse(b""), Ok(vec![]));
         assert_eq!(parse(b";2:1f"), Ok(vec![one(2, Scope::Thread(0x1f))]));
         assert_eq!(parse(b";2:-1"), Ok(vec![one(2, Scope::All)]));
@@ -146,8 +149,8 @@ mod tests {
             (b";:1", BadOptions),
             (b";2;", BadOptions),
             (b";10000000000000000", BadOptions),
-            (b";1", Unsupported(CLONE)),
-            (b";ff", Unsupported(0xfd)),
+            (b";4", Unsupported(4)),
+            (b";ff", Unsupported(0xfc)),
             (b";2:p-5.-1", BadThread),
             (b";2:p-1.5", BadThread),
             (b";2:", BadThread),

@@ -142,6 +142,7 @@ impl<'s> Session<'s> {
         target.settings().update(|s| {
             s.report_thread_events = false;
             s.exit_reported.clear();
+            s.clone_reported.clear();
         });
         let mut machine = self.new_machine(target)?;
         loop {

@@ -145,10 +145,12 @@ impl Process {
         let wanted =
             settings.report_thread_events || settings.exit_reported.contains(&tid.as_raw());
         drop(settings);
+        // Its options end with it (the tid may be reused).
+        self.settings.update(|s| {
+            s.exit_reported.remove(&tid.as_raw());
+            s.clone_reported.remove(&tid.as_raw());
+        });
         if wanted {
-            self.settings.update(|s| {
-                s.exit_reported.remove(&tid.as_raw());
-            });
             self.outbox.push(StopEvent::ThreadExited { tid, code });
         }
     }

@@ -130,6 +130,12 @@ pub enum StopEvent {
         child: Pid,
         vfork: bool,
     },
+    /// Cloned the new thread `child` (reported only after `QThreadOptions`
+    /// asked, with the new thread stopped as well).
+    Clone {
+        tid: Tid,
+        child: Tid,
+    },
     /// A vfork child has exec'd or exited: the parent runs on its own memory again.
     VforkDone {
         tid: Tid,
@@ -175,6 +181,7 @@ impl StopEvent {
             | StopEvent::HwBreak { tid }
             | StopEvent::Watch { tid, .. }
             | StopEvent::Fork { tid, .. }
+            | StopEvent::Clone { tid, .. }
             | StopEvent::VforkDone { tid }
             | StopEvent::Exec { tid }
             | StopEvent::Syscall { tid, .. }

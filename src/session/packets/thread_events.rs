@@ -4,16 +4,17 @@
 //! for each running thread and waits for each to stop, and a thread that
 //! exits instead must be reported, or gdb waits for ever.
 //!
-//! `QThreadOptions` (gdb 15 and later) asks the same per thread: the EXIT
-//! option has the thread's exit reported (the same `w` through the
-//! process outbox) while gdb steps that thread over a breakpoint. The
+//! `QThreadOptions` (gdb 15 and later) asks the same per thread while gdb
+//! steps that thread over a breakpoint: the EXIT option has its exit
+//! reported (the same `w` through the process outbox), the CLONE option
+//! its clones (a `T05clone:` stop, the new thread stopped too). The
 //! threads it names are checked against those that exist; a packet with
 //! a bad part changes nothing.
 
 use std::collections::BTreeSet;
 
 use crate::protocol::reply::Reply;
-use crate::protocol::thread_options::{self, Scope, EXIT};
+use crate::protocol::thread_options::{self, Scope, CLONE, EXIT};
 use crate::stub::DebugTarget;
 
 pub(in crate::session) fn set(target: &mut DebugTarget, args: &[u8]) -> Reply {
@@ -50,22 +51,27 @@ pub(in crate::session) fn set_options(target: &mut DebugTarget, rest: &[u8]) -> 
     if !actions.iter().all(|a| named(a.scope)) {
         return Reply::Error(1);
     }
-    let mut exit_reported = target.settings().get().exit_reported.clone();
-    exit_reported.retain(|tid| threads.iter().any(|&(_, t)| t == *tid));
-    for action in &actions {
-        let chosen: BTreeSet<i32> = threads
-            .iter()
-            .filter(|&&(pid, tid)| action.scope.covers(pid, tid))
-            .map(|&(_, tid)| tid)
-            .collect();
-        if action.options & EXIT != 0 {
-            exit_reported.extend(chosen);
-        } else {
-            exit_reported.retain(|tid| !chosen.contains(tid));
+    let settings = target.settings().get().clone();
+    let (mut exits, mut clones) = (settings.exit_reported, settings.clone_reported);
+    for (set, bit) in [(&mut exits, EXIT), (&mut clones, CLONE)] {
+        // Threads gone since are forgotten (a tid may come back).
+        set.retain(|tid| threads.iter().any(|&(_, t)| t == *tid));
+        for action in &actions {
+            let chosen = threads
+                .iter()
+                .filter(|&&(pid, tid)| action.scope.covers(pid, tid))
+                .map(|&(_, tid)| tid);
+            if action.options & bit != 0 {
+                set.extend(chosen);
+            } else {
+                let chosen: BTreeSet<i32> = chosen.collect();
+                set.retain(|tid| !chosen.contains(tid));
+            }
         }
     }
-    target
-        .settings()
-        .update(|s| s.exit_reported = exit_reported);
+    target.settings().update(|s| {
+        s.exit_reported = exits;
+        s.clone_reported = clones;
+    });
     Reply::Ok
 }

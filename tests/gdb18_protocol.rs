@@ -23,6 +23,14 @@ fn gdb18_session(prog: Option<&Path>, port: u16, commands: &[&str]) -> String {
     gdb_binary_connect(&gdb18(), prog, "", &command_list)
 }
 
+/// gdb 18 running `commands` on exit_insn (tests/programs), launched
+/// by the server.
+fn exit_insn_session(commands: &[&str]) -> String {
+    let (_dir, prog) = compile_in_tempdir("exit_insn");
+    let server = Server::launch(&prog, &[]);
+    gdb18_session(Some(&prog), server.port, commands)
+}
+
 /// The number of times `needle` occurs in `text`.
 fn count(text: &str, needle: &str) -> usize {
     text.matches(needle).count()
@@ -30,13 +38,7 @@ fn count(text: &str, needle: &str) -> usize {
 
 #[test]
 fn gdb18_hears_of_each_thread_exit_it_steps_over() {
-    let (_dir, prog) = compile_in_tempdir("exit_insn");
-    let server = Server::launch(&prog, &[]);
-    let out = gdb18_session(
-        Some(&prog),
-        server.port,
-        &["break exit_insn", "continue", "continue", "continue"],
-    );
+    let out = exit_insn_session(&["break exit_insn", "continue", "continue", "continue"]);
     assert_contains(&out, "QThreadOptions=3");
     // Stepping each worker over the exit syscall: the EXIT (and CLONE)
     // option for it alone, then its exit as a `w` reply.
@@ -60,27 +62,21 @@ const BREAK_AT_SYSCALL: &str = "python \
 
 #[test]
 fn gdb18_hears_of_the_clone_it_steps_over() {
-    let (_dir, prog) = compile_in_tempdir("exit_insn");
-    let server = Server::launch(&prog, &[]);
-    let out = gdb18_session(
-        Some(&prog),
-        server.port,
-        &[
-            "set breakpoint pending on",
-            "break main",
-            "continue",
-            "break clone3",
-            "continue",
-            BREAK_AT_SYSCALL,
-            "delete 2",
-            // The first thread's clone3: stepped over, clone reported.
-            "continue",
-            // The second's: then nothing stops the program.
-            "continue",
-            "delete",
-            "continue",
-        ],
-    );
+    let out = exit_insn_session(&[
+        "set breakpoint pending on",
+        "break main",
+        "continue",
+        "break clone3",
+        "continue",
+        BREAK_AT_SYSCALL,
+        "delete 2",
+        // The first thread's clone3: stepped over, clone reported.
+        "continue",
+        // The second's: then nothing stops the program.
+        "continue",
+        "delete",
+        "continue",
+    ]);
     assert_contains(&out, "Sending packet: $QThreadOptions;0;3:p");
     // The clone, with the new thread's id, as GNU gdbserver 18.1 sends it.
     assert!(

@@ -177,6 +177,13 @@ mod tests {
     }
 
     #[test]
+    fn clones_name_the_new_thread() {
+        let clone = thread(Some(StopReason::Clone { child: 0x12 }));
+        assert_eq!(clone.encode(true), b"T05thread:p10.11;clone:p10.12;");
+        assert_eq!(clone.encode(false), b"T05thread:11;clone:12;");
+    }
+
+    #[test]
     fn exits_name_the_process_when_multiprocess() {
         let exited = StopReply::Exited {
             pid: Some(0x10),

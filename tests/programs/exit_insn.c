@@ -14,14 +14,17 @@ static void *worker(void *arg)
                    "syscall" ::: "memory");
   return NULL;
 }
+/* One thread, made and waited for. */
+static void one_thread(int i)
+{
+  pthread_t t;
+  if (pthread_create(&t, NULL, worker, NULL) == 0 && pthread_join(t, NULL) == 0)
+    printf("joined %d\n", i);
+}
 int main(void)
 {
   setvbuf(stdout, NULL, _IONBF, 0);
-  for (int i = 0; i < 2; i++) {
-    pthread_t t;
-    pthread_create(&t, NULL, worker, NULL);
-    pthread_join(t, NULL);
-    printf("joined %d\n", i);
-  }
+  one_thread(0);
+  one_thread(1);
   return 0;
 }

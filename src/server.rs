@@ -138,6 +138,8 @@ pub fn run(cli: &Cli) -> Result<u8, ServerError> {
         if comm.is_some() {
             eprintln!("Process {program} created; pid = {}", process.pid());
         }
+        // What `qExecAndArgs` reports and `R` starts again.
+        target.last_run = Some(spec);
         Some(process)
     } else if cli.connection.multi {
         None

@@ -9,7 +9,7 @@
 //! (a fork child inherits its parent's), and `Process` keeps them.
 
 use std::cell::{Ref, RefCell};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::rc::Rc;
 
 /// What gdb said about signals (host numbers).
@@ -43,6 +43,13 @@ pub struct Settings {
     /// it turns on while it stops all threads, so as not to wait for ever
     /// on one that exits meanwhile).
     pub report_thread_events: bool,
+    /// The threads whose exit gdb wants to hear of whatever
+    /// `report_thread_events` says (`QThreadOptions` with the EXIT option,
+    /// gdb 15 and later, for the thread it steps over a breakpoint).
+    pub exit_reported: BTreeSet<i32>,
+    /// The threads whose clones gdb wants reported as stops, the new
+    /// thread stopped too (`QThreadOptions` with the CLONE option).
+    pub clone_reported: BTreeSet<i32>,
 }
 
 /// One `Settings` value shared by the target and all its processes: a

@@ -22,6 +22,10 @@ pub enum Command<'a> {
     NonStop(bool),
     /// `QThreadEvents:` and its argument (`0` or `1`).
     ThreadEvents(&'a [u8]),
+    /// `QThreadOptions` and what follows it (`;OPTIONS[:TID]...`).
+    ThreadOptions(&'a [u8]),
+    /// `qExecAndArgs` (gdb 18): the program and arguments to run.
+    ExecAndArgs,
     /// `vStopped`: the next queued non-stop stop reply.
     VStopped,
     /// `vCtrlC`.
@@ -123,6 +127,12 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     }),
     (b"QThreadEvents:", Match::Prefix, |on| {
         Some(Command::ThreadEvents(on))
+    }),
+    (b"QThreadOptions", Match::Prefix, |rest| {
+        Some(Command::ThreadOptions(rest))
+    }),
+    (b"qExecAndArgs", Match::Exact, |_| {
+        Some(Command::ExecAndArgs)
     }),
     (b"vStopped", Match::Exact, |_| Some(Command::VStopped)),
     (b"vCtrlC", Match::Exact, |_| Some(Command::VCtrlC)),
@@ -289,6 +299,8 @@ mod tests {
             Some(Command::ThreadStopInfo(b"1f"))
         );
         assert_eq!(parse(b"qShlibInfoAddr"), Some(Command::ShlibInfoAddr));
+        assert_eq!(parse(b"qExecAndArgs"), Some(Command::ExecAndArgs));
+        assert_eq!(parse(b"qExecAndArgsX"), None);
         assert_eq!(
             parse(b"QEnableErrorStrings"),
             Some(Command::EnableErrorStrings)
@@ -351,6 +363,11 @@ mod tests {
             parse(b"qXfer:siginfo:write::0:ab"),
             Some(Command::SiginfoWrite(b"0:ab"))
         );
+        assert_eq!(
+            parse(b"QThreadOptions;0;2:p1.1"),
+            Some(Command::ThreadOptions(b";0;2:p1.1"))
+        );
+        assert_eq!(parse(b"QThreadOptions"), Some(Command::ThreadOptions(b"")));
         assert_eq!(parse(b"p1a"), Some(Command::Register(b"1a")));
         assert_eq!(parse(b"P1a=00ff"), Some(Command::Register(b"1a")));
         assert_eq!(

@@ -5,6 +5,7 @@
 
 pub mod breakpoint_options;
 pub mod command;
+pub mod exec_and_args;
 pub mod framing;
 pub mod hex;
 pub mod host_stat;
@@ -18,6 +19,7 @@ pub mod signals;
 pub mod stop_reply;
 pub mod svr4_annex;
 pub mod thread_id;
+pub mod thread_options;
 pub mod threads_xfer;
 pub mod validate;
 pub mod vcont;

@@ -96,6 +96,8 @@ pub enum StopReason {
     Watch { kind: WatchKind, addr: u64 },
     /// `fork:` or `vfork:` with the child's id.
     Fork { child: i32, vfork: bool },
+    /// `clone:` with the new thread's id (`QThreadOptions` asked for it).
+    Clone { child: i32 },
     /// `vforkdone:`
     VforkDone,
     /// `exec:` with the new program's path.
@@ -166,6 +168,12 @@ impl ThreadStop {
                 };
                 out.extend_from_slice(format!("{name}:{addr:x};").as_bytes());
             }
+            Some(StopReason::Clone { child }) if multiprocess => {
+                out.extend_from_slice(format!("clone:p{pid:x}.{child:x};").as_bytes());
+            }
+            Some(StopReason::Clone { child }) => {
+                out.extend_from_slice(format!("clone:{child:x};").as_bytes());
+            }
             // gdbstub would name the child p<parent>.<child> (its gap 3).
             Some(StopReason::Fork { child, vfork }) => {
                 let name = if *vfork { "vfork" } else { "fork" };
@@ -220,6 +228,13 @@ mod tests {
             reason,
             lldb: None,
         })
+    }
+
+    #[test]
+    fn clones_name_the_new_thread() {
+        let clone = thread(Some(StopReason::Clone { child: 0x12 }));
+        assert_eq!(clone.encode(true), b"T05thread:p10.11;clone:p10.12;");
+        assert_eq!(clone.encode(false), b"T05thread:11;clone:12;");
     }
 
     #[test]

@@ -91,6 +91,8 @@ impl Session<'_> {
             C::VContQuery => Reply::Data(b"vCont;c;C;t".to_vec()),
             C::NonStop(on) => self.set_non_stop(target, on),
             C::ThreadEvents(on) => thread_events::set(target, on),
+            C::ThreadOptions(rest) => thread_events::set_options(target, rest),
+            C::ExecAndArgs => run::exec_and_args(target),
             C::VStopped => Reply::Data(self.next_notification()),
             C::VCtrlC => Reply::ok_or(target.interrupt().map_err(|e| e.errno())),
             C::StopReason if self.non_stop => Reply::Data(self.non_stop_status(target)),

@@ -14,6 +14,15 @@ use crate::stub::DebugTarget;
 const OURS: &str =
     ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+;QThreadEvents+;qXfer:libraries-svr4:read+;augmented-libraries-svr4-read+";
 
+/// `QThreadOptions=MASK` (gdb 15 and later): the thread options we
+/// implement (`protocol::thread_options::SUPPORTED`).
+fn thread_options() -> String {
+    format!(
+        ";QThreadOptions={:x}",
+        crate::protocol::thread_options::SUPPORTED
+    )
+}
+
 /// Offered where the server can single-step over a breakpoint whose
 /// condition is false (not on MIPS, which has no hardware single step:
 /// there gdb evaluates conditions itself).
@@ -66,6 +75,7 @@ impl Default for Features {
 
 fn ours(disabled: &DisabledPackets) -> String {
     let mut features = String::from(OURS);
+    features.push_str(&thread_options());
     if native::HARDWARE_SINGLE_STEP {
         features.push_str(CONDITIONS);
     }

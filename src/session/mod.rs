@@ -139,7 +139,11 @@ impl<'s> Session<'s> {
         // thread events (a gdb that left them on must not leave them to the
         // next one, which may not expect `w` replies).
         target.extended = false;
-        target.settings().update(|s| s.report_thread_events = false);
+        target.settings().update(|s| {
+            s.report_thread_events = false;
+            s.exit_reported.clear();
+            s.clone_reported.clear();
+        });
         let mut machine = self.new_machine(target)?;
         loop {
             machine = match machine {

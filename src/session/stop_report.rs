@@ -142,6 +142,9 @@ fn describe(
             child: child.as_raw(),
             vfork,
         }),
+        StopEvent::Clone { child, .. } => Some(StopReason::Clone {
+            child: child.as_raw(),
+        }),
         StopEvent::VforkDone { .. } => Some(StopReason::VforkDone),
         StopEvent::Exec { .. } => Some(StopReason::Exec { path: exec_path }),
         StopEvent::Syscall { nr, entry, .. } => Some(StopReason::Syscall { nr, entry }),

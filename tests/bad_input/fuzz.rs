@@ -294,6 +294,7 @@ pub(super) fn packet(rng: &mut Rng, live: bool) -> Vec<u8> {
                 "QEnvironmentReset",
                 "QSetWorkingDir:",
                 "QThreadEvents:",
+                "QThreadOptions;",
                 "QCatchSyscalls:",
                 "QAgent:",
                 "QTinit",

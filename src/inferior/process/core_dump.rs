@@ -69,7 +69,8 @@ fn stop_signal(event: &StopEvent) -> i32 {
         | StopEvent::Fork { .. }
         | StopEvent::VforkDone { .. }
         | StopEvent::Exec { .. }
-        | StopEvent::Syscall { .. } => libc::SIGTRAP,
+        | StopEvent::Syscall { .. }
+        | StopEvent::Clone { .. } => libc::SIGTRAP,
         StopEvent::ThreadExited { .. } | StopEvent::Exited { .. } | StopEvent::Killed { .. } => 0,
     }
 }

@@ -158,7 +158,16 @@ impl Process {
     fn on_thread_exit(&mut self, tid: Tid, code: i32) {
         self.threads.remove(&tid);
         self.regs.forget(tid);
-        if self.settings.get().report_thread_events {
+        let settings = self.settings.get();
+        let wanted =
+            settings.report_thread_events || settings.exit_reported.contains(&tid.as_raw());
+        drop(settings);
+        // Its options end with it (the tid may be reused).
+        self.settings.update(|s| {
+            s.exit_reported.remove(&tid.as_raw());
+            s.clone_reported.remove(&tid.as_raw());
+        });
+        if wanted {
             self.outbox.push(StopEvent::ThreadExited { tid, code });
         }
     }

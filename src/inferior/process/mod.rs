@@ -133,6 +133,12 @@ pub enum StopEvent {
         child: Pid,
         vfork: bool,
     },
+    /// Cloned the new thread `child` (reported only after `QThreadOptions`
+    /// asked, with the new thread stopped as well).
+    Clone {
+        tid: Tid,
+        child: Tid,
+    },
     /// A vfork child has exec'd or exited: the parent runs on its own memory again.
     VforkDone {
         tid: Tid,
@@ -178,6 +184,7 @@ impl StopEvent {
             | StopEvent::HwBreak { tid }
             | StopEvent::Watch { tid, .. }
             | StopEvent::Fork { tid, .. }
+            | StopEvent::Clone { tid, .. }
             | StopEvent::VforkDone { tid }
             | StopEvent::Exec { tid }
             | StopEvent::Syscall { tid, .. }

@@ -17,13 +17,24 @@ use super::thread::ThreadState;
 use super::{ptrace_err, Origin, Process, ProcessError, StopEvent};
 
 impl Process {
-    /// `tid` cloned a new thread: trace it, and let `tid` go on.
+    /// `tid` cloned a new thread: trace it, and let `tid` go on; or, if
+    /// gdb asked to hear of `tid`'s clones (`QThreadOptions`), a Clone
+    /// event with both threads stopped.
     pub(super) fn on_clone(
         &mut self,
         tid: Tid,
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         let new_tid = Pid::from_raw(ptrace::getevent(tid).map_err(ptrace_err(tid))? as i32);
+        let report = self.settings.get().clone_reported.contains(&tid.as_raw());
+        if report {
+            self.add_clone(new_tid, Afterwards::StayStopped)?;
+            self.mark_stopped(tid);
+            return Ok(Some(StopEvent::Clone {
+                tid,
+                child: new_tid,
+            }));
+        }
         self.add_clone(new_tid, then)?;
         self.mark_stopped(tid);
         self.carry_on(tid, then)

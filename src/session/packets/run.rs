@@ -2,7 +2,10 @@
 //! with the arguments exactly as gdb sent them, empty ones included
 //! (gdbstub's parser drops those), and reply as gdbstub did. A packet whose
 //! hex we do not read goes to gdbstub as before, which answers it its way.
+//! `qExecAndArgs` (gdb 18) asks what `run` would start: the program run
+//! last, on our command line or by `vRun`.
 
+use crate::protocol::exec_and_args;
 use crate::protocol::reply::Reply;
 use crate::protocol::vrun;
 use crate::stub::DebugTarget;
@@ -29,4 +32,15 @@ pub(in crate::session) fn run(
             error(e)
         }
     })
+}
+
+/// `qExecAndArgs`: `U` when we started no program (`--multi` with nothing
+/// run yet, or only attached, as gdbserver), else the program we started
+/// last (on our command line or with `vRun`) and its arguments.
+pub(in crate::session) fn exec_and_args(target: &DebugTarget) -> Reply {
+    let spec = target.last_run.as_ref();
+    Reply::Data(exec_and_args::reply(
+        spec.map(|s| s.program.as_str()),
+        spec.map_or(&[], |s| s.args.as_slice()),
+    ))
 }

@@ -201,10 +201,10 @@ compile_programs() {
   for src in "$REPO"/tests/programs/*.c; do
     name=$(basename "$src" .c)
     case "$name" in
-      # regs.c, avx512.c and pkru.c are x86_64 code (AVX, AVX-512,
+      # regs.c, avx512.c, pkru.c and exit_insn.c are x86_64 code (AVX, AVX-512,
       # arch_prctl, rdpkru); dl.c and its library dllib.c need a dynamic
       # loader, and the guests' programs are static.
-      regs | avx512 | pkru | dl | dllib) continue ;;
+      regs | avx512 | pkru | exit_insn | dl | dllib) continue ;;
     esac
     # Relative source names, so that gdb finds them from the repository.
     (cd "$REPO" && "$CC" -g -O0 -static -pthread -o "$W/progs/$name" "tests/programs/$name.c") ||

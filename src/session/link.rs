@@ -238,15 +238,17 @@ impl<'s> Link<'s> {
             )
         };
         if signal_ready {
-            let mut child = false;
-            while let Ok(Some(info)) = self.signals.read_signal() {
+            // One signal per wake, not a read until EAGAIN: these are
+            // standard signals, pending once each, and one still pending
+            // makes the next poll return at once. Nearly every wake has
+            // just the SIGCHLD of a stop already reaped, so the second read
+            // would be a wasted system call per stop.
+            if let Ok(Some(info)) = self.signals.read_signal() {
                 match info.ssi_signo as i32 {
-                    libc::SIGCHLD => child = true,
+                    libc::SIGCHLD if !conn_ready && !client_waiting => return Ok(Wake::Child),
+                    libc::SIGCHLD => {}
                     sig => return Ok(Wake::Terminated(sig)),
                 }
-            }
-            if child && !conn_ready && !client_waiting {
-                return Ok(Wake::Child);
             }
         }
         if conn_ready {

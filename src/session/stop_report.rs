@@ -54,7 +54,7 @@ fn expedited_registers(process: &mut Process, event: StopEvent) -> Vec<(usize, V
     let Some(tid) = event.tid() else {
         return Vec::new();
     };
-    let Ok(g) = process.read_registers(tid) else {
+    let Ok(g) = process.read_expedited_registers(tid) else {
         return Vec::new();
     };
     native::EXPEDITED_REGS

@@ -179,6 +179,14 @@ impl RegisterContext {
         Ok(g)
     }
 
+    /// A `g` block in which only the general registers (those
+    /// PTRACE_GETREGS gives, the expedited ones among them) are read: one
+    /// system call, for a stop reply, where the vector state is not needed.
+    pub fn read_general(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        let user = ptrace::getregs(tid)?;
+        Ok(arch::regs_to_gdb(&user_to_words(&user), &[]))
+    }
+
     /// Write a whole `g` register file back.
     pub fn write(&self, tid: Tid, g: &[u8]) -> Result<(), RegsError> {
         if g.len() != self.g_size() {

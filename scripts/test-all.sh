@@ -38,7 +38,7 @@ trap 'exit 130' INT
 t0=$SECONDS
 need=()
 # lldb-16 (Debian 12's package and command) for tests/lldb.rs.
-for tool in gdb gcc gdbserver socat lldb-16; do
+for tool in gdb gcc gdbserver socat strace lldb-16; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -48,7 +48,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-step_done "install gdb, gcc, gdbserver, socat, lldb-16" "$t0"
+step_done "install gdb, gcc, gdbserver, socat, strace, lldb-16" "$t0"
 # gdb 18 (a cached venv) for the tests of what only gdb 16+ sends (`x`).
 t0=$SECONDS
 RGDBSERVER_GDB18=$(./scripts/setup-gdb18.sh)

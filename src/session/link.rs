@@ -67,7 +67,14 @@ pub(super) struct Link<'s> {
     /// The connection was found gone (or the client over its garbage
     /// limits) while waiting for an acknowledgement: the next wait says so.
     lost: bool,
+    /// Where `read` puts what the connection has: allocated once, since a
+    /// zeroed 64 KiB buffer per read cost more than the rest of a small
+    /// packet's handling.
+    input: Box<[u8]>,
 }
+
+/// The most one `read` from the connection takes.
+const READ_CHUNK: usize = 64 * 1024;
 
 impl<'s> Link<'s> {
     pub(super) fn new(
@@ -86,6 +93,7 @@ impl<'s> Link<'s> {
             bytes_since_packet: 0,
             bad_frames_in_a_row: 0,
             lost: false,
+            input: vec![0u8; READ_CHUNK].into_boxed_slice(),
         }
     }
 
@@ -238,15 +246,17 @@ impl<'s> Link<'s> {
             )
         };
         if signal_ready {
-            let mut child = false;
-            while let Ok(Some(info)) = self.signals.read_signal() {
+            // One signal per wake, not a read until EAGAIN: these are
+            // standard signals, pending once each, and one still pending
+            // makes the next poll return at once. Nearly every wake has
+            // just the SIGCHLD of a stop already reaped, so the second read
+            // would be a wasted system call per stop.
+            if let Ok(Some(info)) = self.signals.read_signal() {
                 match info.ssi_signo as i32 {
-                    libc::SIGCHLD => child = true,
+                    libc::SIGCHLD if !conn_ready && !client_waiting => return Ok(Wake::Child),
+                    libc::SIGCHLD => {}
                     sig => return Ok(Wake::Terminated(sig)),
                 }
-            }
-            if child && !conn_ready && !client_waiting {
-                return Ok(Wake::Child);
             }
         }
         if conn_ready {
@@ -278,12 +288,11 @@ impl<'s> Link<'s> {
 
     /// Read what the connection has and frame it.
     fn read_frames(&mut self) -> Wake {
-        let mut buf = vec![0u8; 64 * 1024];
-        match self.conn.read(&mut buf) {
+        match self.conn.read(&mut self.input) {
             Ok(0) => return Wake::ConnectionLost,
             Ok(n) => {
                 self.bytes_since_packet += n;
-                for &b in &buf[..n] {
+                for &b in &self.input[..n] {
                     if let Some(frame) = self.reader.push(b) {
                         match frame {
                             Frame::Packet(_) => {

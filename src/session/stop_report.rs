@@ -84,7 +84,7 @@ pub(super) fn question_mark_reply(
 
 /// (regnum, bytes) of the expedited registers of `tid`.
 pub(super) fn expedited_registers(process: &mut Process, tid: Tid) -> Vec<(usize, Vec<u8>)> {
-    let Ok(g) = process.read_registers(tid) else {
+    let Ok(g) = process.read_expedited_registers(tid) else {
         return Vec::new();
     };
     native::EXPEDITED_REGS

@@ -346,6 +346,13 @@ impl Process {
         Ok(self.regs.read(tid)?)
     }
 
+    /// The registers a stop reply expedites are right in the `g` block
+    /// returned; the others may not be (see `Registers::read_expedited`).
+    pub fn read_expedited_registers(&mut self, tid: Tid) -> Result<Vec<u8>, ProcessError> {
+        self.live_thread(tid)?;
+        Ok(self.regs.read_expedited(tid)?)
+    }
+
     pub fn write_registers(&mut self, tid: Tid, g: &[u8]) -> Result<(), ProcessError> {
         self.live_thread(tid)?;
         self.regs.write(tid, g)?;

@@ -46,6 +46,20 @@ impl Registers {
         Ok(g)
     }
 
+    /// A `g` block with at least the expedited registers right, for a
+    /// stop reply: from the cache if the whole file is there, else only the
+    /// general registers are read (and not kept: a later `g` reads them
+    /// with the rest).
+    pub(super) fn read_expedited(&mut self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        if let Some(g) = self.cache.get(&tid) {
+            return Ok(g.clone());
+        }
+        #[cfg(target_arch = "x86_64")]
+        return self.context.read_general(tid);
+        #[cfg(not(target_arch = "x86_64"))]
+        return self.read(tid);
+    }
+
     pub(super) fn write(&mut self, tid: Tid, g: &[u8]) -> Result<(), RegsError> {
         self.cache.remove(&tid);
         self.context.write(tid, g)

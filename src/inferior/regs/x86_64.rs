@@ -211,6 +211,20 @@ impl RegisterContext {
         ))
     }
 
+    /// A `g` block in which only the general registers (those
+    /// PTRACE_GETREGS gives, the expedited ones among them) are read: one
+    /// system call, for a stop reply, where the vector state is not needed.
+    /// Its size is the legacy layout's, not the process's.
+    pub fn read_general(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
+        let user = ptrace::getregs(tid)?;
+        Ok(arch::regs_to_gdb(
+            &user_to_words(&user),
+            &[],
+            &XsaveLayout::default(),
+            Features::NONE,
+        ))
+    }
+
     /// Write a whole `g` register file back: the general registers, and
     /// the XSAVE area (or FXSAVE image) read afresh with gdb's values put
     /// in, so that state gdb is not shown (AMX tiles, say) is kept.

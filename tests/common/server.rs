@@ -25,6 +25,9 @@ pub struct Server {
     pub pid: Option<i32>,
     stderr: Arc<Mutex<String>>,
     stdout: Arc<Mutex<String>>,
+    /// The threads collecting stdout and stderr: they end at the pipes'
+    /// end, after the server's exit.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -64,14 +67,17 @@ impl Server {
             .expect("server starts");
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(String::new()));
-        collect(child.stderr.take().unwrap(), stderr.clone());
-        collect(child.stdout.take().unwrap(), stdout.clone());
+        let readers = vec![
+            collect(child.stderr.take().unwrap(), stderr.clone()),
+            collect(child.stdout.take().unwrap(), stdout.clone()),
+        ];
         Server {
             child,
             port: 0,
             pid: None,
             stderr,
             stdout,
+            readers,
         }
     }
 
@@ -148,6 +154,13 @@ impl Server {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
+                // Everything it wrote, read before its output is looked at
+                // (a program it let go may hold the pipes open: not for
+                // long).
+                let drained = Instant::now() + Duration::from_secs(2);
+                while self.readers.iter().any(|r| !r.is_finished()) && Instant::now() < drained {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -210,6 +210,11 @@ compile_programs() {
     (cd "$REPO" && "$CC" -g -O0 -static -pthread -o "$W/progs/$name" "tests/programs/$name.c") ||
       die "$CC failed on $name.c"
   done
+  # The crash reports' program, also optimized: with frame pointers, and
+  # gcc's -O2 default (none on arm64 and MIPS either).
+  (cd "$REPO" && "$CC" -g -O2 -fno-omit-frame-pointer -static -pthread -o "$W/progs/crash-fp" \
+    tests/programs/crash.c && "$CC" -g -O2 -static -pthread -o "$W/progs/crash-o2" \
+    tests/programs/crash.c) || die "$CC failed on crash.c at -O2"
 }
 
 build_initramfs() {
@@ -234,10 +239,14 @@ ip addr add 10.0.2.15/24 dev eth0
 ip link set eth0 up
 ip route add default via 10.0.2.2
 cd /t
-# A crash report with no gdb (the faulting thread three calls deep); the
-# host checks it on the console.
-/bin/rgdbserver --crash-report /t/crash
-echo "VM-CRASH-EXIT $?"
+# Crash reports with no gdb (the faulting thread three calls deep), of
+# three builds, each with its core in /t/cores; the host checks them on
+# the console and fetches the cores.
+mkdir -p /t/cores
+for v in crash crash-fp crash-o2; do
+  /bin/rgdbserver --crash-report=/t/cores /t/$v
+  echo "VM-CRASH-EXIT $v $?"
+done
 /t/loop > /dev/null &
 echo "VM-LOOP-PID $!"
 echo "VM-READY $(uname -m)"
@@ -342,6 +351,61 @@ expect_console() {
 # The first hex number after MARKER in a session's output.
 hex_after() {
   grep -o -- "$2 *0x[0-9a-f]*" "$W/out/$S$1.log" | head -n 1 | grep -o '0x[0-9a-f]*$'
+}
+
+# The function names of the first thread's frames in the crash report of
+# program /t/PROG on the console: one per line.
+report_frames() {
+  awk -v prog="/t/$1" '
+    /^rgdbserver: crash report/ { inblock = 0; thread = 0 }
+    /^Program / { inblock = ($2 == prog ",") }
+    inblock && /^Thread / { thread++ }
+    inblock && thread == 1 && /^#[0-9]/ { print $4 }
+  ' "$W/console.log"
+}
+
+# The function names of the last `bt` in gdb log NAME (frames "#N  ADDR
+# in F (" or "#0  F ("; gdb also prints frame 0 alone on a stop, which
+# a later "#0" replaces).
+bt_frames() {
+  awk '
+    /^#0 / { n = 0 }
+    /^#[0-9]+ / {
+      f = ($3 == "in") ? $4 : $2
+      if (f ~ /^[A-Za-z_][A-Za-z0-9_]*$/) names[n++] = f
+    }
+    END { for (i = 0; i < n; i++) print names[i] }
+  ' "$W/out/$1.log"
+}
+
+# The crash reports the guest wrote at boot, one per build of crash.c:
+# the report's crashing thread names c, b, a and worker, as gdb's `bt`
+# names them on the live process (an extended-remote `run` to the fault)
+# and on the report's core (fetched with `remote get`, opened on the host);
+# and the server exited 139, as the program dies without it.
+check_crash_reports() {
+  local v pid want live core
+  for v in crash crash-fp crash-o2; do
+    expect_console "VM-CRASH-EXIT $v 139"
+    want=$(report_frames "$v" | head -n 4 | tr '\n' ' ')
+    if [ "$want" = "c b a worker " ]; then
+      pass "$ARCH/$v: the report's crashing thread: $want"
+    else
+      fail "$ARCH/$v: the report's crashing thread: '$want'" "$W/console.log"
+      continue
+    fi
+    pid=$(grep -o "^Program /t/$v, process [0-9]*" "$W/console.log" | grep -o '[0-9]*$' | tail -n 1)
+    GDB=gdb-multiarch S="" gdb_session "live-$v" "$v" "run" "bt" "kill" \
+      "remote get /t/cores/core.$pid $W/out/core-$v"
+    live=$(bt_frames "live-$v" | head -n 4 | tr '\n' ' ')
+    [ "$live" = "$want" ] && pass "$ARCH/live-$v: gdb's bt names the same: $live" ||
+      fail "$ARCH/live-$v: gdb's bt names '$live', the report '$want'" "$W/out/live-$v.log"
+    (cd "$REPO" && timeout 120 gdb-multiarch -batch -nx -ex "file $W/progs/$v" \
+      -ex "core-file $W/out/core-$v" -ex "bt") > "$W/out/core-$v.log" 2>&1
+    core=$(bt_frames "core-$v" | head -n 4 | tr '\n' ' ')
+    [ "$core" = "$want" ] && pass "$ARCH/core-$v: gdb's bt of the core names the same: $core" ||
+      fail "$ARCH/core-$v: gdb's bt of the core names '$core', the report '$want'" "$W/out/core-$v.log"
+  done
 }
 
 # ---------------------------------------------------------------------------
@@ -527,8 +591,7 @@ test_vm() {
   boot_vm || return
   # The crash report the guest printed before the server started: the
   # signal, and the crashing thread's stack by the server's own unwinder.
-  expect_console "rgdbserver: crash report" "SIGSEGV" "in c (" "in b (" "in a (" \
-    "in worker (" "VM-CRASH-EXIT 139"
+  check_crash_reports
   run_clients
   stop_vm
   if grep -q "VM-SERVER-EXIT 0" "$W/console.log"; then

@@ -120,7 +120,32 @@ fn a_segv_in_a_thread_is_reported_and_ends_the_program_as_without_us() {
         let (status, out) = server(&["--crash-report"], &prog, &[]);
         assert_segv_report(&out);
         assert_eq!(status.code(), Some(shell_code(alone)), "{name}:\n{out}");
+        // The crashing thread's functions are those gdb's own `bt` names on
+        // the live process at the fault (gdb alone, no server).
+        let report: Vec<String> = thread_blocks(&out)[0].1.iter().take(4).cloned().collect();
+        assert_eq!(
+            report,
+            live_bt(&prog).into_iter().take(4).collect::<Vec<_>>(),
+            "{name}:\n{out}"
+        );
     }
+}
+
+/// The function names of gdb's `bt` when `prog`, run by gdb itself, stops
+/// at its fault.
+fn live_bt(prog: &std::path::Path) -> Vec<String> {
+    let out = gdb_connect(Some(prog), "", &["run", "bt"]);
+    out.lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .filter_map(|frame| {
+            let rest = frame.split_once(' ')?.1.trim_start();
+            let rest = match rest.split_once(" in ") {
+                Some((addr, f)) if addr.starts_with("0x") => f,
+                _ => rest,
+            };
+            Some(rest.split(" (").next()?.to_string())
+        })
+        .collect()
 }
 
 #[test]

@@ -211,10 +211,15 @@ compile_programs() {
       die "$CC failed on $name.c"
   done
   # The crash reports' program, also optimized: with frame pointers, and
-  # gcc's -O2 default (none on arm64 and MIPS either).
+  # gcc's -O2 default (none on arm64 and MIPS either); and with no call
+  # frame information for its own code at all (no -g, no unwind tables),
+  # so that the server falls back to frame pointers (arm64) or the
+  # prologue scan (MIPS).
   (cd "$REPO" && "$CC" -g -O2 -fno-omit-frame-pointer -static -pthread -o "$W/progs/crash-fp" \
     tests/programs/crash.c && "$CC" -g -O2 -static -pthread -o "$W/progs/crash-o2" \
-    tests/programs/crash.c) || die "$CC failed on crash.c at -O2"
+    tests/programs/crash.c && "$CC" -O0 -g0 -fno-asynchronous-unwind-tables -fno-unwind-tables \
+    -static -pthread -o "$W/progs/crash-nocfi" tests/programs/crash.c) ||
+    die "$CC failed on crash.c's other builds"
 }
 
 build_initramfs() {
@@ -243,7 +248,7 @@ cd /t
 # three builds, each with its core in /t/cores; the host checks them on
 # the console and fetches the cores.
 mkdir -p /t/cores
-for v in crash crash-fp crash-o2; do
+for v in crash crash-fp crash-o2 crash-nocfi; do
   /bin/rgdbserver --crash-report=/t/cores /t/$v
   echo "VM-CRASH-EXIT $v $?"
 done
@@ -364,6 +369,17 @@ report_frames() {
   ' "$W/console.log"
 }
 
+# How the report's crashing-thread frames 1-3 of program /t/PROG were
+# found (cfi, frame-pointer, prologue-scan), as the report says.
+report_found_by() {
+  awk -v prog="/t/$1" '
+    /^rgdbserver: crash report/ { inblock = 0; thread = 0 }
+    /^Program / { inblock = ($2 == prog ",") }
+    inblock && /^Thread / { thread++ }
+    inblock && thread == 1 && /^#[1-3] / { gsub(/.*\[|\].*/, ""); printf "%s ", $0 }
+  ' "$W/console.log"
+}
+
 # The function names of the last `bt` in gdb log NAME (frames "#N  ADDR
 # in F (" or "#0  F ("; gdb also prints frame 0 alone on a stop, which
 # a later "#0" replaces).
@@ -385,11 +401,11 @@ bt_frames() {
 # and the server exited 139, as the program dies without it.
 check_crash_reports() {
   local v pid want live core
-  for v in crash crash-fp crash-o2; do
+  for v in crash crash-fp crash-o2 crash-nocfi; do
     expect_console "VM-CRASH-EXIT $v 139"
     want=$(report_frames "$v" | head -n 4 | tr '\n' ' ')
     if [ "$want" = "c b a worker " ]; then
-      pass "$ARCH/$v: the report's crashing thread: $want"
+      pass "$ARCH/$v: the report's crashing thread: $want(found by: $(report_found_by "$v"))"
     else
       fail "$ARCH/$v: the report's crashing thread: '$want'" "$W/console.log"
       continue

@@ -43,6 +43,8 @@ pub enum GcoreError {
     Core(#[from] CoreError),
     #[error("every thread must be stopped to write a core (interrupt them first)")]
     Running,
+    #[error("writing a core of a 32-bit (i386) process is not supported")]
+    I386,
 }
 
 /// What `write_core` wrote.
@@ -205,6 +207,9 @@ impl Process {
         }
         if self.any_running() {
             return Err(GcoreError::Running);
+        }
+        if self.is_i386_on_x86_64() {
+            return Err(GcoreError::I386);
         }
         let pid = self.pid;
         let auxv_bytes = self.auxv()?;

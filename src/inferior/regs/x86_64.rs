@@ -293,9 +293,17 @@ impl RegisterContext {
         Some(ptrace::getregs(tid).ok()?.orig_rax)
     }
 
-    /// The thread pointer TLS is found from (fs_base on x86-64).
+    /// The thread pointer TLS is found from: fs_base on x86-64; for a
+    /// 32-bit thread (running in the 32-bit user code segment) the base of
+    /// the GDT entry its gs selects, as gdbserver's ps_get_thread_area.
     pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
-        Ok(ptrace::getregs(tid)?.fs_base)
+        /// __USER32_CS: the kernel's 32-bit user code segment.
+        const USER32_CS: u64 = 0x23;
+        let regs = ptrace::getregs(tid)?;
+        if regs.cs == USER32_CS {
+            return Ok(pt::x86_thread_area_base(tid, regs.gs >> 3)?);
+        }
+        Ok(regs.fs_base)
     }
 
     /// The PC (eip of a 32-bit process is rip's low half, the high one 0).

@@ -1,0 +1,235 @@
+//! 32-bit (i386) programs debugged on the x86_64 server, as GNU
+//! gdbserver's x86_64 build debugs them: the i386 target description and
+//! register file, breakpoints and backtraces, register and variable
+//! writes the program then sees, a watchpoint, a signal, the exit code,
+//! shared libraries of a dynamic program, and attach/detach. The programs
+//! are built with the i686 cross compiler (scripts/test-all.sh installs
+//! gcc-i686-linux-gnu); without it the tests fail, saying so.
+
+#![cfg(target_arch = "x86_64")]
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::time::Duration;
+
+/// gdb's session against `prog` under `server` (`Server::launch` or GNU
+/// gdbserver started the same way) to its end: what gdb printed and what
+/// the program printed.
+fn session(server: &Path, prog: &Path, commands: &[&str]) -> (String, String) {
+    let mut server = Server::start(server, &["--once", "127.0.0.1:0", prog.to_str().unwrap()]);
+    let out = gdb(prog, server.port, commands);
+    server.expect_exit(Duration::from_secs(30));
+    (out, server.stdout())
+}
+
+/// The value gdb shows on the `info registers` line of `reg`.
+fn register_line(out: &str, reg: &str) -> u64 {
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(reg))
+        .unwrap_or_else(|| panic!("no {reg} line in:\n{out}"));
+    hex_after(line, reg)
+}
+
+/// Break, backtrace, registers, a register and a variable written, a
+/// watchpoint, a signal and the exit code, on one program.
+fn full_session(prog: &Path) {
+    let (out, stdout) = session(
+        &server_binary(),
+        prog,
+        &[
+            "show architecture",
+            "break add",
+            "continue",
+            "bt",
+            "info registers",
+            "p/x $pc",
+            "p sizeof(void *)",
+            // add returns a + b + counter: 2 + 3 + 40.
+            "set var counter = 40",
+            "finish",
+            // ...and main keeps what eax says it returned.
+            "set $eax = 100",
+            "watch watched",
+            "continue",
+            "continue",
+            "continue",
+        ],
+    );
+    assert_contains(
+        &out,
+        "The target architecture is set to \"auto\" (currently \"i386\")",
+    );
+    assert_contains(&out, "Breakpoint 1, add (a=2, b=3)");
+    assert_contains(&out, "in main (argc=1, argv=");
+    for reg in [
+        "eax", "ecx", "edx", "ebx", "esi", "edi", "eflags", "cs", "ss", "ds", "es", "fs", "gs",
+    ] {
+        register_line(&out, reg);
+    }
+    let (esp, ebp, eip) = (
+        register_line(&out, "esp"),
+        register_line(&out, "ebp"),
+        register_line(&out, "eip"),
+    );
+    assert!(esp >> 32 == 0 && esp > 0x1000, "esp {esp:#x}");
+    assert!(ebp >= esp, "ebp {ebp:#x} below esp {esp:#x}");
+    assert_eq!(register_line(&out, "cs"), 0x23, "a 32-bit code segment");
+    assert_contains(&out, &format!("$1 = {eip:#x}"));
+    assert_contains(&out, "$2 = 4");
+    assert_contains(&out, "Value returned is $3 = 45");
+    assert_contains(&out, "Hardware watchpoint 2: watched");
+    assert_contains(&out, "Old value = 0\nNew value = 200");
+    assert_contains(
+        &out,
+        "Program received signal SIGUSR1, User defined signal 1.",
+    );
+    // counter 40 is exit code 050 in gdb's octal.
+    assert_contains(&out, "exited with code 050]");
+    assert_contains(&stdout, "r=100 counter=40 signal=10");
+}
+
+#[test]
+fn static_program_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    full_session(&prog);
+}
+
+#[test]
+fn dynamic_program_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-dynamic", I386Linkage::Dynamic);
+    full_session(&prog);
+}
+
+/// The shared libraries of a dynamic 32-bit program (from the server's
+/// 32-bit link_map walk), and a backtrace out of a signal handler through
+/// libc's raise.
+#[test]
+fn dynamic_program_libraries_and_backtrace_through_libc() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-dynamic", I386Linkage::Dynamic);
+    let (out, _) = session(
+        &server_binary(),
+        &prog,
+        &[
+            "break on_usr1",
+            "continue",
+            "info sharedlibrary",
+            "maint packet qXfer:libraries-svr4:read::0,fff",
+            "continue",
+            "bt",
+            "continue",
+        ],
+    );
+    let libs = |name: &str| {
+        out.lines()
+            .any(|l| l.starts_with("0x") && l.ends_with(&format!("{I386_LIBS}/{name}")))
+    };
+    assert!(libs("ld-linux.so.2") && libs("libc.so.6"), "{out}");
+    // The server's own list (gdb would read link_map itself without it).
+    assert_contains(
+        &out,
+        &format!("<library name=\"{I386_LIBS}/libc.so.6\" lm=\"0x"),
+    );
+    assert_contains(&out, "Breakpoint 1, on_usr1 (sig=10)");
+    assert_contains(&out, "<signal handler called>");
+    assert!(
+        out.lines()
+            .any(|l| l.contains(" in ")
+                && l.contains("from target:/usr/i686-linux-gnu/lib/libc.so.6")),
+        "no libc frame:\n{out}"
+    );
+    assert_contains(&out, "in main (argc=1, argv=");
+}
+
+/// gdb's view of the registers (numbers, sizes, `g` offsets) is GNU
+/// gdbserver's for the same program.
+#[test]
+fn register_layout_is_gnu_gdbservers() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    let commands = ["maint print remote-registers", "kill"];
+    let (ours, _) = session(&server_binary(), &prog, &commands);
+    let (theirs, _) = session(Path::new("/usr/bin/gdbserver"), &prog, &commands);
+    let table = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| !l.trim_start().starts_with("Name"))
+            .take_while(|l| !l.starts_with('['))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(table(&theirs).len() > 42, "{theirs}");
+    assert_eq!(table(&ours), table(&theirs));
+}
+
+/// Attach to a running 32-bit program, read its registers, change a
+/// variable, detach: it runs on and sees the change.
+#[test]
+fn attach_and_detach() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    let mut child = std::process::Command::new(&prog)
+        .arg("loop")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _guard = KillOnDrop(child.id() as i32);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut server = Server::attach(child.id());
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "info registers eip esp",
+            "set var keep_looping = 0",
+            "detach",
+        ],
+    );
+    server.expect_exit(Duration::from_secs(20));
+    let eip = register_line(&out, "eip");
+    assert!(eip >> 32 == 0 && eip != 0, "eip {eip:#x}\n{out}");
+    assert_contains(&out, "detached]");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(7), "{out}");
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    assert_contains(&stdout, "left the loop");
+}
+
+/// `__thread` variables of a dynamic 32-bit program, in the main thread
+/// and in a second one: the server finds each thread's pointer in the GDT
+/// entry its gs selects (`qGetTLSAddr`); the values and addresses are GNU
+/// gdbserver's.
+#[test]
+fn thread_local_variables_in_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "tls", "tls-i386", I386Linkage::Dynamic);
+    let commands = [
+        "break checkpoint",
+        "continue",
+        "p mine",
+        "p &mine",
+        "continue",
+        "p mine",
+        "p tag",
+        "kill",
+    ];
+    let (ours, _) = session(&server_binary(), &prog, &commands);
+    let (theirs, _) = session(Path::new("/usr/bin/gdbserver"), &prog, &commands);
+    let values = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with('$'))
+            // Which worker stops first is a race.
+            .filter(|l| !l.starts_with("$3 = "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_contains(&ours, "$1 = 7");
+    assert!(ours.contains("$3 = 1") || ours.contains("$3 = 2"), "{ours}");
+    assert_contains(&ours, "$4 = \"wain");
+    assert_eq!(values(&ours), values(&theirs));
+}

@@ -233,3 +233,36 @@ fn thread_local_variables_in_two_threads() {
     assert_contains(&ours, "$4 = \"wain");
     assert_eq!(values(&ours), values(&theirs));
 }
+
+/// A 64-bit program that execs a 32-bit one: after the exec the server
+/// shows the i386 registers (and the `exec` stop reply carries them in
+/// the new size, after `exec:` as gdbserver puts it).
+#[test]
+fn exec_from_64_bit_into_32_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let launcher = compile(dir.path(), "exec_into");
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    let mut server = Server::launch(&launcher, &[prog.to_str().unwrap()]);
+    let out = gdb(
+        &launcher,
+        server.port,
+        &[
+            "set breakpoint pending on",
+            "break add",
+            "continue",
+            "info registers eip cs",
+            "p sizeof(void *)",
+            "continue",
+            "continue",
+        ],
+    );
+    server.expect_exit(Duration::from_secs(30));
+    assert_contains(&out, "is executing new program:");
+    assert_contains(&out, "Breakpoint 1, add (a=2, b=3)");
+    assert_eq!(register_line(&out, "cs"), 0x23, "{out}");
+    assert!(register_line(&out, "eip") >> 32 == 0, "{out}");
+    assert_contains(&out, "$1 = 4");
+    assert_contains(&out, "Program received signal SIGUSR1");
+    assert_contains(&out, "exited with code 01]");
+    assert!(!out.contains("Invalid hex digit"), "{out}");
+}

@@ -266,3 +266,37 @@ fn exec_from_64_bit_into_32_bit() {
     assert_contains(&out, "exited with code 01]");
     assert!(!out.contains("Invalid hex digit"), "{out}");
 }
+
+/// lldb on a 32-bit program: qProcessInfo names it i386 with 4-byte
+/// pointers, and lldb breaks, unwinds and reads eip from the i386
+/// description.
+#[test]
+fn lldb_on_a_32_bit_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    let mut server = Server::launch_logging_packets(&prog);
+    let out = common::lldb::lldb_session(
+        &prog,
+        server.port,
+        &[
+            "b add",
+            "c",
+            "bt",
+            "register read eip esp",
+            "p counter",
+            "kill",
+        ],
+    );
+    server.expect_exit(Duration::from_secs(30));
+    assert_contains(&out, "stop reason = breakpoint 1.1");
+    assert_contains(&out, "`add(a=2, b=3)");
+    assert_contains(&out, "`main(argc=1,");
+    assert_contains(&out, "eip = 0x");
+    assert_contains(&out, "$0 = 1");
+    // triple i386-pc-linux-gnu (hex) and ptrsize 4 in qProcessInfo.
+    assert_contains(
+        &server.stderr(),
+        "triple:693338362d70632d6c696e75782d676e75;",
+    );
+    assert_contains(&server.stderr(), "ptrsize:4;");
+}

@@ -300,3 +300,61 @@ fn lldb_on_a_32_bit_program() {
     );
     assert_contains(&server.stderr(), "ptrsize:4;");
 }
+
+/// `monitor gcore` of a 32-bit program stopped by SIGSEGV: an ELF32
+/// i386 core that gdb reads back as it reads its own `gcore` of the same
+/// stop (registers, x87/SSE/AVX state, libraries, variables), with the
+/// fault address in the compat siginfo.
+#[test]
+fn server_core_of_a_32_bit_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-dynamic", I386Linkage::Dynamic);
+    let ours = dir.path().join("server.core");
+    let theirs = dir.path().join("gdb.core");
+    let mut server = Server::launch(&prog, &["crash"]);
+    let out = gdb(
+        &prog,
+        server.port,
+        &[
+            "continue",
+            &format!("monitor gcore {}", ours.display()),
+            &format!("gcore {}", theirs.display()),
+            "kill",
+        ],
+    );
+    server.expect_exit(Duration::from_secs(30));
+    assert_contains(&out, "Program received signal SIGSEGV");
+    assert_contains(&out, "Saved corefile");
+    let read_core = |core: &Path| {
+        let text = gdb_binary_connect(
+            &gdb_path(),
+            Some(&prog),
+            &format!("core {}", core.display()),
+            &[
+                "bt",
+                "info all-registers",
+                "p $_siginfo.si_signo",
+                "info sharedlibrary",
+                "p counter",
+            ],
+        );
+        // From the backtrace on, without gdb's loading chatter.
+        text.lines()
+            .skip_while(|l| !l.starts_with("#0"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (read_core(&ours), read_core(&theirs));
+    assert!(a.len() > 50, "{a:#?}");
+    assert_eq!(a, b);
+    assert!(a.iter().any(|l| l.starts_with("eip ")), "{a:#?}");
+    assert!(a.iter().any(|l| l == "$1 = 11"), "{a:#?}");
+    // gdb's own core leaves si_addr 0; the kernel's (and ours) has it.
+    let addr = gdb_binary_connect(
+        &gdb_path(),
+        Some(&prog),
+        &format!("core {}", ours.display()),
+        &["p $_siginfo._sifields._sigfault.si_addr"],
+    );
+    assert_contains(&addr, "(void *) 0x1234");
+}

@@ -1,6 +1,7 @@
 /* A small program for the 32-bit (i386) tests: a call to break in, a
    global to write and watch, a handled signal, and an exit code that
-   shows what gdb changed. With an argument it loops (for attach). */
+   shows what gdb changed. With "loop" it loops (for attach); with
+   "crash" it reads through a bad pointer (for core files). */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@ volatile int counter = 1;
 volatile int watched;
 volatile sig_atomic_t got_signal;
 volatile int keep_looping = 1;
+int *volatile bad_pointer = (int *)0x1234;
 
 static void on_usr1(int sig) { got_signal = sig; }
 
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
     printf("left the loop\n");
     return 7;
   }
+  if (argc > 1 && strcmp(argv[1], "crash") == 0)
+    return *bad_pointer;
   signal(SIGUSR1, on_usr1);
   int r = add(2, 3);
   checkpoint();

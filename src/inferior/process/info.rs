@@ -72,8 +72,8 @@ impl Process {
         auxv::WordFormat::native()
     }
 
-    /// Is this a 32-bit (i386) program under the x86_64 server? What is
-    /// not done for those yet (cores) is refused rather than wrong.
+    /// Is this a 32-bit (i386) program under the x86_64 server? (Its auxv,
+    /// link_map and core file use 4-byte words.)
     pub fn is_i386_on_x86_64(&self) -> bool {
         #[cfg(target_arch = "x86_64")]
         return self.register_context().mode() == native::Mode::I386;

@@ -303,8 +303,11 @@ fn lldb_on_a_32_bit_program() {
 
 /// `monitor gcore` of a 32-bit program stopped by SIGSEGV: an ELF32
 /// i386 core that gdb reads back as it reads its own `gcore` of the same
-/// stop (registers, x87/SSE/AVX state, libraries, variables), with the
-/// fault address in the compat siginfo.
+/// stop (registers, x87 and SSE state, libraries, variables), with the
+/// fault address in the compat siginfo. (The AVX registers are left out
+/// of the comparison: on an AMX CPU gdb 18 shows none from a core whose
+/// XSAVE note has the kernel's size, ours as the kernel's own; see the
+/// user guide.)
 #[test]
 fn server_core_of_a_32_bit_program() {
     let dir = tempfile::tempdir().unwrap();
@@ -332,7 +335,11 @@ fn server_core_of_a_32_bit_program() {
             &format!("core {}", core.display()),
             &[
                 "bt",
-                "info all-registers",
+                "info registers eax ecx edx ebx esp ebp esi edi eip eflags cs ss ds es fs gs",
+                "info registers float",
+                "p/x $xmm1.uint128",
+                "p/x $xmm2.uint128",
+                "p $mxcsr",
                 "p $_siginfo.si_signo",
                 "info sharedlibrary",
                 "p counter",
@@ -345,10 +352,11 @@ fn server_core_of_a_32_bit_program() {
             .collect::<Vec<_>>()
     };
     let (a, b) = (read_core(&ours), read_core(&theirs));
-    assert!(a.len() > 50, "{a:#?}");
+    assert!(a.len() > 40, "{a:#?}");
     assert_eq!(a, b);
     assert!(a.iter().any(|l| l.starts_with("eip ")), "{a:#?}");
-    assert!(a.iter().any(|l| l == "$1 = 11"), "{a:#?}");
+    assert!(a.iter().any(|l| l.starts_with("fctrl ")), "{a:#?}");
+    assert!(a.iter().any(|l| l == "$4 = 11"), "{a:#?}");
     // gdb's own core leaves si_addr 0; the kernel's (and ours) has it.
     let addr = gdb_binary_connect(
         &gdb_path(),

@@ -2,7 +2,10 @@
 //! gdbserver's x86_64 build debugs them: the i386 target description and
 //! register file, breakpoints and backtraces, register and variable
 //! writes the program then sees, a watchpoint, a signal, the exit code,
-//! shared libraries of a dynamic program, and attach/detach. The programs
+//! shared libraries of a dynamic program, attach/detach, an exec from a
+//! 64-bit program, `__thread` variables in two threads, a server-written
+//! core, and lldb. Where GNU gdbserver 13.1 (`/usr/bin/gdbserver`) can
+//! show the same, the test compares with it. The programs
 //! are built with the i686 cross compiler (scripts/test-all.sh installs
 //! gcc-i686-linux-gnu); without it the tests fail, saying so.
 

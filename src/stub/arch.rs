@@ -33,6 +33,8 @@ pub struct RegisterFile {
 impl Registers for RegisterFile {
     type ProgramCounter = u64;
 
+    // The native layout's PC (rip for x86_64, not an i386 process's eip):
+    // gdbstub never asks, the server reads the PC with ptrace.
     fn pc(&self) -> u64 {
         native::pc_from_g(&self.bytes)
     }

@@ -369,3 +369,36 @@ fn server_core_of_a_32_bit_program() {
     );
     assert_contains(&addr, "(void *) 0x1234");
 }
+
+/// `catch syscall write` stops a 32-bit program at i386's write (4, which
+/// is stat's number on x86_64), as under GNU gdbserver; the SIGUSR1 before
+/// it comes from i386's tgkill (270).
+#[test]
+fn catch_syscall_by_i386_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    let commands = [
+        "catch syscall write",
+        "continue",
+        "p $orig_eax",
+        "continue",
+        "p $orig_eax",
+        "continue",
+        "p $eax > 0",
+        "kill",
+    ];
+    let (ours, _) = session(&server_binary(), &prog, &commands);
+    let (theirs, _) = session(Path::new("/usr/bin/gdbserver"), &prog, &commands);
+    assert_contains(&ours, "Catchpoint 1 (call to syscall write)");
+    assert_contains(&ours, "Catchpoint 1 (returned from syscall write)");
+    assert_contains(&ours, "$1 = 270");
+    assert_contains(&ours, "$2 = 4");
+    assert_contains(&ours, "$3 = 1");
+    let catches = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with('$') || l.starts_with("Catchpoint"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(catches(&ours), catches(&theirs));
+}

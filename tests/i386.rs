@@ -402,3 +402,40 @@ fn catch_syscall_by_i386_number() {
     };
     assert_eq!(catches(&ours), catches(&theirs));
 }
+
+/// `run` of a 32-bit program in extended-remote mode, then of the same
+/// source built for x86_64 in the same server: each process gets its own
+/// description. (gdb warns at `file` that the x86-64 file does not match
+/// the i386 it was last told of, and reloads it at `run`: the same under
+/// GNU gdbserver.)
+#[test]
+fn extended_remote_runs_32_bit_then_64_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = compile_i386(dir.path(), "i386", "i386-static", I386Linkage::Static);
+    let native = compile(dir.path(), "i386");
+    let mut server = Server::launch_multi();
+    let out = gdb_extended(
+        Some(&prog),
+        server.port,
+        &[
+            &format!("set remote exec-file {}", prog.display()),
+            "break add",
+            "run",
+            "info registers eip",
+            "p sizeof(void *)",
+            "kill",
+            &format!("file {}", native.display()),
+            &format!("set remote exec-file {}", native.display()),
+            "run",
+            "info registers rip",
+            "p sizeof(void *)",
+            "kill",
+        ],
+    );
+    drop(server.wait_exit(Duration::from_secs(5)));
+    assert_contains(&out, "Breakpoint 1, add (a=2, b=3)");
+    assert!(register_line(&out, "eip") >> 32 == 0, "{out}");
+    assert_contains(&out, "$1 = 4");
+    assert!(register_line(&out, "rip") >> 32 != 0, "{out}");
+    assert_contains(&out, "$2 = 8");
+}

@@ -432,7 +432,7 @@ fn extended_remote_runs_32_bit_then_64_bit() {
             "kill",
         ],
     );
-    drop(server.wait_exit(Duration::from_secs(5)));
+    server.expect_exit(Duration::from_secs(10));
     assert_contains(&out, "Breakpoint 1, add (a=2, b=3)");
     assert!(register_line(&out, "eip") >> 32 == 0, "{out}");
     assert_contains(&out, "$1 = 4");

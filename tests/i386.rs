@@ -162,6 +162,9 @@ fn register_layout_is_gnu_gdbservers() {
         out.lines()
             .skip_while(|l| !l.trim_start().starts_with("Name"))
             .take_while(|l| !l.starts_with('['))
+            // The table's rows start with a space; gdb's warnings go to
+            // stderr and may land among them.
+            .filter(|l| l.starts_with(' '))
             .map(str::to_string)
             .collect()
     };

@@ -41,6 +41,10 @@ need=()
 for tool in gdb gcc gdbserver socat strace lldb-16; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
+# The i686 cross compiler for tests/i386.rs's 32-bit programs (not
+# gcc-multilib, which conflicts with the cross compilers of the VM tests);
+# its libc6-i386-cross brings the 32-bit loader the dynamic ones name.
+command -v i686-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-i686-linux-gnu libc6-dev-i386-cross)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
@@ -48,7 +52,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-step_done "install gdb, gcc, gdbserver, socat, strace, lldb-16" "$t0"
+step_done "install gdb, gcc, gdbserver, socat, strace, lldb-16, i686 gcc" "$t0"
 # gdb 18 (a cached venv) for the tests of what only gdb 16+ sends (`x`).
 t0=$SECONDS
 RGDBSERVER_GDB18=$(./scripts/setup-gdb18.sh)

@@ -22,6 +22,11 @@ pub const NT_ARM_PAC_MASK: u32 = 0x406;
 pub const NT_MIPS_DSP: u32 = 0x800;
 pub const NT_MIPS_FP_MODE: u32 = 0x801;
 
+/// `NT_PRXFPREG`: an i386 core's FXSAVE area (its NT_PRFPREG is the
+/// older FSAVE image).
+pub const NT_PRXFPREG: u32 = 0x46e6_2b7f;
+
+pub const EM_386: u16 = 3;
 pub const EM_MIPS: u16 = 8;
 pub const EM_X86_64: u16 = 62;
 pub const EM_AARCH64: u16 = 183;
@@ -56,9 +61,11 @@ pub struct PrpsinfoLayout {
     /// `pr_state`, `pr_sname`, `pr_zomb`, `pr_nice`: one byte each from 0.
     /// `pr_flag` (unsigned long).
     pub flag: usize,
-    /// `pr_uid`, `pr_gid` (`__kernel_uid_t`: 4 bytes on these targets).
+    /// `pr_uid`, `pr_gid` (`__kernel_uid_t`: 4 bytes, 2 on i386) and
+    /// their size.
     pub uid: usize,
     pub gid: usize,
+    pub uid_size: usize,
     /// `pr_pid`, `pr_ppid`, `pr_pgrp`, `pr_sid` (int each).
     pub pid: usize,
     /// `pr_fname[16]`, `pr_psargs[80]`.
@@ -100,16 +107,22 @@ impl PrstatusLayout {
 impl PrpsinfoLayout {
     /// The generic Linux layout for a `word`-byte `long`, 32-bit uids.
     pub const fn generic(word: usize) -> PrpsinfoLayout {
+        PrpsinfoLayout::with_uids(word, 4)
+    }
+
+    /// The same with `uid_size`-byte uids (2 on i386: `unsigned short`).
+    pub const fn with_uids(word: usize, uid_size: usize) -> PrpsinfoLayout {
         let flag = align(4, word);
         let uid = flag + word;
-        let pid = uid + 8;
+        let pid = uid + 2 * uid_size;
         let fname = pid + 16;
         let psargs = fname + FNAME_SIZE;
         PrpsinfoLayout {
             size: align(psargs + PSARGS_SIZE, word),
             flag,
             uid,
-            gid: uid + 4,
+            gid: uid + uid_size,
+            uid_size,
             pid,
             fname,
             psargs,
@@ -196,6 +209,26 @@ pub const X86_64: CoreArch = linux(
     &[regset(NT_PRFPREG, 512), regset(NT_X86_XSTATE, 16 * 1024)],
 );
 
+/// A 32-bit x86 process (as the x86_64 kernel's compat core writes it):
+/// `elf_gregset_t` is i386's `user_regs_struct` (17 words), uids are 16
+/// bits; then the FSAVE image (`user_i387_ia32_struct`, 108 bytes), the
+/// FXSAVE area and the XSAVE area, each what PTRACE_GETREGSET gives a
+/// 64-bit tracer for a 32-bit tracee.
+pub const I386: CoreArch = CoreArch {
+    prpsinfo: PrpsinfoLayout::with_uids(4, 2),
+    ..linux(
+        EM_386,
+        false,
+        false,
+        17,
+        &[
+            regset(NT_PRFPREG, 108),
+            regset(NT_PRXFPREG, 512),
+            regset(NT_X86_XSTATE, 16 * 1024),
+        ],
+    )
+};
+
 /// arm64: `user_pt_regs` (x0-x30, sp, pc, pstate), `user_fpsimd_state`, the
 /// TLS register, the debug registers, the system call number, the pointer
 /// authentication masks.
@@ -273,6 +306,24 @@ mod tests {
             (o.size, o.flag, o.uid, o.pid, o.fname, o.psargs),
             (128, 4, 8, 16, 32, 48)
         );
+    }
+
+    #[test]
+    fn i386_matches_the_kernels_compat_structs() {
+        // compat_elf_prstatus: 144 bytes, pr_reg at 72; compat_elf_prpsinfo:
+        // 124 bytes, 16-bit uids at 8 and 10.
+        let p = I386.prstatus;
+        assert_eq!((p.size, p.reg, p.reg_size, p.fpvalid), (144, 72, 68, 140));
+        let q = I386.prpsinfo;
+        assert_eq!(
+            (q.size, q.uid, q.gid, q.uid_size, q.pid),
+            (124, 8, 10, 2, 12)
+        );
+        assert_eq!((q.fname, q.psargs), (28, 44));
+        assert_eq!(I386.thread_notes[1].name, "LINUX");
+        assert_eq!(I386.word_size(), 4);
+        // The generic layouts keep 4-byte uids.
+        assert_eq!(X86_64.prpsinfo.uid_size, 4);
     }
 
     #[test]

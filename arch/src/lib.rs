@@ -9,6 +9,7 @@
 
 pub mod aarch64;
 pub mod core_file;
+pub mod i386;
 pub mod layout;
 pub mod mips;
 pub mod signals;

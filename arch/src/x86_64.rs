@@ -25,7 +25,7 @@ pub const NUM_REGS_NO_AVX: usize = 60;
 /// Every register number there is (AVX-512 and PKRU included).
 pub const NUM_REGS: usize = xstate::regnum::END;
 
-mod tdesc;
+pub(crate) mod tdesc;
 pub mod xstate;
 
 pub use tdesc::target_xml;

@@ -24,7 +24,8 @@ fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result
     // SET/GETREGSET with a valid iovec, GET/SETFPREGS and GET/SETSIGINFO with
     // a buffer of the kernel's size, GET_SYSCALL_INFO with the buffer's size,
     // POKEUSER, MIPS GET/SETREGS and GET/SETFPREGS with buffers of the
-    // kernel's size, MIPS GET_THREAD_AREA into an unsigned long) only read
+    // kernel's size, MIPS GET_THREAD_AREA into an unsigned long, x86 GET_THREAD_AREA into
+    // a 16-byte user_desc) only read
     // or write memory we pass and own.
     check(unsafe {
         libc::ptrace(
@@ -180,6 +181,22 @@ pub fn mips_get_thread_area(tid: Tid) -> nix::Result<u64> {
         &mut tp as *mut libc::c_ulong as usize,
     )?;
     Ok(u64::from(tp))
+}
+
+/// x86 PTRACE_GET_THREAD_AREA: the base address of a 32-bit tracee's GDT
+/// TLS entry `entry` (its gs selector >> 3), from `struct user_desc`.
+#[cfg(target_arch = "x86_64")]
+pub fn x86_thread_area_base(tid: Tid, entry: u64) -> nix::Result<u64> {
+    const PTRACE_GET_THREAD_AREA: libc::c_uint = 25;
+    // entry_number, base_addr, limit, flags.
+    let mut desc = [0u32; 4];
+    request(
+        PTRACE_GET_THREAD_AREA,
+        tid,
+        entry as usize,
+        desc.as_mut_ptr() as usize,
+    )?;
+    Ok(u64::from(desc[1]))
 }
 
 /// Byte offset of debug register `n` in `struct user`.

@@ -221,7 +221,9 @@ pub fn address(
     let dtv = read_field(descriptor, layout.dtv_pointer)?;
     let slot = dtv.wrapping_add(modid.wrapping_mul(layout.dtv_entry.bytes));
     let block = read_field(slot, layout.dtv_value)?;
-    if block != TLS_DTV_UNALLOCATED && block != 0 {
+    // The markers are -1 in the field's own width (4 bytes on i386).
+    let minus_one = |field: Field| u64::MAX >> (64 - 8 * field.bytes.min(8));
+    if block != TLS_DTV_UNALLOCATED & minus_one(layout.dtv_value) && block != 0 {
         return Ok(block.wrapping_add(offset));
     }
     // Not in this thread's DTV yet: a module with static TLS still has
@@ -231,7 +233,9 @@ pub fn address(
         return Err(TlsError::NotAllocated);
     }
     let static_offset = read_field(link_map, layout.static_offset)?;
-    if static_offset != NO_TLS_OFFSET && static_offset != FORCED_DYNAMIC_TLS_OFFSET {
+    if static_offset != NO_TLS_OFFSET
+        && static_offset != FORCED_DYNAMIC_TLS_OFFSET & minus_one(layout.static_offset)
+    {
         let block = match variant {
             TlsVariant::TcbAtTp => tp.wrapping_sub(static_offset),
             TlsVariant::DtvAtTp { tcb_offset } => {

@@ -143,6 +143,15 @@ impl ThreadStop {
     fn encode(&self, multiprocess: bool) -> Vec<u8> {
         let (pid, tid) = (self.pid, self.tid);
         let mut out = format!("T{:02x}", self.signal).into_bytes();
+        // `exec:` before the registers, as gdbserver sends it: gdb reads
+        // registers that follow it with the new program's architecture
+        // (an exec from a 64-bit program into a 32-bit one changes their
+        // sizes), ones before it with the old.
+        if let Some(StopReason::Exec { path }) = &self.reason {
+            out.extend_from_slice(b"exec:");
+            hex::encode_into(path, &mut out);
+            out.push(b';');
+        }
         for (regnum, bytes) in &self.registers {
             out.extend_from_slice(format!("{regnum:02x}:").as_bytes());
             hex::encode_into(bytes, &mut out);
@@ -180,11 +189,7 @@ impl ThreadStop {
                 out.extend_from_slice(format!("{name}:p{child:x}.{child:x};").as_bytes());
             }
             Some(StopReason::VforkDone) => out.extend_from_slice(b"vforkdone:;"),
-            Some(StopReason::Exec { path }) => {
-                out.extend_from_slice(b"exec:");
-                hex::encode_into(path, &mut out);
-                out.push(b';');
-            }
+            Some(StopReason::Exec { .. }) => {}
             Some(StopReason::Syscall { nr, entry }) => {
                 let name = if *entry {
                     "syscall_entry"
@@ -271,7 +276,7 @@ mod tests {
 
     #[test]
     fn stop_reasons() {
-        let cases: [(StopReason, &[u8]); 9] = [
+        let cases: [(StopReason, &[u8]); 8] = [
             (StopReason::SwBreak, b"swbreak:;"),
             (StopReason::HwBreak, b"hwbreak:;"),
             (
@@ -304,12 +309,6 @@ mod tests {
             ),
             (StopReason::VforkDone, b"vforkdone:;"),
             (
-                StopReason::Exec {
-                    path: b"/a".to_vec(),
-                },
-                b"exec:2f61;",
-            ),
-            (
                 StopReason::Syscall {
                     nr: 0x3c,
                     entry: false,
@@ -322,6 +321,19 @@ mod tests {
             expected.extend_from_slice(tail);
             assert_eq!(thread(Some(reason)).encode(false), expected);
         }
+        // exec: comes first, before the registers (in the new program's
+        // sizes) gdb must read with its architecture.
+        let exec = ThreadStop {
+            signal: 5,
+            pid: 0x10,
+            tid: 0x11,
+            registers: vec![(8, vec![0x70, 0x95, 0x04, 0x08])],
+            reason: Some(StopReason::Exec {
+                path: b"/a".to_vec(),
+            }),
+            lldb: None,
+        };
+        assert_eq!(exec.encode(false), b"T05exec:2f61;08:70950408;thread:11;");
         let fork = StopReason::Fork {
             child: 0x20,
             vfork: false,

@@ -87,10 +87,12 @@ pub(super) fn expedited_registers(process: &mut Process, tid: Tid) -> Vec<(usize
     let Ok(g) = process.read_expedited_registers(tid) else {
         return Vec::new();
     };
-    native::EXPEDITED_REGS
+    let context = process.register_context();
+    context
+        .expedited_regs()
         .iter()
         .filter_map(|&regnum| {
-            let info = native::LAYOUT.by_regnum(regnum)?;
+            let info = context.register(regnum)?;
             Some((
                 regnum,
                 g.get(info.offset..info.offset + info.size)?.to_vec(),

@@ -33,6 +33,8 @@ pub struct RegisterFile {
 impl Registers for RegisterFile {
     type ProgramCounter = u64;
 
+    // The native layout's PC (rip for x86_64, not an i386 process's eip):
+    // gdbstub never asks, the server reads the PC with ptrace.
     fn pc(&self) -> u64 {
         native::pc_from_g(&self.bytes)
     }
@@ -56,10 +58,10 @@ impl Registers for RegisterFile {
 pub struct RegNum(pub usize);
 
 impl RegId for RegNum {
+    // No size: it is the process's (an i386 process's registers have
+    // other sizes under the same numbers), and `read_register` returns it.
     fn from_raw_id(id: usize) -> Option<(Self, Option<NonZeroUsize>)> {
-        native::LAYOUT
-            .by_regnum(id)
-            .map(|r| (RegNum(id), NonZeroUsize::new(r.size)))
+        native::LAYOUT.by_regnum(id).map(|_| (RegNum(id), None))
     }
 
     fn to_raw_id(&self) -> Option<usize> {

@@ -14,19 +14,58 @@ pub fn compile(dir: &Path, name: &str) -> PathBuf {
 /// Compile tests/programs/SOURCE.c into DIR/OUT with gcc -g -O0 and
 /// `extra` (e.g. `-shared -fPIC`, `-static`, `-DNAME=VALUE`).
 pub fn compile_with(dir: &Path, source: &str, out: &str, extra: &[&str]) -> PathBuf {
+    compile_using("gcc", dir, source, out, extra)
+}
+
+/// How a 32-bit test program is linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum I386Linkage {
+    Static,
+    /// Against the cross toolchain's libc (gcc-i686-linux-gnu,
+    /// libc6-dev-i386-cross): its loader and libraries are named in the
+    /// program, so it runs without Debian's libc6:i386.
+    Dynamic,
+}
+
+/// The i686 cross compiler scripts/test-all.sh installs.
+pub const I386_GCC: &str = "i686-linux-gnu-gcc";
+/// Where libc6-i386-cross puts the 32-bit loader and libraries.
+pub const I386_LIBS: &str = "/usr/i686-linux-gnu/lib";
+
+/// Compile tests/programs/SOURCE.c as a 32-bit (i386) program into
+/// DIR/OUT. Fails loudly when the cross compiler is missing.
+pub fn compile_i386(dir: &Path, source: &str, out: &str, linkage: I386Linkage) -> PathBuf {
+    assert!(
+        Command::new(I386_GCC).arg("--version").output().is_ok(),
+        "{I386_GCC} is missing: apt-get install gcc-i686-linux-gnu (scripts/test-all.sh does)"
+    );
+    let loader = format!("-Wl,--dynamic-linker={I386_LIBS}/ld-linux.so.2");
+    let rpath = format!("-Wl,-rpath={I386_LIBS}");
+    let extra: Vec<&str> = match linkage {
+        I386Linkage::Static => vec!["-static"],
+        I386Linkage::Dynamic => vec![&loader, &rpath],
+    };
+    compile_using(I386_GCC, dir, source, out, &extra)
+}
+
+fn compile_using(compiler: &str, dir: &Path, source: &str, out: &str, extra: &[&str]) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/programs")
         .join(format!("{source}.c"));
     let out = dir.join(out);
-    let status = Command::new("gcc")
+    let status = Command::new(compiler)
         .args(["-g", "-O0", "-pthread"])
         .args(extra)
         .arg("-o")
         .arg(&out)
         .arg(&source)
         .status()
-        .expect("gcc runs");
-    assert!(status.success(), "gcc failed on {}", source.display());
+        .unwrap_or_else(|e| panic!("{compiler} does not run: {e}"));
+    assert!(
+        status.success(),
+        "{compiler} failed on {}",
+        source.display()
+    );
     out
 }
 

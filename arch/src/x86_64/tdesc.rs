@@ -5,8 +5,9 @@
 
 use super::xstate::{regnum, Features};
 use super::{EFLAGS, FS_BASE, MXCSR, ORIG_RAX, RBP, REGS, RIP, RSP, XMM0, YMM0H};
+use crate::layout::RegisterInfo;
 
-const EFLAGS_FIELDS: &[(&str, u32)] = &[
+pub(crate) const EFLAGS_FIELDS: &[(&str, u32)] = &[
     ("CF", 0),
     ("", 1),
     ("PF", 2),
@@ -26,7 +27,7 @@ const EFLAGS_FIELDS: &[(&str, u32)] = &[
     ("ID", 21),
 ];
 
-const MXCSR_FIELDS: &[(&str, u32)] = &[
+pub(crate) const MXCSR_FIELDS: &[(&str, u32)] = &[
     ("IE", 0),
     ("DE", 1),
     ("ZE", 2),
@@ -43,7 +44,7 @@ const MXCSR_FIELDS: &[(&str, u32)] = &[
     ("FZ", 15),
 ];
 
-fn flags_type(xml: &mut String, id: &str, fields: &[(&str, u32)]) {
+pub(crate) fn flags_type(xml: &mut String, id: &str, fields: &[(&str, u32)]) {
     xml.push_str(&format!("    <flags id=\"{id}\" size=\"4\">\n"));
     for (name, bit) in fields {
         xml.push_str(&format!(
@@ -53,7 +54,7 @@ fn flags_type(xml: &mut String, id: &str, fields: &[(&str, u32)]) {
     xml.push_str("    </flags>\n");
 }
 
-fn reg_type(regnum: usize) -> &'static str {
+pub(crate) fn reg_type(regnum: usize) -> &'static str {
     match regnum {
         RBP | RSP => "data_ptr",
         RIP => "code_ptr",
@@ -73,7 +74,7 @@ fn reg_type(regnum: usize) -> &'static str {
     }
 }
 
-fn reg_group(regnum: usize) -> Option<&'static str> {
+pub(crate) fn reg_group(regnum: usize) -> Option<&'static str> {
     match regnum {
         32..=39 => Some("float"),
         MXCSR => Some("vector"),
@@ -83,7 +84,7 @@ fn reg_group(regnum: usize) -> Option<&'static str> {
 
 /// The 128-bit vector union, as gdbserver declares it in each feature that
 /// uses it.
-fn vec128_type(xml: &mut String) {
+pub(crate) fn vec128_type(xml: &mut String) {
     for (id, ty, count) in [
         ("v8bf16", "bfloat16", 8),
         ("v8h", "ieee_half", 8),
@@ -117,19 +118,22 @@ fn vec128_type(xml: &mut String) {
 
 fn push_regs(xml: &mut String, range: std::ops::Range<usize>) {
     for regnum in range {
-        let info = &REGS[regnum];
-        xml.push_str(&format!(
-            "    <reg name=\"{}\" bitsize=\"{}\" type=\"{}\" regnum=\"{}\"",
-            info.name,
-            info.size * 8,
-            reg_type(regnum),
-            regnum
-        ));
-        if let Some(group) = reg_group(regnum) {
-            xml.push_str(&format!(" group=\"{group}\""));
-        }
-        xml.push_str("/>\n");
+        push_reg(xml, &REGS[regnum], reg_type(regnum), reg_group(regnum));
     }
+}
+
+/// One `<reg>` line of a description.
+pub(crate) fn push_reg(xml: &mut String, info: &RegisterInfo, ty: &str, group: Option<&str>) {
+    xml.push_str(&format!(
+        "    <reg name=\"{}\" bitsize=\"{}\" type=\"{ty}\" regnum=\"{}\"",
+        info.name,
+        info.size * 8,
+        info.regnum
+    ));
+    if let Some(group) = group {
+        xml.push_str(&format!(" group=\"{group}\""));
+    }
+    xml.push_str("/>\n");
 }
 
 /// The complete target description for a process showing `features`, in

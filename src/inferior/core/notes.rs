@@ -145,8 +145,8 @@ pub fn prpsinfo(arch: &CoreArch, p: &ProcessStatus) -> Note {
     d[2] = (upper == b'Z') as u8;
     d[3] = p.nice as u8;
     e.put(&mut d, l.flag, arch.word_size(), p.flags);
-    e.put(&mut d, l.uid, 4, p.uid as u64);
-    e.put(&mut d, l.gid, 4, p.gid as u64);
+    e.put(&mut d, l.uid, l.uid_size, p.uid as u64);
+    e.put(&mut d, l.gid, l.uid_size, p.gid as u64);
     for (i, id) in [p.pid, p.ppid, p.pgrp, p.sid].into_iter().enumerate() {
         e.put(&mut d, l.pid + 4 * i, 4, id as u32 as u64);
     }

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use crate::inferior::agent_expr;
 use crate::inferior::ptrace::Tid;
-use crate::inferior::regs::native;
 
 use super::Process;
 
@@ -116,7 +115,10 @@ impl agent_expr::AgentContext for ConditionContext<'_> {
             self.registers = Some(self.process.read_registers(self.tid).ok()?);
         }
         let g = self.registers.as_ref()?;
-        let info = native::LAYOUT.by_regnum(usize::from(regnum))?;
+        let info = self
+            .process
+            .register_context()
+            .register(usize::from(regnum))?;
         let bytes = g.get(info.offset..info.offset + info.size)?;
         if bytes.len() > 8 {
             return None;

@@ -30,6 +30,23 @@ const ARCH: CoreArch = cf::mips_o32(cfg!(target_endian = "big"));
 #[cfg(target_arch = "mips64")]
 const ARCH: CoreArch = cf::mips_n64(cfg!(target_endian = "big"));
 
+/// The compat siginfo's union starts 4 bytes earlier than the 64-bit
+/// one's (no padding after si_code).
+const SIGINFO_UNION_64: usize = 16;
+const SIGINFO_UNION_32: usize = 12;
+
+/// A 64-bit `siginfo_t` (what PTRACE_GETSIGINFO gives) in the compat
+/// layout an i386 core holds: the union moved down, its words' low halves
+/// first (so si_addr, si_pid/si_uid and sigval come through; the clock
+/// fields of a SIGCHLD, longs, are not narrowed).
+fn compat_siginfo(raw: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; raw.len()];
+    out[..SIGINFO_UNION_32].copy_from_slice(&raw[..SIGINFO_UNION_32]);
+    let rest = raw.len() - SIGINFO_UNION_64;
+    out[SIGINFO_UNION_32..SIGINFO_UNION_32 + rest].copy_from_slice(&raw[SIGINFO_UNION_64..]);
+    out
+}
+
 const AT_PAGESZ: u64 = 6;
 const AT_CLKTCK: u64 = 17;
 /// Larger than any `elf_gregset_t`.
@@ -154,6 +171,15 @@ impl Process {
             .collect()
     }
 
+    /// The core file's architecture: the server's, or i386 for a 32-bit
+    /// process under the x86_64 server.
+    fn core_arch(&self) -> &'static CoreArch {
+        if self.is_i386_on_x86_64() {
+            return &cf::I386;
+        }
+        &ARCH
+    }
+
     /// One thread's notes.
     fn thread_notes(
         &self,
@@ -183,8 +209,9 @@ impl Process {
             times: times(own.ticks, hz),
             gregs,
         };
-        let mut out = vec![notes::prstatus(&ARCH, &status)];
-        for set in ARCH.thread_notes {
+        let arch = self.core_arch();
+        let mut out = vec![notes::prstatus(arch, &status)];
+        for set in arch.thread_notes {
             let mut buf = vec![0u8; set.max_size];
             // A set the kernel refuses (not on this CPU, not in use) is left out.
             if let Ok(n) = pt::get_regset(tid, set.note_type as i32, &mut buf) {
@@ -253,18 +280,24 @@ impl Process {
         // Every thread's pr_cursig is the signal of the stop, as the kernel
         // and gdb's gcore write it (BFD takes the last thread's for the core's).
         let cursig = stop.as_ref().map_or(0, stop_signal);
+        let arch = self.core_arch();
         let stopper = stop.and_then(|e| e.tid());
         let mut notes = Vec::new();
         for (i, tid) in self.core_thread_order(stopper).into_iter().enumerate() {
             let mut thread = self.thread_notes(tid, cursig, &stat, hz)?.into_iter();
             notes.extend(thread.next());
             if i == 0 {
-                notes.push(notes::prpsinfo(&ARCH, &process));
+                notes.push(notes::prpsinfo(arch, &process));
                 if let Ok(info) = pt::get_siginfo_raw(tid) {
+                    let desc = if self.is_i386_on_x86_64() {
+                        compat_siginfo(&info)
+                    } else {
+                        info.to_vec()
+                    };
                     notes.push(Note {
                         name: "CORE",
                         kind: cf::NT_SIGINFO,
-                        desc: info.to_vec(),
+                        desc,
                     });
                 }
                 notes.push(Note {
@@ -272,12 +305,12 @@ impl Process {
                     kind: cf::NT_AUXV,
                     desc: auxv_bytes.clone(),
                 });
-                notes.push(notes::nt_file(&ARCH, page_size, &files));
+                notes.push(notes::nt_file(arch, page_size, &files));
             }
             notes.extend(thread);
         }
         Ok(CoreImage {
-            arch: &ARCH,
+            arch,
             page_size,
             notes,
             segments,

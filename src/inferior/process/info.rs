@@ -59,6 +59,28 @@ impl Process {
         }
     }
 
+    /// How the program stores a pointer in its auxiliary vector and the
+    /// dynamic linker's structures: 4 bytes for a 32-bit (i386) process
+    /// on an x86_64 server, the server's own word otherwise.
+    pub fn word_format(&self) -> auxv::WordFormat {
+        if self.is_i386_on_x86_64() {
+            return auxv::WordFormat {
+                size: 4,
+                ..auxv::WordFormat::native()
+            };
+        }
+        auxv::WordFormat::native()
+    }
+
+    /// Is this a 32-bit (i386) program under the x86_64 server? (Its auxv,
+    /// link_map and core file use 4-byte words.)
+    pub fn is_i386_on_x86_64(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return self.register_context().mode() == native::Mode::I386;
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
     /// The raw auxiliary vector.
     pub fn auxv(&self) -> Result<Vec<u8>, ProcessError> {
         procfs::auxv(self.pid).map_err(|e| ProcessError::Proc(e.to_string()))
@@ -66,7 +88,7 @@ impl Process {
 
     /// `qXfer:libraries-svr4:read`'s document, from the link_map list.
     pub fn libraries_svr4_xml(&self) -> Result<String, ProcessError> {
-        let format = auxv::WordFormat::native();
+        let format = self.word_format();
         let entries = auxv::parse_auxv(&self.auxv()?, format);
         let mut reader = |addr: u64, buf: &mut [u8]| self.read_all(addr, buf);
         svr4::libraries_svr4_xml(&mut reader, &entries, format)
@@ -75,7 +97,7 @@ impl Process {
 
     /// Where the program keeps its pointer to `r_debug` (`qShlibInfoAddr`).
     pub fn r_debug_pointer_location(&self) -> Result<u64, ProcessError> {
-        let format = auxv::WordFormat::native();
+        let format = self.word_format();
         let entries = auxv::parse_auxv(&self.auxv()?, format);
         let mut reader = |addr: u64, buf: &mut [u8]| self.read_all(addr, buf);
         rendezvous::r_debug_pointer_location(&mut reader, format, &entries)
@@ -101,7 +123,7 @@ impl Process {
     /// from `from.lm` on (see `svr4::libraries_from`).
     pub fn libraries_svr4_xml_from(&self, from: svr4::ListFrom) -> String {
         let mut reader = |addr: u64, buf: &mut [u8]| self.read_all(addr, buf);
-        svr4::libraries_from(&mut reader, auxv::WordFormat::native(), from)
+        svr4::libraries_from(&mut reader, self.word_format(), from)
     }
 
     /// The address of `offset` in module `link_map`'s thread-local storage
@@ -131,7 +153,7 @@ impl Process {
                     None => {
                         let file = procfs::executable(self.pid)
                             .map_err(|e| ProcessError::Proc(format!("executable: {e}")))?;
-                        let entries = auxv::parse_auxv(&self.auxv()?, auxv::WordFormat::native());
+                        let entries = auxv::parse_auxv(&self.auxv()?, self.word_format());
                         // A static PIE runs at a bias: where its entry point
                         // is against where the file says it is.
                         let bias = match (

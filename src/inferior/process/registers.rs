@@ -10,8 +10,17 @@ use nix::unistd::Pid;
 use crate::inferior::ptrace::Tid;
 use crate::inferior::regs::{native, RegsError};
 
+/// Whether gdb reads target descriptions, which decides the layout a
+/// process gets when its registers are probed again after an exec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Description {
+    Read,
+    Ignored,
+}
+
 pub(super) struct Registers {
     context: native::RegisterContext,
+    description: Description,
     /// Threads' `g` blocks, as last read.
     cache: HashMap<Tid, Vec<u8>>,
 }
@@ -20,6 +29,7 @@ impl Registers {
     pub(super) fn probe(pid: Pid) -> Registers {
         Registers {
             context: native::RegisterContext::probe(pid),
+            description: Description::Read,
             cache: HashMap::new(),
         }
     }
@@ -31,8 +41,19 @@ impl Registers {
     /// gdb does not read target descriptions: use the register layout it
     /// assumes without one.
     pub(super) fn use_plain_layout(&mut self) {
+        self.description = Description::Ignored;
         #[cfg(target_arch = "x86_64")]
         self.context.without_target_description();
+        self.cache.clear();
+    }
+
+    /// The process has exec'd (perhaps a 32-bit program after a 64-bit
+    /// one, or the reverse): ask the kernel again which registers it has.
+    pub(super) fn reprobe(&mut self, tid: Tid) {
+        self.context = native::RegisterContext::probe(tid);
+        if self.description == Description::Ignored {
+            self.use_plain_layout();
+        }
         self.cache.clear();
     }
 

@@ -137,7 +137,7 @@ impl Process {
         self.points.hw.clear();
         self.tls_layout = None;
         self.memory = Memory::open(self.pid)?;
-        self.regs.forget_all();
+        self.regs.reprobe(tid);
         self.mark_stopped(tid);
         if let Some(leader) = self.threads.get_mut(&tid) {
             leader.in_syscall = in_execve;

@@ -84,6 +84,11 @@ impl RegisterContext {
 
     /// Register `regnum` as this process's `g` packet holds it (None: it
     /// has no such register).
+    /// The registers a stop reply carries.
+    pub fn expedited_regs(&self) -> &'static [usize] {
+        EXPEDITED_REGS
+    }
+
     pub fn register(&self, regnum: usize) -> Option<RegisterInfo> {
         if regnum >= self.features.num_regs() {
             return None;

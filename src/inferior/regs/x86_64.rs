@@ -5,8 +5,13 @@
 //! process has is the XCR0 the kernel stores in the area; where each sits
 //! is CPUID leaf 0xD's answer on this machine (the server runs on the
 //! target's CPU).
+//!
+//! A 32-bit process (`Mode::I386`) is read with the same 64-bit sets (a
+//! 64-bit tracer gets them zero-extended) and shown as i386 by
+//! `rgdbserver_arch::i386`, as GNU gdbserver's x86_64 build shows it.
 
 use nix::sys::ptrace;
+use rgdbserver_arch::i386;
 use rgdbserver_arch::x86_64 as arch;
 use rgdbserver_arch::x86_64::{Features, XsaveLayout};
 use rgdbserver_arch::{RegisterInfo, RegisterLayout};
@@ -28,7 +33,31 @@ pub const WATCHPOINTS_AFTER: bool = true;
 /// glibc's TLS layout here (thread descriptor at fs_base).
 pub const TLS_VARIANT: TlsVariant = TlsVariant::TcbAtTp;
 
+const NT_PRSTATUS: i32 = 1;
 const NT_X86_XSTATE: i32 = 0x202;
+/// NT_PRSTATUS of a 32-bit tracee: i386's `user_regs_struct`, 17 words.
+const I386_PRSTATUS_SIZE: usize = 17 * 4;
+
+/// The instruction set a process runs, which decides the register file
+/// gdb is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    X86_64,
+    /// A 32-bit program (i386 ELF), under a compat-mode kernel.
+    I386,
+}
+
+impl Mode {
+    /// Ask the kernel: NT_PRSTATUS is the 32-bit `user_regs_struct` for a
+    /// compat-mode thread, the 64-bit one otherwise.
+    fn probe(tid: Tid) -> Mode {
+        let mut buf = [0u8; arch::USER_REGS_WORDS * 8];
+        match pt::get_regset(tid, NT_PRSTATUS, &mut buf) {
+            Ok(I386_PRSTATUS_SIZE) => Mode::I386,
+            _ => Mode::X86_64,
+        }
+    }
+}
 /// Large enough for any XSAVE layout the kernel reports today (AMX included).
 const XSTATE_BUFFER: usize = 16 * 1024;
 /// The kernel stores XCR0 (enabled state components) here in the XSAVE area's software bytes.
@@ -37,6 +66,7 @@ const XCR0_OFFSET: usize = 464;
 /// How this machine's kernel exposes the FPU/vector state.
 #[derive(Debug, Clone, Copy)]
 pub struct RegisterContext {
+    mode: Mode,
     /// Some(size) when PTRACE_GETREGSET NT_X86_XSTATE works.
     xstate_size: Option<usize>,
     /// Where the enabled XSAVE components are in that area.
@@ -113,12 +143,14 @@ impl RegisterContext {
                 );
                 let xsave = XsaveLayout::new(xcr0, cpuid_offset, size);
                 RegisterContext {
+                    mode: Mode::probe(tid),
                     xstate_size: Some(size),
                     xsave,
                     features: xsave.features(),
                 }
             }
             _ => RegisterContext {
+                mode: Mode::probe(tid),
                 xstate_size: None,
                 xsave: XsaveLayout::default(),
                 features: Features::NONE,
@@ -143,6 +175,7 @@ impl RegisterContext {
             XsaveLayout::default()
         };
         RegisterContext {
+            mode: Mode::X86_64,
             xstate_size: avx.then_some(XSTATE_BUFFER),
             xsave,
             features: xsave.features(),
@@ -150,7 +183,23 @@ impl RegisterContext {
     }
 
     pub fn target_xml(&self) -> String {
-        arch::target_xml(self.features)
+        match self.mode {
+            Mode::X86_64 => arch::target_xml(self.features),
+            Mode::I386 => i386::target_xml(self.features),
+        }
+    }
+
+    /// The instruction set of the process.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The registers a stop reply carries (frame pointer, stack pointer, PC).
+    pub fn expedited_regs(&self) -> &'static [usize] {
+        match self.mode {
+            Mode::X86_64 => EXPEDITED_REGS,
+            Mode::I386 => i386::EXPEDITED_REGS,
+        }
     }
 
     /// The register groups gdb is shown.
@@ -161,16 +210,19 @@ impl RegisterContext {
     /// Register `regnum` as this process's `g` packet holds it (None: it
     /// has no such register).
     pub fn register(&self, regnum: usize) -> Option<RegisterInfo> {
-        if !self.features.has(regnum) {
-            return None;
-        }
-        arch::g_layout(self.features)
-            .into_iter()
-            .find(|r| r.regnum == regnum)
+        let layout = match self.mode {
+            Mode::X86_64 if self.features.has(regnum) => arch::g_layout(self.features),
+            Mode::I386 if i386::has(self.features, regnum) => i386::g_layout(self.features),
+            _ => return None,
+        };
+        layout.into_iter().find(|r| r.regnum == regnum)
     }
 
     pub fn g_size(&self) -> usize {
-        arch::g_size_for(self.features)
+        match self.mode {
+            Mode::X86_64 => arch::g_size_for(self.features),
+            Mode::I386 => i386::g_size_for(self.features),
+        }
     }
 
     fn read_fpu(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
@@ -203,7 +255,11 @@ impl RegisterContext {
     pub fn read(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
         let user = ptrace::getregs(tid)?;
         let fpu = self.read_fpu(tid)?;
-        Ok(arch::regs_to_gdb(
+        let to_gdb = match self.mode {
+            Mode::X86_64 => arch::regs_to_gdb,
+            Mode::I386 => i386::regs_to_gdb,
+        };
+        Ok(to_gdb(
             &user_to_words(&user),
             &fpu,
             &self.xsave,
@@ -214,10 +270,16 @@ impl RegisterContext {
     /// A `g` block in which only the general registers (those
     /// PTRACE_GETREGS gives, the expedited ones among them) are read: one
     /// system call, for a stop reply, where the vector state is not needed.
-    /// Its size is the legacy layout's, not the process's.
+    /// Its size is the legacy layout's (the process's mode, no extended
+    /// state), which places the general registers as the process's own
+    /// layout does.
     pub fn read_general(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
         let user = ptrace::getregs(tid)?;
-        Ok(arch::regs_to_gdb(
+        let to_gdb = match self.mode {
+            Mode::X86_64 => arch::regs_to_gdb,
+            Mode::I386 => i386::regs_to_gdb,
+        };
+        Ok(to_gdb(
             &user_to_words(&user),
             &[],
             &XsaveLayout::default(),
@@ -235,7 +297,11 @@ impl RegisterContext {
         let mut user = ptrace::getregs(tid)?;
         let mut words = user_to_words(&user);
         let mut fpu = self.read_fpu(tid)?;
-        arch::gdb_to_regs(g, &mut words, &mut fpu, &self.xsave, self.features)
+        let from_gdb = match self.mode {
+            Mode::X86_64 => arch::gdb_to_regs,
+            Mode::I386 => i386::gdb_to_regs,
+        };
+        from_gdb(g, &mut words, &mut fpu, &self.xsave, self.features)
             .map_err(|_| RegsError::BadSize(g.len()))?;
         words_to_user(&words, &mut user);
         ptrace::setregs(tid, user)?;
@@ -247,11 +313,20 @@ impl RegisterContext {
         Some(ptrace::getregs(tid).ok()?.orig_rax)
     }
 
-    /// The thread pointer TLS is found from (fs_base on x86-64).
+    /// The thread pointer TLS is found from: fs_base on x86-64; for a
+    /// 32-bit thread (running in the 32-bit user code segment) the base of
+    /// the GDT entry its gs selects, as gdbserver's ps_get_thread_area.
     pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
-        Ok(ptrace::getregs(tid)?.fs_base)
+        /// __USER32_CS: the kernel's 32-bit user code segment.
+        const USER32_CS: u64 = 0x23;
+        let regs = ptrace::getregs(tid)?;
+        if regs.cs == USER32_CS {
+            return Ok(pt::x86_thread_area_base(tid, regs.gs >> 3)?);
+        }
+        Ok(regs.fs_base)
     }
 
+    /// The PC (eip of a 32-bit process is rip's low half, the high one 0).
     pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
         Ok(ptrace::getregs(tid)?.rip)
     }

@@ -48,15 +48,21 @@ pub(in crate::session) fn process(target: &DebugTarget) -> Reply {
     let Some(process) = target.process.as_ref() else {
         return Reply::Error(1);
     };
+    // A 32-bit program under the x86_64 server is lldb's i386 target.
+    let (triple, pointer_size) = if process.is_i386_on_x86_64() {
+        ("i386-pc-linux-gnu", 4)
+    } else {
+        (native::LLDB_TRIPLE, POINTER_SIZE)
+    };
     match process.credentials() {
         Ok(ids) => Reply::Data(process_info_reply(&ProcessInfo {
             pid: process.pid().as_raw() as u32,
             parent_pid: ids.parent,
             uids: ids.uids,
             gids: ids.gids,
-            triple: native::LLDB_TRIPLE,
+            triple,
             big_endian: BIG_ENDIAN,
-            pointer_size: POINTER_SIZE,
+            pointer_size,
         })),
         Err(e) => error(e),
     }

@@ -37,7 +37,9 @@ REPO=$PWD
 
 CACHE="${RGDBSERVER_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rgdbserver-vm}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
-RUN="$CACHE/run"
+# Each run's files (initramfs, console, session logs); RGDBSERVER_VM_RUN
+# keeps them apart from another checkout's run.
+RUN="${RGDBSERVER_VM_RUN:-$CACHE/run}"
 mkdir -p "$CACHE" "$RUN"
 
 SUDO=""
@@ -138,11 +140,13 @@ arch_setup() {
       TRIPLE=aarch64-unknown-linux-gnu; CC=aarch64-linux-gnu-gcc; DEB_ARCH=arm64
       KERNEL_META=linux-image-arm64; QEMU=qemu-system-aarch64; QEMU_PKG=qemu-system-arm
       MODULES="failover net_failover virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_net"
-      QEMU_ARGS=(-M virt -cpu cortex-a57 -smp 1 -m 512)
+      # MTE needs -cpu max (a57 has none); pauth-impdef: qemu's cheap
+      # pointer-authentication hash instead of emulating QARMA.
+      QEMU_ARGS=(-M virt,mte=on -cpu max,pauth-impdef=on -smp 1 -m 512)
       NIC=virtio-net-pci; CONSOLE=ttyAMA0
       GPR=x9; FP_SET='set var $v0.d.u[0] = 0x1122334455667788'; FP_GET='p/x $v0.d.u[0]'
       FP_WANT="0x1122334455667788"; REG_NAMES=(v31 fpsr fpcr tpidr cpsr)
-      USR1=10; VCONT="vCont;c;C;s;S;t;r"; HW_WATCH=1 ;;
+      USR1=10; VCONT="vCont;c;C;s;S;t;r"; HW_WATCH=1; MTE=1 ;;
     mipsel)
       TRIPLE=mipsel-unknown-linux-gnu; CC=mipsel-linux-gnu-gcc; DEB_ARCH=mipsel
       KERNEL_META=linux-image-4kc-malta; QEMU=qemu-system-mipsel; QEMU_PKG=qemu-system-mips
@@ -151,7 +155,7 @@ arch_setup() {
       NIC=pcnet; CONSOLE=ttyS0
       GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
       REG_NAMES=(f31 fcsr fir restart cause)
-      USR1=16; VCONT="vCont;c;C;t"; HW_WATCH="" ;;
+      USR1=16; VCONT="vCont;c;C;t"; HW_WATCH=""; MTE="" ;;
     mips64el)
       TRIPLE=mips64el-unknown-linux-gnuabi64; CC=mips64el-linux-gnuabi64-gcc; DEB_ARCH=mips64el
       KERNEL_META=linux-image-5kc-malta; QEMU=qemu-system-mips64el; QEMU_PKG=qemu-system-mips
@@ -160,7 +164,7 @@ arch_setup() {
       NIC=pcnet; CONSOLE=ttyS0
       GPR=t1; FP_SET='set var $f2 = 1.5'; FP_GET='p $f2'; FP_WANT="= 1.5"
       REG_NAMES=(f31 fcsr fir restart cause)
-      USR1=16; VCONT="vCont;c;C;t"; HW_WATCH="" ;;
+      USR1=16; VCONT="vCont;c;C;t"; HW_WATCH=""; MTE="" ;;
     *) die "unknown architecture $ARCH" ;;
   esac
   W="$RUN/$ARCH"
@@ -197,17 +201,20 @@ fetch_guest() {
 }
 
 compile_programs() {
-  local src name
+  local src name flags
   for src in "$REPO"/tests/programs/*.c; do
     name=$(basename "$src" .c)
+    flags=()
     case "$name" in
       # regs.c, avx512.c, pkru.c and exit_insn.c are x86_64 code (AVX, AVX-512,
       # arch_prctl, rdpkru); dl.c and its library dllib.c need a dynamic
       # loader, and the guests' programs are static.
       regs | avx512 | pkru | exit_insn | dl | dllib) continue ;;
+      # mte.c is arm64 MTE code (irg, stg, ldg).
+      mte) [ -n "$MTE" ] || continue; flags=(-march=armv8.5-a+memtag) ;;
     esac
     # Relative source names, so that gdb finds them from the repository.
-    (cd "$REPO" && "$CC" -g -O0 -static -pthread -o "$W/progs/$name" "tests/programs/$name.c") ||
+    (cd "$REPO" && "$CC" -g -O0 -static -pthread "${flags[@]}" -o "$W/progs/$name" "tests/programs/$name.c") ||
       die "$CC failed on $name.c"
   done
   # The crash reports' program, also optimized: with frame pointers, and
@@ -254,6 +261,8 @@ for v in crash crash-fp crash-o2 crash-nocfi; do
 done
 /t/loop > /dev/null &
 echo "VM-LOOP-PID $!"
+# Whether the emulated CPU and the kernel give user space MTE (arm64).
+echo "VM-MTE $(grep -qw mte /proc/cpuinfo && echo yes || echo no)"
 echo "VM-READY $(uname -m)"
 /bin/rgdbserver --multi 0.0.0.0:1234
 echo "VM-SERVER-EXIT $?"
@@ -569,6 +578,40 @@ EOF
       "Hardware watchpoint 5: block" "Hardware assisted breakpoint 6 at" "#0  hw_target ()" \
       "New value = 100" "#0  worker (" "exited normally"
     expect_console "done 100"
+  fi
+
+  # Memory tagging (arm64 MTE, qemu's -M virt,mte=on): the allocation tag
+  # of mte.c's tagged granule read (qMemTags), written (QMemTags) and read
+  # back by gdb and by the program itself (ldg, on the console), the page
+  # PROT_MTE and a pointer's own page not (qIsAddressTagged), tag_ctl as
+  # prctl set it, and the store through the stale tag reported as gdb's
+  # memory tag violation (SEGV_MTESERR).
+  if [ -n "$MTE" ]; then
+    local who=${S:-gdb13}
+    expect_console "VM-MTE yes"
+    gdb_session mte mte "break stop_here" "run $who" "show remote memory-tagging-feature-packet" \
+      "p/x \$tag_ctl" "memory-tag print-logical-tag ptr" "memory-tag print-allocation-tag ptr" \
+      "memory-tag check ptr" \
+      'eval "maint packet qIsAddressTagged:%lx", (unsigned long) ptr' \
+      'eval "maint packet qIsAddressTagged:%lx", (unsigned long) &ptr' \
+      "memory-tag set-allocation-tag ptr 1 05" "memory-tag print-allocation-tag ptr" \
+      "memory-tag check ptr" "continue" "p \$_siginfo.si_code" "bt 1" "kill"
+    expect mte "memory-tagging-feature" "currently enabled" "\$1 = 0x7fff3" \
+      "Memory tags for address 0x" 'received: "01"' 'received: "00"' \
+      "Allocation tag(s) updated successfully." "\$4 = 0x5" \
+      "does not match the allocation tag (0x5) for address 0x" \
+      "Memory tag violation while accessing address 0x" "Allocation tag 0x5" "\$5 = 9" \
+      "tag mismatch here"
+    expect_console "mte $who: ldg after gdb 5"
+    # The tag the program stored (stg) is the one gdb read (qMemTags).
+    local stored read
+    stored=$(grep -a -o "mte $who: tag [0-9]*" "$W/console.log" | tail -n 1 | awk '{print $4}')
+    read=$(hex_after mte '\$3 = ')
+    if [ -n "$stored" ] && [ -n "$read" ] && [ "$stored" -eq "$((read))" ]; then
+      pass "$ARCH/${S}mte: gdb read the tag the program stored ($stored)"
+    else
+      fail "$ARCH/${S}mte: gdb read the tag the program stored ('$stored', '$read')" "$out/${S}mte.log"
+    fi
   fi
 
   # The last client's session ends the server.

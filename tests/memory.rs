@@ -199,6 +199,33 @@ fn disabled_x_is_not_offered_and_unknown() {
     c.send(b"k");
 }
 
+/// x86_64 has no memory tagging: `memory-tagging+` is not offered back,
+/// and the tag packets are unknown (empty), even on the program's own
+/// memory, as GNU gdbserver's x86_64 build answers them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn no_memory_tagging_on_x86_64() {
+    let (_dir, prog) = compile_binary();
+    let server = Server::start(
+        &server_binary(),
+        &["--once", "127.0.0.1:0", prog.to_str().unwrap()],
+    );
+    let specials = symbol(&prog, "specials");
+    let mut c = Client::connect(server.port);
+    let features = c.request(b"qSupported:multiprocess+;memory-tagging+");
+    let text = String::from_utf8_lossy(&features).into_owned();
+    assert!(text.contains("multiprocess+"), "{text}");
+    assert!(!text.contains("memory-tagging"), "{text}");
+    for packet in [
+        format!("qMemTags:{specials:x},10:1"),
+        format!("QMemTags:{specials:x},10:1:05"),
+        format!("qIsAddressTagged:{specials:x}"),
+    ] {
+        assert_eq!(c.request(packet.as_bytes()), b"", "{packet}");
+    }
+    c.send(b"k");
+}
+
 /// What gdb 18 dumps of `work`'s code (a breakpoint planted in it) and of
 /// `specials`, and the packets the server got, with `server_args`.
 fn gdb18_dumps(

@@ -1,22 +1,27 @@
 //! arm64 (AArch64) Linux as gdb sees it through GNU gdbserver: `x0`-`x30`,
 //! `sp`, `pc`, a 32-bit `cpsr`, the 128-bit `v0`-`v31` with `fpsr` and `fpcr`,
-//! then optionally the pointer-authentication masks and `tpidr`. Also the
-//! target description naming those features, the conversion between that
-//! register file and the kernel's register sets (NT_PRSTATUS, NT_FPREGSET,
-//! NT_ARM_PAC_MASK, NT_ARM_TLS) and the `brk #0` breakpoint. The hardware
-//! breakpoint/watchpoint regsets, a separate kernel interface with its own
-//! encodings, are in `hw_debug` (re-exported here).
+//! then optionally the pointer-authentication masks, the memory-tagging
+//! `tag_ctl` and `tpidr` (in that order, as gdb's aarch64 descriptions
+//! number them). Also the conversion between that register file and the
+//! kernel's register sets (NT_PRSTATUS, NT_FPREGSET, NT_ARM_PAC_MASK,
+//! NT_ARM_TAGGED_ADDR_CTRL, NT_ARM_TLS), the MTE facts (granule, HWCAP2
+//! bit, the tag ptrace requests) and the `brk #0` breakpoint. The target
+//! description is in `tdesc`; the hardware breakpoint/watchpoint regsets, a
+//! separate kernel interface with its own encodings, are in `hw_debug`
+//! (both re-exported here).
 //!
 //! Everything is little-endian: arm64 Linux runs little-endian user space
 //! only in practice, and gdb's aarch64 target is the little-endian one.
 
 mod hw_debug;
+mod tdesc;
 
 pub use hw_debug::{
     break_ctrl, hw_debug_arch, hw_slots, split_watch_range, watch_ctrl, HwDebugState, WatchKind,
     WatchWindow, HWDEBUG_HEADER_SIZE, HWDEBUG_SLOT_SIZE, HWDEBUG_STATE_SIZE, MAX_HW_SLOTS,
     TRAP_HWBKPT, WATCH_ALIGN,
 };
+pub use tdesc::target_xml;
 
 use crate::layout::{RegisterInfo, RegisterLayout};
 
@@ -32,7 +37,7 @@ pub const V0: usize = 34;
 pub const FPSR: usize = 66;
 pub const FPCR: usize = 67;
 /// First register after the fixed core and FP/SIMD set: `pauth_dmask` when
-/// the pauth feature is present, else `tpidr`.
+/// the pauth feature is present, else `tag_ctl` with mte, else `tpidr`.
 pub const NUM_BASE_REGS: usize = 68;
 pub const PAUTH_DMASK: usize = 68;
 pub const PAUTH_CMASK: usize = 69;
@@ -54,6 +59,39 @@ pub const NT_ARM_HW_WATCH: u32 = 0x403;
 /// writing it changes or (with -1) skips the syscall.
 pub const NT_ARM_SYSTEM_CALL: u32 = 0x404;
 pub const NT_ARM_PAC_MASK: u32 = 0x406;
+/// The thread's PR_SET_TAGGED_ADDR_CTRL word (u64): gdb's `tag_ctl`.
+pub const NT_ARM_TAGGED_ADDR_CTRL: u32 = 0x409;
+/// NT_ARM_TAGGED_ADDR_CTRL's size.
+pub const USER_TAG_CTL_SIZE: usize = 8;
+
+/// AT_HWCAP2 bit of the Memory Tagging Extension (HWCAP2_MTE).
+pub const HWCAP2_MTE: u64 = 1 << 18;
+/// One allocation tag covers a 16-byte granule.
+pub const MTE_GRANULE_SIZE: u64 = 16;
+/// ptrace requests reading and writing allocation tags, one byte (the
+/// 4-bit tag) per granule through an iovec.
+pub const PTRACE_PEEKMTETAGS: u32 = 33;
+pub const PTRACE_POKEMTETAGS: u32 = 34;
+/// The si_code of a synchronous tag-check fault's SIGSEGV.
+pub const SEGV_MTESERR: i32 = 9;
+
+/// An address without its top byte, which Linux user space ignores (TBI)
+/// and MTE keeps the logical tag in (gdb's `aarch64_remove_top_bits`).
+pub const fn untagged(addr: u64) -> u64 {
+    addr & !(0xff << 56)
+}
+
+/// The granules a range of `len` bytes from `addr` touches: the first
+/// granule's address and how many (none for an empty range), as gdb's
+/// `aarch64_mte_get_tag_granules` counts them.
+pub fn tag_granules(addr: u64, len: u64) -> (u64, u64) {
+    let start = addr & !(MTE_GRANULE_SIZE - 1);
+    if len == 0 {
+        return (start, 0);
+    }
+    let last = addr.saturating_add(len - 1) & !(MTE_GRANULE_SIZE - 1);
+    (start, 1 + (last - start) / MTE_GRANULE_SIZE)
+}
 
 /// The syscall number travels in x8; the result comes back in x0.
 pub const SYSCALL_NR_REG: usize = 8;
@@ -76,25 +114,41 @@ pub struct Features {
     pub pauth: bool,
     /// org.gnu.gdb.aarch64.tls: `tpidr`.
     pub tls: bool,
+    /// org.gnu.gdb.aarch64.mte: `tag_ctl`.
+    pub mte: bool,
 }
 
 impl Features {
     pub fn num_regs(&self) -> usize {
-        NUM_BASE_REGS + if self.pauth { 2 } else { 0 } + usize::from(self.tls)
+        self.after_mte() + usize::from(self.tls)
+    }
+
+    /// The first register number after pauth's.
+    const fn after_pauth(&self) -> usize {
+        NUM_BASE_REGS + if self.pauth { 2 } else { 0 }
+    }
+
+    const fn after_mte(&self) -> usize {
+        self.after_pauth() + if self.mte { 1 } else { 0 }
+    }
+
+    /// Register number of `tag_ctl`, when the mte feature is present.
+    pub fn tag_ctl_regnum(&self) -> Option<usize> {
+        self.mte.then_some(self.after_pauth())
     }
 
     /// Register number of `tpidr`, when the tls feature is present.
     pub fn tpidr_regnum(&self) -> Option<usize> {
-        self.tls
-            .then_some(NUM_BASE_REGS + if self.pauth { 2 } else { 0 })
+        self.tls.then_some(self.after_mte())
     }
 
     /// The register file for these features.
     pub fn layout(&self) -> RegisterLayout {
-        let regs: &'static [RegisterInfo] = if self.pauth {
-            &REGS_PAUTH
-        } else {
-            &REGS_NO_PAUTH
+        let regs: &'static [RegisterInfo] = match (self.pauth, self.mte) {
+            (true, true) => &REGS_PAUTH_MTE,
+            (true, false) => &REGS_PAUTH,
+            (false, true) => &REGS_MTE,
+            (false, false) => &REGS_NO_PAUTH,
         };
         RegisterLayout {
             regs: &regs[..self.num_regs()],
@@ -108,8 +162,8 @@ impl Features {
 }
 
 /// The register file for the given optional features.
-pub fn layout(pauth: bool, tls: bool) -> RegisterLayout {
-    Features { pauth, tls }.layout()
+pub fn layout(features: Features) -> RegisterLayout {
+    features.layout()
 }
 
 const CORE_NAMES: [&str; 34] = [
@@ -124,20 +178,26 @@ const V_NAMES: [&str; 32] = [
     "v28", "v29", "v30", "v31",
 ];
 
-const fn name_and_size(regnum: usize, pauth: bool) -> (&'static str, usize) {
+const fn name_and_size(regnum: usize, f: Features) -> (&'static str, usize) {
     match regnum {
         0..=32 => (CORE_NAMES[regnum], 8),
         CPSR => ("cpsr", 4),
         34..=65 => (V_NAMES[regnum - V0], 16),
         FPSR => ("fpsr", 4),
         FPCR => ("fpcr", 4),
-        PAUTH_DMASK if pauth => ("pauth_dmask", 8),
-        PAUTH_CMASK if pauth => ("pauth_cmask", 8),
+        PAUTH_DMASK if f.pauth => ("pauth_dmask", 8),
+        PAUTH_CMASK if f.pauth => ("pauth_cmask", 8),
+        _ if f.mte && regnum == f.after_pauth() => ("tag_ctl", 8),
         _ => ("tpidr", 8),
     }
 }
 
-const fn build_regs<const N: usize>(pauth: bool) -> [RegisterInfo; N] {
+const fn build_regs<const N: usize>(pauth: bool, mte: bool) -> [RegisterInfo; N] {
+    let f = Features {
+        pauth,
+        tls: true,
+        mte,
+    };
     let mut regs = [RegisterInfo {
         name: "",
         regnum: 0,
@@ -147,7 +207,7 @@ const fn build_regs<const N: usize>(pauth: bool) -> [RegisterInfo; N] {
     let mut i = 0;
     let mut offset = 0;
     while i < N {
-        let (name, size) = name_and_size(i, pauth);
+        let (name, size) = name_and_size(i, f);
         regs[i] = RegisterInfo {
             name,
             regnum: i,
@@ -160,16 +220,23 @@ const fn build_regs<const N: usize>(pauth: bool) -> [RegisterInfo; N] {
     regs
 }
 
+/// Core, FP/SIMD, pauth, mte and tls: 72 registers.
+static REGS_PAUTH_MTE: [RegisterInfo; NUM_BASE_REGS + 4] = build_regs(true, true);
 /// Core, FP/SIMD, pauth and tls: 71 registers.
-static REGS_PAUTH: [RegisterInfo; NUM_BASE_REGS + 3] = build_regs(true);
+static REGS_PAUTH: [RegisterInfo; NUM_BASE_REGS + 3] = build_regs(true, false);
+/// Core, FP/SIMD, mte and tls: 70 registers.
+static REGS_MTE: [RegisterInfo; NUM_BASE_REGS + 2] = build_regs(false, true);
 /// Core, FP/SIMD and tls: 69 registers.
-static REGS_NO_PAUTH: [RegisterInfo; NUM_BASE_REGS + 1] = build_regs(false);
+static REGS_NO_PAUTH: [RegisterInfo; NUM_BASE_REGS + 1] = build_regs(false, false);
 
-/// The largest register file (pauth and tls). Registers of a smaller file
-/// have the same number, offset and size here (tpidr without pauth sits
-/// where pauth_dmask does: number 68, offset 788, 8 bytes), so lookups by
-/// register number can use this whatever the features.
-pub const FULL_LAYOUT: RegisterLayout = RegisterLayout { regs: &REGS_PAUTH };
+/// The largest register file (pauth, mte and tls). Registers of a smaller
+/// file have the same number, offset and size here, since every optional
+/// register is 8 bytes (tpidr without pauth or mte sits where pauth_dmask
+/// does: number 68, offset 788), so lookups by register number can use
+/// this whatever the features.
+pub const FULL_LAYOUT: RegisterLayout = RegisterLayout {
+    regs: &REGS_PAUTH_MTE,
+};
 
 /// Byte offset in `g` where the FP/SIMD registers start (after cpsr).
 const V0_OFFSET: usize = 33 * 8 + 4;
@@ -248,6 +315,25 @@ pub fn pac_mask_to_gdb(pac: &[u8]) -> Result<Vec<u8>, RegsError> {
     Ok(pac[..USER_PAC_MASK_SIZE].to_vec())
 }
 
+/// Write one optional 8-byte register (`regnum`, when the feature has it)
+/// from the `g` payload into its kernel set `set`.
+fn gdb_to_optional(
+    features: Features,
+    regnum: Option<usize>,
+    what: &'static str,
+    g: &[u8],
+    set: &mut [u8],
+) -> Result<(), RegsError> {
+    let Some(regnum) = regnum else {
+        return Ok(());
+    };
+    let info = features.layout().regs[regnum];
+    need("g packet", g, info.offset + info.size)?;
+    need(what, set, 8)?;
+    set[..8].copy_from_slice(&g[info.offset..info.offset + 8]);
+    Ok(())
+}
+
 /// gdb's tpidr from NT_ARM_TLS (tpidr, and tpidr2 on SME kernels, ignored).
 pub fn tls_to_gdb(tls: &[u8]) -> Result<Vec<u8>, RegsError> {
     need("NT_ARM_TLS", tls, USER_TLS_SIZE)?;
@@ -257,38 +343,80 @@ pub fn tls_to_gdb(tls: &[u8]) -> Result<Vec<u8>, RegsError> {
 /// Write tpidr from the `g` payload of a target with `features` into
 /// NT_ARM_TLS; a tpidr2 word after it keeps its value.
 pub fn gdb_to_tls(features: Features, g: &[u8], tls: &mut [u8]) -> Result<(), RegsError> {
-    let Some(regnum) = features.tpidr_regnum() else {
-        return Ok(());
-    };
-    let info = features.layout().regs[regnum];
-    need("g packet", g, info.offset + info.size)?;
-    need("NT_ARM_TLS", tls, USER_TLS_SIZE)?;
-    tls[..8].copy_from_slice(&g[info.offset..info.offset + 8]);
+    gdb_to_optional(features, features.tpidr_regnum(), "NT_ARM_TLS", g, tls)
+}
+
+/// Write tag_ctl from the `g` payload into NT_ARM_TAGGED_ADDR_CTRL.
+pub fn gdb_to_tag_ctl(features: Features, g: &[u8], ctl: &mut [u8]) -> Result<(), RegsError> {
+    gdb_to_optional(
+        features,
+        features.tag_ctl_regnum(),
+        "NT_ARM_TAGGED_ADDR_CTRL",
+        g,
+        ctl,
+    )
+}
+
+/// The kernel sets behind the optional registers, as read from a thread
+/// (None: not read; it then reads as zeros).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalSets<'a> {
+    pub pac: Option<&'a [u8]>,
+    pub tag_ctl: Option<&'a [u8]>,
+    pub tls: Option<&'a [u8]>,
+}
+
+/// The writable optional sets, to be updated from a `g` payload.
+#[derive(Debug, Default)]
+pub struct WritableSets<'a> {
+    pub tag_ctl: Option<&'a mut [u8]>,
+    pub tls: Option<&'a mut [u8]>,
+}
+
+fn optional_to_gdb(
+    g: &mut Vec<u8>,
+    on: bool,
+    what: &'static str,
+    set: Option<&[u8]>,
+    size: usize,
+) -> Result<(), RegsError> {
+    if on {
+        match set {
+            Some(set) => {
+                need(what, set, size)?;
+                g.extend_from_slice(&set[..size]);
+            }
+            None => g.extend(std::iter::repeat_n(0, size)),
+        }
+    }
     Ok(())
 }
 
-/// The whole `g` payload for `features`. `pac` and `tls` are needed when the
-/// matching feature is on; a missing set reads as zeros.
+/// The whole `g` payload for `features`. The optional sets are needed when
+/// the matching feature is on; a missing set reads as zeros.
 pub fn regs_to_gdb(
     features: Features,
     gprs: &[u8],
     fpsimd: &[u8],
-    pac: Option<&[u8]>,
-    tls: Option<&[u8]>,
+    sets: OptionalSets<'_>,
 ) -> Result<Vec<u8>, RegsError> {
     let mut g = gprs_to_gdb(gprs)?;
     g.extend_from_slice(&fpsimd_to_gdb(fpsimd)?);
-    if features.pauth {
-        match pac {
-            Some(pac) => g.extend_from_slice(&pac_mask_to_gdb(pac)?),
-            None => g.extend_from_slice(&[0; USER_PAC_MASK_SIZE]),
-        }
-    }
-    if features.tls {
-        match tls {
-            Some(tls) => g.extend_from_slice(&tls_to_gdb(tls)?),
-            None => g.extend_from_slice(&[0; USER_TLS_SIZE]),
-        }
+    let pac = (
+        features.pauth,
+        "NT_ARM_PAC_MASK",
+        sets.pac,
+        USER_PAC_MASK_SIZE,
+    );
+    let ctl = (
+        features.mte,
+        "NT_ARM_TAGGED_ADDR_CTRL",
+        sets.tag_ctl,
+        USER_TAG_CTL_SIZE,
+    );
+    let tls = (features.tls, "NT_ARM_TLS", sets.tls, USER_TLS_SIZE);
+    for (on, what, set, size) in [pac, ctl, tls] {
+        optional_to_gdb(&mut g, on, what, set, size)?;
     }
     Ok(g)
 }
@@ -300,7 +428,7 @@ pub fn gdb_to_regs(
     g: &[u8],
     gprs: &mut [u8],
     fpsimd: &mut [u8],
-    tls: Option<&mut [u8]>,
+    sets: WritableSets<'_>,
 ) -> Result<(), RegsError> {
     if g.len() != features.g_size() {
         return Err(RegsError::BadLength {
@@ -310,213 +438,37 @@ pub fn gdb_to_regs(
     }
     gdb_to_gprs(g, gprs)?;
     gdb_to_fpsimd(g, fpsimd)?;
-    if let Some(tls) = tls {
+    if let Some(ctl) = sets.tag_ctl {
+        gdb_to_tag_ctl(features, g, ctl)?;
+    }
+    if let Some(tls) = sets.tls {
         gdb_to_tls(features, g, tls)?;
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Target description.
-
-const CPSR_FIELDS: &[(&str, u32, u32)] = &[
-    ("SP", 0, 0),
-    ("EL", 2, 3),
-    ("nRW", 4, 4),
-    ("F", 6, 6),
-    ("I", 7, 7),
-    ("A", 8, 8),
-    ("D", 9, 9),
-    ("BTYPE", 10, 11),
-    ("SSBS", 12, 12),
-    ("IL", 20, 20),
-    ("SS", 21, 21),
-    ("PAN", 22, 22),
-    ("UAO", 23, 23),
-    ("DIT", 24, 24),
-    ("TCO", 25, 25),
-    ("V", 28, 28),
-    ("C", 29, 29),
-    ("Z", 30, 30),
-    ("N", 31, 31),
-];
-
-const FPSR_FIELDS: &[(&str, u32, u32)] = &[
-    ("IOC", 0, 0),
-    ("DZC", 1, 1),
-    ("OFC", 2, 2),
-    ("UFC", 3, 3),
-    ("IXC", 4, 4),
-    ("IDC", 7, 7),
-    ("QC", 27, 27),
-    ("V", 28, 28),
-    ("C", 29, 29),
-    ("Z", 30, 30),
-    ("N", 31, 31),
-];
-
-const FPCR_FIELDS: &[(&str, u32, u32)] = &[
-    ("IOE", 8, 8),
-    ("DZE", 9, 9),
-    ("OFE", 10, 10),
-    ("UFE", 11, 11),
-    ("IXE", 12, 12),
-    ("IDE", 15, 15),
-    ("Len", 16, 18),
-    ("FZ16", 19, 19),
-    ("Stride", 20, 21),
-    ("RMode", 22, 23),
-    ("FZ", 24, 24),
-    ("DN", 25, 25),
-    ("AHP", 26, 26),
-];
-
-/// Vector element types of the `aarch64v` union, as gdb's aarch64-fpu.xml.
-const VECTORS: &[(&str, &str, u32)] = &[
-    ("v2d", "ieee_double", 2),
-    ("v2u", "uint64", 2),
-    ("v2i", "int64", 2),
-    ("v4f", "ieee_single", 4),
-    ("v4u", "uint32", 4),
-    ("v4i", "int32", 4),
-    ("v8f", "ieee_half", 8),
-    ("v8u", "uint16", 8),
-    ("v8i", "int16", 8),
-    ("v8bf16", "bfloat16", 8),
-    ("v16u", "uint8", 16),
-    ("v16i", "int8", 16),
-    ("v1u", "uint128", 1),
-    ("v1i", "int128", 1),
-];
-
-/// (union id, [(field, type)]) in gdb's order; `aarch64v` last.
-const UNIONS: &[(&str, &[(&str, &str)])] = &[
-    ("vnd", &[("f", "v2d"), ("u", "v2u"), ("s", "v2i")]),
-    ("vns", &[("f", "v4f"), ("u", "v4u"), ("s", "v4i")]),
-    (
-        "vnh",
-        &[("bf", "v8bf16"), ("f", "v8f"), ("u", "v8u"), ("s", "v8i")],
-    ),
-    ("vnb", &[("u", "v16u"), ("s", "v16i")]),
-    ("vnq", &[("u", "v1u"), ("s", "v1i")]),
-    (
-        "aarch64v",
-        &[
-            ("d", "vnd"),
-            ("s", "vns"),
-            ("h", "vnh"),
-            ("b", "vnb"),
-            ("q", "vnq"),
-        ],
-    ),
-];
-
-fn flags_type(xml: &mut String, id: &str, fields: &[(&str, u32, u32)]) {
-    xml.push_str(&format!("    <flags id=\"{id}\" size=\"4\">\n"));
-    for (name, start, end) in fields {
-        xml.push_str(&format!(
-            "      <field name=\"{name}\" start=\"{start}\" end=\"{end}\"/>\n"
-        ));
-    }
-    xml.push_str("    </flags>\n");
-}
-
-fn reg_type(regnum: usize) -> &'static str {
-    match regnum {
-        SP => "data_ptr",
-        PC => "code_ptr",
-        CPSR => "cpsr_flags",
-        34..=65 => "aarch64v",
-        FPSR => "fpsr_flags",
-        FPCR => "fpcr_flags",
-        _ => "int",
-    }
-}
-
-fn push_regs(xml: &mut String, layout: &RegisterLayout, range: std::ops::Range<usize>, ty: &str) {
-    for info in &layout.regs[range] {
-        let ty = if ty.is_empty() {
-            reg_type(info.regnum)
-        } else {
-            ty
-        };
-        xml.push_str(&format!(
-            "    <reg name=\"{}\" bitsize=\"{}\" type=\"{}\" regnum=\"{}\"/>\n",
-            info.name,
-            info.size * 8,
-            ty,
-            info.regnum
-        ));
-    }
-}
-
-/// The complete target description, in one annex.
-pub fn target_xml(pauth: bool, tls: bool) -> String {
-    let features = Features { pauth, tls };
-    let layout = features.layout();
-    let mut xml = String::from(
-        "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n  <architecture>aarch64</architecture>\n  <osabi>GNU/Linux</osabi>\n",
-    );
-    xml.push_str("  <feature name=\"org.gnu.gdb.aarch64.core\">\n");
-    flags_type(&mut xml, "cpsr_flags", CPSR_FIELDS);
-    push_regs(&mut xml, &layout, 0..V0, "");
-    xml.push_str("  </feature>\n  <feature name=\"org.gnu.gdb.aarch64.fpu\">\n");
-    for (id, ty, count) in VECTORS {
-        xml.push_str(&format!(
-            "    <vector id=\"{id}\" type=\"{ty}\" count=\"{count}\"/>\n"
-        ));
-    }
-    for (id, fields) in UNIONS {
-        xml.push_str(&format!("    <union id=\"{id}\">\n"));
-        for (name, ty) in fields.iter() {
-            xml.push_str(&format!("      <field name=\"{name}\" type=\"{ty}\"/>\n"));
-        }
-        xml.push_str("    </union>\n");
-    }
-    flags_type(&mut xml, "fpsr_flags", FPSR_FIELDS);
-    flags_type(&mut xml, "fpcr_flags", FPCR_FIELDS);
-    push_regs(&mut xml, &layout, V0..NUM_BASE_REGS, "");
-    xml.push_str("  </feature>\n");
-    if pauth {
-        xml.push_str("  <feature name=\"org.gnu.gdb.aarch64.pauth\">\n");
-        push_regs(&mut xml, &layout, PAUTH_DMASK..PAUTH_CMASK + 1, "int");
-        xml.push_str("  </feature>\n");
-    }
-    if let Some(tpidr) = features.tpidr_regnum() {
-        xml.push_str("  <feature name=\"org.gnu.gdb.aarch64.tls\">\n");
-        push_regs(&mut xml, &layout, tpidr..tpidr + 1, "data_ptr");
-        xml.push_str("  </feature>\n");
-    }
-    xml.push_str("</target>\n");
-    xml
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ALL: [Features; 4] = [
-        Features {
-            pauth: false,
-            tls: false,
-        },
-        Features {
-            pauth: true,
-            tls: false,
-        },
-        Features {
-            pauth: false,
-            tls: true,
-        },
-        Features {
-            pauth: true,
-            tls: true,
-        },
-    ];
+    /// Every combination of the optional features.
+    pub(super) fn all() -> Vec<Features> {
+        (0..8)
+            .map(|bits| Features {
+                pauth: bits & 1 != 0,
+                tls: bits & 2 != 0,
+                mte: bits & 4 != 0,
+            })
+            .collect()
+    }
+
+    const fn f(pauth: bool, tls: bool, mte: bool) -> Features {
+        Features { pauth, tls, mte }
+    }
 
     #[test]
     fn layout_matches_gdb() {
-        let full = layout(true, true);
+        let full = layout(f(true, true, false));
         assert_eq!(full.regs.len(), 71);
         assert_eq!(full.by_name("x29").unwrap().regnum, FP);
         assert_eq!(full.by_name("sp").unwrap().offset, 248);
@@ -531,42 +483,29 @@ mod tests {
         assert_eq!(full.by_name("pauth_dmask").unwrap().offset, 788);
         assert_eq!(full.by_name("tpidr").unwrap().regnum, 70);
         assert_eq!(full.g_size(), 812);
-        let tls_only = layout(false, true);
+        let tls_only = layout(f(false, true, false));
         assert_eq!(tls_only.by_name("tpidr").unwrap().regnum, 68);
         assert_eq!(tls_only.by_name("tpidr").unwrap().offset, 788);
         assert!(tls_only.by_name("pauth_cmask").is_none());
-        assert_eq!(layout(false, false).g_size(), 788);
-        assert_eq!(layout(true, false).g_size(), 804);
-        for f in ALL {
+        assert_eq!(layout(f(false, false, false)).g_size(), 788);
+        assert_eq!(layout(f(true, false, false)).g_size(), 804);
+        // gdb puts mte's tag_ctl after pauth and before tls.
+        let mte = layout(f(true, true, true));
+        assert_eq!(mte.by_name("tag_ctl").unwrap().regnum, 70);
+        assert_eq!(mte.by_name("tag_ctl").unwrap().offset, 804);
+        assert_eq!(mte.by_name("tpidr").unwrap().regnum, 71);
+        assert_eq!(mte.g_size(), 820);
+        let mte_tls = layout(f(false, true, true));
+        assert_eq!(mte_tls.by_name("tag_ctl").unwrap().regnum, 68);
+        assert_eq!(mte_tls.by_name("tpidr").unwrap().regnum, 69);
+        assert_eq!(f(false, false, true).tag_ctl_regnum(), Some(68));
+        assert_eq!(f(true, true, false).tag_ctl_regnum(), None);
+        for f in all() {
             assert_eq!(f.layout().regs.len(), f.num_regs());
             for r in f.layout().regs {
                 let full = FULL_LAYOUT.by_regnum(r.regnum).unwrap();
                 assert_eq!((full.offset, full.size), (r.offset, r.size));
             }
-        }
-    }
-
-    #[test]
-    fn target_xml_numbers_every_register_once() {
-        for f in ALL {
-            let xml = target_xml(f.pauth, f.tls);
-            let layout = f.layout();
-            let regs: Vec<&str> = xml
-                .lines()
-                .filter(|l| l.trim_start().starts_with("<reg "))
-                .collect();
-            assert_eq!(regs.len(), layout.regs.len());
-            for (line, info) in regs.iter().zip(layout.regs) {
-                assert!(line.contains(&format!("regnum=\"{}\"", info.regnum)));
-                assert!(line.contains(&format!("name=\"{}\"", info.name)));
-                assert!(line.contains(&format!("bitsize=\"{}\"", info.size * 8)));
-            }
-            assert_eq!(xml.contains("org.gnu.gdb.aarch64.pauth"), f.pauth);
-            assert_eq!(xml.contains("org.gnu.gdb.aarch64.tls"), f.tls);
-            assert_eq!(
-                xml.matches("<feature").count(),
-                xml.matches("</feature>").count()
-            );
         }
     }
 
@@ -586,7 +525,7 @@ mod tests {
         let gprs = sample_gprs();
         let g = gprs_to_gdb(&gprs).unwrap();
         assert_eq!(g.len(), 268);
-        let full = layout(false, false);
+        let full = layout(f(false, false, false));
         let x5 = full.by_regnum(5).unwrap();
         assert_eq!(&g[x5.offset..x5.offset + 8], &gprs[40..48]);
         assert_eq!(&g[256..264], &0x0000_aaaa_0000_1234u64.to_le_bytes());
@@ -638,8 +577,15 @@ mod tests {
             .iter()
             .flat_map(|w| w.to_le_bytes())
             .collect();
-        for f in ALL {
-            let g = regs_to_gdb(f, &gprs, &fp, Some(&pac), Some(&tls)).unwrap();
+        // PR_TAGGED_ADDR_ENABLE | PR_MTE_TCF_SYNC | tags 1-15 allowed.
+        let ctl = 0x7fff3u64.to_le_bytes();
+        for f in all() {
+            let sets = OptionalSets {
+                pac: Some(&pac),
+                tag_ctl: Some(&ctl),
+                tls: Some(&tls),
+            };
+            let g = regs_to_gdb(f, &gprs, &fp, sets).unwrap();
             assert_eq!(g.len(), f.g_size());
             let l = f.layout();
             if f.pauth {
@@ -650,18 +596,28 @@ mod tests {
                 let r = l.by_name("tpidr").unwrap();
                 assert_eq!(&g[r.offset..r.offset + 8], &tls[..8]);
             }
+            if f.mte {
+                let r = l.by_name("tag_ctl").unwrap();
+                assert_eq!(&g[r.offset..r.offset + 8], &ctl);
+            }
             let mut gprs2 = gprs.clone();
             gprs2[..33 * 8].fill(0);
             let mut fp2 = fp.clone();
             fp2[..520].fill(0);
             let mut tls2 = vec![0u8; 16];
             tls2[8] = 7;
-            gdb_to_regs(f, &g, &mut gprs2, &mut fp2, Some(&mut tls2)).unwrap();
+            let mut ctl2 = [0u8; 8];
+            let sets = WritableSets {
+                tag_ctl: Some(&mut ctl2),
+                tls: Some(&mut tls2),
+            };
+            gdb_to_regs(f, &g, &mut gprs2, &mut fp2, sets).unwrap();
             assert_eq!(gprs2, gprs);
             assert_eq!(fp2, fp);
             if f.tls {
                 assert_eq!(tls2, tls);
             }
+            assert_eq!(ctl2 == ctl, f.mte);
         }
     }
 
@@ -669,20 +625,31 @@ mod tests {
     fn wrong_sizes_are_errors() {
         assert!(gprs_to_gdb(&[0; 100]).is_err());
         assert!(fpsimd_to_gdb(&[0; 500]).is_err());
-        let f = Features {
-            pauth: false,
-            tls: false,
-        };
+        let f = Features::default();
         let mut gprs = vec![0; USER_PT_REGS_SIZE];
         let mut fp = vec![0; USER_FPSIMD_STATE_SIZE];
         assert_eq!(
-            gdb_to_regs(f, &[0; 100], &mut gprs, &mut fp, None),
+            gdb_to_regs(f, &[0; 100], &mut gprs, &mut fp, WritableSets::default()),
             Err(RegsError::BadLength {
                 what: "g packet",
                 len: 100
             })
         );
-        assert!(gdb_to_regs(f, &[0; 788], &mut gprs, &mut fp, None).is_ok());
+        assert!(gdb_to_regs(f, &[0; 788], &mut gprs, &mut fp, WritableSets::default()).is_ok());
+    }
+
+    #[test]
+    fn granules_of_a_range() {
+        assert_eq!(tag_granules(0x1000, 0), (0x1000, 0));
+        assert_eq!(tag_granules(0x1000, 1), (0x1000, 1));
+        assert_eq!(tag_granules(0x1000, 16), (0x1000, 1));
+        assert_eq!(tag_granules(0x1000, 17), (0x1000, 2));
+        // An unaligned start touches the granule it is in.
+        assert_eq!(tag_granules(0x100f, 2), (0x1000, 2));
+        assert_eq!(tag_granules(0x1008, 0x20), (0x1000, 3));
+        assert_eq!(tag_granules(u64::MAX - 1, 16), (u64::MAX - 15, 1));
+        assert_eq!(untagged(0x0a00_ffff_f7ff_c000), 0xffff_f7ff_c000);
+        assert_eq!(untagged(0xffff_f7ff_c000), 0xffff_f7ff_c000);
     }
 
     #[test]

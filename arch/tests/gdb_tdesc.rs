@@ -84,12 +84,15 @@ fn gdb_accepts_aarch64_descriptions() {
         eprintln!("gdb-multiarch not installed; skipping");
         return;
     }
-    for pauth in [false, true] {
-        for tls in [false, true] {
-            let tag = format!("aarch64-pauth{pauth}-tls{tls}");
-            let regs = remote_registers("aarch64", &aarch64::target_xml(pauth, tls), &tag);
-            check(&aarch64::layout(pauth, tls), &regs, true, &tag);
-        }
+    for bits in 0..8 {
+        let f = aarch64::Features {
+            pauth: bits & 1 != 0,
+            tls: bits & 2 != 0,
+            mte: bits & 4 != 0,
+        };
+        let tag = format!("aarch64-{f:?}");
+        let regs = remote_registers("aarch64", &aarch64::target_xml(f), &tag);
+        check(&aarch64::layout(f), &regs, true, &tag);
     }
 }
 

@@ -8,6 +8,8 @@ pub const AT_PHENT: u64 = 4;
 pub const AT_PHNUM: u64 = 5;
 pub const AT_BASE: u64 = 7;
 pub const AT_ENTRY: u64 = 9;
+/// The second word of CPU capability bits (arm64's HWCAP2_MTE is here).
+pub const AT_HWCAP2: u64 = 26;
 
 /// How the target stores a machine word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,9 +24,11 @@ fn request(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> nix::Result
     // SET/GETREGSET with a valid iovec, GET/SETFPREGS and GET/SETSIGINFO with
     // a buffer of the kernel's size, GET_SYSCALL_INFO with the buffer's size,
     // POKEUSER, MIPS GET/SETREGS and GET/SETFPREGS with buffers of the
-    // kernel's size, MIPS GET_THREAD_AREA into an unsigned long, x86 GET_THREAD_AREA into
-    // a 16-byte user_desc) only read
-    // or write memory we pass and own.
+    // kernel's size, MIPS GET_THREAD_AREA into an unsigned long, x86
+    // GET_THREAD_AREA into a 16-byte user_desc, arm64 PEEK/POKEMTETAGS with
+    // a valid iovec over our buffer) only read or write memory we pass and
+    // own; the address of PEEK/POKEMTETAGS is the tracee's, which the
+    // kernel checks.
     check(unsafe {
         libc::ptrace(
             req,
@@ -99,6 +101,32 @@ pub fn get_regset(tid: Tid, note: i32, buf: &mut [u8]) -> nix::Result<usize> {
         libc::PTRACE_GETREGSET,
         tid,
         note as usize,
+        &mut iov as *mut libc::iovec as usize,
+    )?;
+    Ok(iov.iov_len)
+}
+
+/// arm64 PTRACE_PEEKMTETAGS (read) or PTRACE_POKEMTETAGS (write): the
+/// allocation tags of the granules from `addr` on, one byte per 16-byte
+/// granule, into or from `tags`. Returns how many granules the kernel
+/// moved (fewer than asked where a page is not tagged, or an error
+/// if the first one is not).
+#[cfg(target_arch = "aarch64")]
+pub fn mte_tags(tid: Tid, addr: u64, tags: &mut [u8], write: bool) -> nix::Result<usize> {
+    use rgdbserver_arch::aarch64::{PTRACE_PEEKMTETAGS, PTRACE_POKEMTETAGS};
+    let mut iov = libc::iovec {
+        iov_base: tags.as_mut_ptr().cast(),
+        iov_len: tags.len(),
+    };
+    let req = if write {
+        PTRACE_POKEMTETAGS
+    } else {
+        PTRACE_PEEKMTETAGS
+    };
+    request(
+        req,
+        tid,
+        addr as usize,
         &mut iov as *mut libc::iovec as usize,
     )?;
     Ok(iov.iov_len)

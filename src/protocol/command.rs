@@ -99,6 +99,14 @@ pub enum Command<'a> {
     ThreadsInfo,
     /// lldb's `qThreadStopInfoTID`: the tid's hex digits.
     ThreadStopInfo(&'a [u8]),
+    /// `qMemTags:ADDR,LENGTH:TYPE`: what follows the colon, for
+    /// `memory_tags::parse_read`.
+    ReadMemoryTags(&'a [u8]),
+    /// `QMemTags:ADDR,LENGTH:TYPE:HEXTAGS`: what follows the colon, for
+    /// `memory_tags::parse_write`.
+    WriteMemoryTags(&'a [u8]),
+    /// `qIsAddressTagged:ADDR`: the address's hex digits.
+    IsAddressTagged(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -212,6 +220,15 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     }),
     (b"qThreadStopInfo", Match::Prefix, |tid| {
         Some(Command::ThreadStopInfo(tid))
+    }),
+    (b"qMemTags:", Match::Prefix, |args| {
+        Some(Command::ReadMemoryTags(args))
+    }),
+    (b"QMemTags:", Match::Prefix, |args| {
+        Some(Command::WriteMemoryTags(args))
+    }),
+    (b"qIsAddressTagged:", Match::Prefix, |addr| {
+        Some(Command::IsAddressTagged(addr))
     }),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
@@ -403,6 +420,20 @@ mod tests {
             parse(b"qXfer:libraries-svr4:read:start=10;prev=8:0,fff"),
             Some(Command::XferLibrariesSvr4(b"start=10;prev=8:0,fff"))
         );
+        assert_eq!(
+            parse(b"qMemTags:ffff0000,10:1"),
+            Some(Command::ReadMemoryTags(b"ffff0000,10:1"))
+        );
+        assert_eq!(
+            parse(b"QMemTags:ffff0000,10:1:05"),
+            Some(Command::WriteMemoryTags(b"ffff0000,10:1:05"))
+        );
+        assert_eq!(
+            parse(b"qIsAddressTagged:ffff0000"),
+            Some(Command::IsAddressTagged(b"ffff0000"))
+        );
+        assert_eq!(parse(b"qMemTags"), None);
+        assert_eq!(parse(b"qIsAddressTagged"), None);
     }
 
     #[test]

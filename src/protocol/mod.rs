@@ -12,6 +12,7 @@ pub mod host_stat;
 pub mod lldb_info;
 pub mod lldb_threads;
 pub mod memory;
+pub mod memory_tags;
 pub mod osdata;
 pub mod qsupported;
 pub mod reply;

@@ -12,8 +12,8 @@
 
 use super::features::BinaryReads;
 use super::packets::{
-    detach, host_stat, kill, libraries, lldb_info, lldb_threads, memory, memory_region, monitor,
-    registers, run, signals, syscalls, thread_events, tls,
+    detach, host_stat, kill, libraries, lldb_info, lldb_threads, memory, memory_region,
+    memory_tags, monitor, registers, run, signals, syscalls, thread_events, tls,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -195,6 +195,9 @@ impl Session<'_> {
                 tid,
                 self.features.reply_style(),
             ),
+            C::ReadMemoryTags(args) => memory_tags::read(target, args),
+            C::WriteMemoryTags(args) => memory_tags::write(target, args),
+            C::IsAddressTagged(addr) => memory_tags::is_tagged(target, addr),
             C::Register(number) => match registers::refuse_unknown(target, number) {
                 Some(refusal) => refusal,
                 None => return Outcome::Gdbstub,

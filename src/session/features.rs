@@ -1,6 +1,7 @@
 //! `qSupported` negotiation: what gdb offers decides how we speak
 //! (multiprocess thread ids, the `N` stop reply) and which events the
-//! target reports (fork, vfork, exec); our answer is gdbstub's feature list
+//! target reports (fork, vfork, exec) and whether we serve memory tags
+//! (`memory-tagging+`, arm64 MTE only); our answer is gdbstub's feature list
 //! with ours added (less what `--disable-packet` turns off). Everything
 //! negotiated lives in one `Features` value, made anew by each
 //! `qSupported`; lldb's `QEnableErrorStrings`, sent after it, sets one more.
@@ -119,6 +120,11 @@ impl Features {
         }
         if report_exec {
             added.push_str(";exec-events+");
+        }
+        // As GNU gdbserver: only to a gdb that offers it, and only where
+        // the target has MTE (arm64 with HWCAP2_MTE).
+        if offered(b"memory-tagging+") && super::packets::memory_tags::supported(target) {
+            added.push_str(";memory-tagging+");
         }
         Features {
             multiprocess,

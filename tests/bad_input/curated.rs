@@ -246,7 +246,37 @@ pub(super) fn curated() -> Vec<(Vec<u8>, Want)> {
         (b"qThreadStopInfoffffffffffffffffffff", Error),
         (b"jThreadsInfo:zz", Empty),
     ];
-    list.iter().map(|(b, w)| (b.to_vec(), *w)).collect()
+    let mut list: Vec<(Vec<u8>, Want)> = list.iter().map(|(b, w)| (b.to_vec(), *w)).collect();
+    // Memory tagging: unknown (empty) without MTE, as GNU gdbserver's
+    // x86_64 build answers even well-formed ones; an error where arm64
+    // has MTE.
+    let tags = if cfg!(target_arch = "aarch64") {
+        ErrorOrEmpty
+    } else {
+        Empty
+    };
+    for body in [
+        &b"qMemTags:"[..],
+        b"qMemTags:zz,10:1",
+        b"qMemTags:1000,zz:1",
+        b"qMemTags:1000,10",
+        b"qMemTags:1000,10:zz",
+        b"qMemTags:1000,10:2",
+        b"qMemTags:0,ffffffffffffffff:1",
+        b"qMemTags:1000,10:1",
+        b"QMemTags:",
+        b"QMemTags:1000,10:1",
+        b"QMemTags:1000,10:1:5",
+        b"QMemTags:1000,10:1:zz",
+        b"QMemTags:1000,10:2:05",
+        b"QMemTags:1000,10:1:05",
+        b"qIsAddressTagged:",
+        b"qIsAddressTagged:zz",
+        b"qIsAddressTagged:10000000000000000",
+    ] {
+        list.push((body.to_vec(), tags));
+    }
+    list
 }
 
 /// Resume requests that make no sense without a process.

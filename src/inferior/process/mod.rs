@@ -27,6 +27,7 @@ mod core_dump;
 mod events;
 mod info;
 mod lifecycle;
+mod memory_tags;
 mod outbox;
 mod points;
 mod registers;
@@ -40,6 +41,7 @@ mod trap;
 
 pub use core_dump::{CoreSummary, GcoreError};
 pub use info::{Credentials, Region};
+pub use memory_tags::server_supports_memory_tagging;
 
 use std::collections::HashSet;
 

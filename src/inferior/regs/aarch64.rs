@@ -1,8 +1,10 @@
 //! arm64: there is no PTRACE_GETREGS, so every register set moves through
 //! PTRACE_GETREGSET/SETREGSET: NT_PRSTATUS (x0-x30, sp, pc, pstate),
-//! NT_FPREGSET (v0-v31, fpsr, fpcr), NT_ARM_TLS (tpidr) and, where the CPU
-//! and kernel have pointer authentication, the read-only NT_ARM_PAC_MASK.
-//! Converted to gdb's register file with `rgdbserver_arch::aarch64`.
+//! NT_FPREGSET (v0-v31, fpsr, fpcr), NT_ARM_TLS (tpidr), where the CPU
+//! and kernel have pointer authentication the read-only NT_ARM_PAC_MASK,
+//! and where the process has MTE (HWCAP2_MTE in its auxv) the tag control
+//! word NT_ARM_TAGGED_ADDR_CTRL (`tag_ctl`). Converted to gdb's register
+//! file with `rgdbserver_arch::aarch64`.
 
 use rgdbserver_arch::aarch64 as arch;
 use rgdbserver_arch::{RegisterInfo, RegisterLayout};
@@ -10,10 +12,11 @@ use rgdbserver_arch::{RegisterInfo, RegisterLayout};
 use super::RegsError;
 use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::tls::TlsVariant;
+use crate::inferior::{auxv, procfs};
 
 pub use arch::{BREAKPOINT_INSN, EXPEDITED_REGS, PC_ADJUST_AFTER_BREAKPOINT};
 pub const SIGNALS: rgdbserver_arch::signals::SignalAbi = rgdbserver_arch::signals::GENERIC;
-/// The largest register file (pauth and tls). Every register number below a
+/// The largest register file (pauth, mte and tls). Every register number below a
 /// smaller file's count has the same offset and size in it, so lookups by
 /// number work for whichever features the target has; the `g` payload itself
 /// is only as long as the probed features make it.
@@ -54,12 +57,16 @@ const PC_OFFSET: usize = 32 * 8;
 
 impl RegisterContext {
     /// Find out, on a stopped thread, which register sets the kernel offers.
+    /// MTE as GNU gdbserver decides it, from the process's AT_HWCAP2 (and
+    /// the tag control set readable).
     pub fn probe(tid: Tid) -> RegisterContext {
         let works = |note: u32, size: usize| get(tid, note, size).is_ok();
+        let mte = process_hwcap2(tid).is_some_and(|h| h & arch::HWCAP2_MTE != 0);
         RegisterContext {
             features: arch::Features {
                 pauth: works(arch::NT_ARM_PAC_MASK, arch::USER_PAC_MASK_SIZE),
                 tls: works(arch::NT_ARM_TLS, arch::USER_TLS_SIZE),
+                mte: mte && works(arch::NT_ARM_TAGGED_ADDR_CTRL, arch::USER_TAG_CTL_SIZE),
             },
         }
     }
@@ -74,12 +81,19 @@ impl RegisterContext {
             features: arch::Features {
                 pauth: hwcap & HWCAP_PACA != 0,
                 tls: true,
+                mte: server_has_mte(),
             },
         }
     }
 
     pub fn target_xml(&self) -> String {
-        arch::target_xml(self.features.pauth, self.features.tls)
+        arch::target_xml(self.features)
+    }
+
+    /// Whether the process has memory tagging (its description has
+    /// `tag_ctl`, and `qMemTags` can work).
+    pub fn mte(&self) -> bool {
+        self.features.mte
     }
 
     /// Register `regnum` as this process's `g` packet holds it (None: it
@@ -104,24 +118,27 @@ impl RegisterContext {
     pub fn read(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
         let gprs = get_prstatus(tid)?;
         let fpsimd = get(tid, arch::NT_FPREGSET, arch::USER_FPSIMD_STATE_SIZE)?;
-        let pac = if self.features.pauth {
-            get(tid, arch::NT_ARM_PAC_MASK, arch::USER_PAC_MASK_SIZE).ok()
-        } else {
-            None
+        let optional = |on: bool, note: u32, size: usize| {
+            if on {
+                get(tid, note, size).ok()
+            } else {
+                None
+            }
         };
-        let tls = if self.features.tls {
-            get(tid, arch::NT_ARM_TLS, arch::USER_TLS_SIZE).ok()
-        } else {
-            None
+        let f = self.features;
+        let pac = optional(f.pauth, arch::NT_ARM_PAC_MASK, arch::USER_PAC_MASK_SIZE);
+        let ctl = optional(
+            f.mte,
+            arch::NT_ARM_TAGGED_ADDR_CTRL,
+            arch::USER_TAG_CTL_SIZE,
+        );
+        let tls = optional(f.tls, arch::NT_ARM_TLS, arch::USER_TLS_SIZE);
+        let sets = arch::OptionalSets {
+            pac: pac.as_deref(),
+            tag_ctl: ctl.as_deref(),
+            tls: tls.as_deref(),
         };
-        arch::regs_to_gdb(
-            self.features,
-            &gprs,
-            &fpsimd,
-            pac.as_deref(),
-            tls.as_deref(),
-        )
-        .map_err(|_| RegsError::BadSize(gprs.len()))
+        arch::regs_to_gdb(f, &gprs, &fpsimd, sets).map_err(|_| RegsError::BadSize(gprs.len()))
     }
 
     /// Write a whole `g` register file back (the pauth masks are read-only).
@@ -131,17 +148,29 @@ impl RegisterContext {
         }
         let mut gprs = get_prstatus(tid)?;
         let mut fpsimd = get(tid, arch::NT_FPREGSET, arch::USER_FPSIMD_STATE_SIZE)?;
-        let mut tls = if self.features.tls {
-            Some(get(tid, arch::NT_ARM_TLS, arch::USER_TLS_SIZE)?)
-        } else {
-            None
+        let writable = |on: bool, note: u32, size: usize| -> Result<_, RegsError> {
+            on.then(|| get(tid, note, size)).transpose()
         };
-        arch::gdb_to_regs(self.features, g, &mut gprs, &mut fpsimd, tls.as_deref_mut())
+        let f = self.features;
+        let mut tls = writable(f.tls, arch::NT_ARM_TLS, arch::USER_TLS_SIZE)?;
+        let mut ctl = writable(
+            f.mte,
+            arch::NT_ARM_TAGGED_ADDR_CTRL,
+            arch::USER_TAG_CTL_SIZE,
+        )?;
+        let sets = arch::WritableSets {
+            tag_ctl: ctl.as_deref_mut(),
+            tls: tls.as_deref_mut(),
+        };
+        arch::gdb_to_regs(f, g, &mut gprs, &mut fpsimd, sets)
             .map_err(|_| RegsError::BadSize(g.len()))?;
         pt::set_regset(tid, arch::NT_PRSTATUS as i32, &gprs)?;
         pt::set_regset(tid, arch::NT_FPREGSET as i32, &fpsimd)?;
         if let Some(tls) = tls {
             pt::set_regset(tid, arch::NT_ARM_TLS as i32, &tls)?;
+        }
+        if let Some(ctl) = ctl {
+            pt::set_regset(tid, arch::NT_ARM_TAGGED_ADDR_CTRL as i32, &ctl)?;
         }
         Ok(())
     }
@@ -177,6 +206,23 @@ impl RegisterContext {
         pt::set_regset(tid, arch::NT_PRSTATUS as i32, &gprs)?;
         Ok(())
     }
+}
+
+/// AT_HWCAP2 from the process's auxiliary vector.
+fn process_hwcap2(pid: Tid) -> Option<u64> {
+    let bytes = procfs::auxv(pid).ok()?;
+    auxv::lookup(
+        &auxv::parse_auxv(&bytes, auxv::WordFormat::native()),
+        auxv::AT_HWCAP2,
+    )
+}
+
+/// Whether the machine the server runs on has MTE (its own AT_HWCAP2), as
+/// GNU gdbserver decides before there is a process.
+pub fn server_has_mte() -> bool {
+    // SAFETY: getauxval only reads the process's own auxiliary vector.
+    let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+    hwcap2 & arch::HWCAP2_MTE != 0
 }
 
 /// The program counter in a `g` payload.

@@ -11,6 +11,7 @@ pub(super) mod lldb_info;
 pub(super) mod lldb_threads;
 pub(super) mod memory;
 pub(super) mod memory_region;
+pub(super) mod memory_tags;
 pub(super) mod monitor;
 pub(super) mod osdata;
 pub(super) mod registers;

@@ -10,7 +10,7 @@
 //! conversion goes through `x86_64`'s and picks those slices out, which
 //! keeps the x87/SSE/XSAVE handling in one place.
 
-use crate::layout::{RegisterInfo, RegisterLayout};
+use crate::layout::{self, RegisterInfo, RegisterLayout};
 use crate::x86_64::{self as x64, tdesc, Features, RegsError, XsaveLayout, USER_REGS_WORDS};
 
 pub const ESP: usize = 4;
@@ -97,20 +97,21 @@ pub fn has(features: Features, regnum: usize) -> bool {
 /// The registers of a `g` packet for `features`, in order, with their
 /// offsets in that packet.
 pub fn g_layout(features: Features) -> Vec<RegisterInfo> {
-    let mut offset = 0;
-    REGS.iter()
-        .filter(|r| has(features, r.regnum))
-        .map(|r| {
-            let info = RegisterInfo { offset, ..*r };
-            offset += r.size;
-            info
-        })
-        .collect()
+    layout::compact(&REGS, |n| has(features, n)).collect()
+}
+
+/// Register `regnum` in the `g` packet for `features` (None: not shown),
+/// found without building the whole layout.
+pub fn g_register(features: Features, regnum: usize) -> Option<RegisterInfo> {
+    if !has(features, regnum) {
+        return None;
+    }
+    layout::compact(&REGS, |n| has(features, n)).find(|r| r.regnum == regnum)
 }
 
 /// The size of a `g` payload for `features`.
 pub fn g_size_for(features: Features) -> usize {
-    g_layout(features).last().map_or(0, |r| r.offset + r.size)
+    layout::compact_size(&REGS, |n| has(features, n))
 }
 
 /// Build gdb's i386 `g` payload from the kernel's (64-bit) general

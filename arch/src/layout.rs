@@ -33,3 +33,27 @@ impl RegisterLayout {
         self.regs.iter().find(|r| r.name == name)
     }
 }
+
+/// The registers of `regs` that `present` keeps, in order, each with its
+/// offset in a `g` packet that holds those alone (gdb lays a packet out
+/// from the target description's registers, absent ones taking no room).
+pub fn compact<'a>(
+    regs: &'a [RegisterInfo],
+    present: impl Fn(usize) -> bool + 'a,
+) -> impl Iterator<Item = RegisterInfo> + 'a {
+    let mut offset = 0;
+    regs.iter()
+        .filter(move |r| present(r.regnum))
+        .map(move |r| {
+            let info = RegisterInfo { offset, ..*r };
+            offset += r.size;
+            info
+        })
+}
+
+/// The size of the `g` packet `compact` lays out.
+pub fn compact_size(regs: &[RegisterInfo], present: impl Fn(usize) -> bool) -> usize {
+    compact(regs, present)
+        .last()
+        .map_or(0, |r| r.offset + r.size)
+}

@@ -6,7 +6,7 @@
 //! `user_regs_struct` plus FXSAVE/XSAVE area (the extended components in
 //! `xstate`).
 
-use crate::layout::{RegisterInfo, RegisterLayout};
+use crate::layout::{self, RegisterInfo, RegisterLayout};
 
 pub const RBP: usize = 6;
 pub const RSP: usize = 7;
@@ -98,15 +98,16 @@ pub const LAYOUT: RegisterLayout = RegisterLayout { regs: &REGS };
 /// The registers of a `g` packet for `features`, in order, with their
 /// offsets in that packet.
 pub fn g_layout(features: Features) -> Vec<RegisterInfo> {
-    let mut offset = 0;
-    REGS.iter()
-        .filter(|r| features.has(r.regnum))
-        .map(|r| {
-            let info = RegisterInfo { offset, ..*r };
-            offset += r.size;
-            info
-        })
-        .collect()
+    layout::compact(&REGS, |n| features.has(n)).collect()
+}
+
+/// Register `regnum` in the `g` packet for `features` (None: not shown),
+/// found without building the whole layout.
+pub fn g_register(features: Features, regnum: usize) -> Option<RegisterInfo> {
+    if !features.has(regnum) {
+        return None;
+    }
+    layout::compact(&REGS, |n| features.has(n)).find(|r| r.regnum == regnum)
 }
 
 /// `struct user_regs_struct`: 27 words in the kernel's order.
@@ -329,7 +330,7 @@ pub fn regs_to_gdb(
 
 /// The size of a `g` payload for `features`.
 pub fn g_size_for(features: Features) -> usize {
-    g_layout(features).last().map_or(0, |r| r.offset + r.size)
+    layout::compact_size(&REGS, |n| features.has(n))
 }
 
 /// Apply gdb's `g` payload, laid out for `features`, to the kernel's sets.

@@ -210,12 +210,10 @@ impl RegisterContext {
     /// Register `regnum` as this process's `g` packet holds it (None: it
     /// has no such register).
     pub fn register(&self, regnum: usize) -> Option<RegisterInfo> {
-        let layout = match self.mode {
-            Mode::X86_64 if self.features.has(regnum) => arch::g_layout(self.features),
-            Mode::I386 if i386::has(self.features, regnum) => i386::g_layout(self.features),
-            _ => return None,
-        };
-        layout.into_iter().find(|r| r.regnum == regnum)
+        match self.mode {
+            Mode::X86_64 => arch::g_register(self.features, regnum),
+            Mode::I386 => i386::g_register(self.features, regnum),
+        }
     }
 
     pub fn g_size(&self) -> usize {

@@ -229,9 +229,7 @@ fn information_packets_spoken_raw() {
 fn threads_steps_watchpoint_memory_write_and_exit_code() {
     let (_dir, prog) = compile_in_tempdir("named");
     let mut server = Server::launch(&prog, &[]);
-    let avx = std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap()
-        .contains(" avx ");
+    let avx = cpu_has("avx");
     let registers = if avx {
         "register read xmm0 ymm0"
     } else {

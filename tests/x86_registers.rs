@@ -13,15 +13,6 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-/// Does /proc/cpuinfo list `flag` (the kernel enabled it)?
-fn cpu_has(flag: &str) -> bool {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.starts_with("flags"))
-        .any(|l| l.split_whitespace().any(|f| f == flag))
-}
-
 /// Run `prog` under the server with gdb's `commands` (after a breakpoint
 /// at checkpoint() is hit) to its exit: what gdb printed and what the
 /// program printed.

@@ -39,3 +39,13 @@ pub fn code_bytes_in_file(pid: i32, prog: &Path, addr: u64, len: usize) -> Vec<u
     let offset = (addr - base) as usize;
     exe[offset..offset + len].to_vec()
 }
+
+/// Does /proc/cpuinfo list `flag` (the CPU has it and the kernel enabled
+/// it)? For tests whose registers or output depend on the CPU.
+pub fn cpu_has(flag: &str) -> bool {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("flags"))
+        .any(|l| l.split_whitespace().any(|f| f == flag))
+}

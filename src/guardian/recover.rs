@@ -33,7 +33,7 @@ use crate::inferior::journal::{Journal, JournaledBreakpoint, JournaledProcess};
 use crate::inferior::memory::Memory;
 use crate::inferior::procfs;
 use crate::inferior::ptrace::{self as pt, Tid, WaitStatus};
-use crate::inferior::regs::native;
+use crate::inferior::regs::{self, native};
 
 /// How long a thread may stay traced by the dying server, or take to stop.
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -157,7 +157,7 @@ impl Held {
 
     /// A thread stopped by one of our traps goes back to its address.
     fn rewind_if_at_trap(&mut self, tid: Tid) -> bool {
-        let Ok(pc) = native::RegisterContext::read_pc(tid) else {
+        let Ok(pc) = regs::read_pc(tid) else {
             return false;
         };
         let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
@@ -166,7 +166,7 @@ impl Held {
             .iter()
             .find(|b| b.addr == addr)
             .is_some_and(|b| self.holds(b));
-        if ours && native::RegisterContext::write_pc(tid, addr).is_ok() {
+        if ours && regs::write_pc(tid, addr).is_ok() {
             self.rewound += 1;
             return true;
         }

@@ -13,7 +13,6 @@
 
 use crate::inferior::procfs;
 use crate::inferior::ptrace::{Tid, WaitStatus};
-use crate::inferior::regs::native;
 
 use super::route::{self, Known, Route};
 use super::{Process, ProcessError, StopEvent};
@@ -69,6 +68,8 @@ impl Process {
         then: Afterwards,
     ) -> Result<Option<StopEvent>, ProcessError> {
         log::trace!("wait: {tid} {status:?}");
+        // It ran since its registers were last read.
+        self.regs.forget(tid);
         let route = {
             let settings = self.settings.get();
             route::route(
@@ -122,11 +123,11 @@ impl Process {
 
     /// Is `tid`'s PC at one of gdb's software breakpoints (where gdb takes
     /// a SIGSEGV or SIGILL for the breakpoint's hit)?
-    fn on_software_breakpoint(&self, tid: Tid) -> Result<bool, ProcessError> {
+    fn on_software_breakpoint(&mut self, tid: Tid) -> Result<bool, ProcessError> {
         if self.points.software.is_empty() {
             return Ok(false);
         }
-        let pc = native::RegisterContext::read_pc(tid)?;
+        let pc = self.regs.pc(tid)?;
         Ok(self.points.software.contains(pc))
     }
 

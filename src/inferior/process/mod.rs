@@ -54,7 +54,7 @@ use crate::inferior::launch::{self, LaunchError, LaunchSpec};
 use crate::inferior::memory::{Memory, MemoryError};
 use crate::inferior::procfs;
 use crate::inferior::ptrace::{self as pt, Tid};
-use crate::inferior::regs::{native, RegsError};
+use crate::inferior::regs::{self, native, RegsError};
 use crate::inferior::settings::SharedSettings;
 use crate::inferior::tls;
 
@@ -365,14 +365,13 @@ impl Process {
     /// PC at each stop).
     pub fn read_pc(&self, tid: Tid) -> Result<u64, ProcessError> {
         self.live_thread(tid)?;
-        Ok(native::RegisterContext::read_pc(tid)?)
+        Ok(regs::read_pc(tid)?)
     }
 
     /// Move a stopped thread's PC (legacy `c ADDR` / `s ADDR`).
     pub fn write_pc(&mut self, tid: Tid, pc: u64) -> Result<(), ProcessError> {
         self.live_thread(tid)?;
-        self.regs.forget(tid);
-        native::RegisterContext::write_pc(tid, pc)?;
+        self.regs.set_pc(tid, pc)?;
         Ok(())
     }
 

@@ -138,6 +138,7 @@ impl Process {
     /// Continue a silently stopped thread the way it was going, delivering `signal`.
     pub(super) fn restart_with(&mut self, tid: Tid, signal: i32) -> Result<(), ProcessError> {
         self.refresh_hw(tid)?;
+        self.regs.forget(tid);
         let Some(thread) = self.threads.get_mut(&tid) else {
             return Ok(());
         };

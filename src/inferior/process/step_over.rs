@@ -40,6 +40,7 @@ impl Process {
         let gdb_stepping = self.threads.get(&tid).is_some_and(|t| t.stepping);
         self.points.software.lift(&self.memory, addr)?;
         self.refresh_hw(tid)?;
+        self.regs.forget(tid);
         let status = match pt::step(tid, 0) {
             Ok(()) => self.wait_step_over(tid)?,
             // Killed under us: its exit comes through the usual wait.
@@ -65,8 +66,7 @@ impl Process {
             // thread would trap there for ever (gdb.base/bp-permanent.exp).
             Some(WaitStatus::Stopped(libc::SIGTRAP)) if self.trapped_at(tid, addr)? => {
                 let past = addr.wrapping_add(native::BREAKPOINT_INSN.len() as u64);
-                native::RegisterContext::write_pc(tid, past)?;
-                self.regs.forget(tid);
+                self.regs.set_pc(tid, past)?;
                 self.mark_stopped(tid);
                 Some(StopEvent::Step { tid })
             }
@@ -124,12 +124,12 @@ impl Process {
     }
 
     /// Whether `tid`'s SIGTRAP is a breakpoint instruction at `addr`.
-    fn trapped_at(&self, tid: Tid, addr: u64) -> Result<bool, ProcessError> {
+    fn trapped_at(&mut self, tid: Tid, addr: u64) -> Result<bool, ProcessError> {
         let code = pt::siginfo_code(tid).map_err(ptrace_err(tid))?;
         if code != SI_KERNEL && code != TRAP_BRKPT {
             return Ok(false);
         }
-        let pc = native::RegisterContext::read_pc(tid)?;
+        let pc = self.regs.pc(tid)?;
         Ok(pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT) == addr)
     }
 

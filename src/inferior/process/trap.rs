@@ -47,12 +47,11 @@ impl Process {
         if let (StopEvent::Step { .. }, Some((start, end))) = (event, range) {
             // Range stepping: report only the step that leaves the
             // range (or meets something else).
-            let pc = native::RegisterContext::read_pc(tid)?;
+            let pc = self.regs.pc(tid)?;
             if (start..end).contains(&pc)
                 && then == Afterwards::RunOn
                 && !self.threads[&tid].stop_requested
             {
-                self.regs.forget(tid);
                 self.restart(tid)?;
                 return Ok(None);
             }
@@ -71,7 +70,7 @@ impl Process {
             None
         };
         let breakpoint = if hw_hit.is_none() && (code == SI_KERNEL || code == TRAP_BRKPT) {
-            let pc = native::RegisterContext::read_pc(tid)?;
+            let pc = self.regs.pc(tid)?;
             let addr = pc.wrapping_sub(native::PC_ADJUST_AFTER_BREAKPOINT);
             self.points.software.contains(addr).then_some(addr)
         } else {
@@ -86,8 +85,7 @@ impl Process {
         let event = route::trap_event(tid, facts);
         if let StopEvent::Breakpoint { addr, .. } = event {
             // Back to the breakpoint's address, where gdb expects the PC.
-            native::RegisterContext::write_pc(tid, addr)?;
-            self.regs.forget(tid);
+            self.regs.set_pc(tid, addr)?;
         }
         Ok(event)
     }

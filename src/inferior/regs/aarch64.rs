@@ -191,20 +191,35 @@ impl RegisterContext {
             .map_err(|_| RegsError::BadSize(tls.len()))?;
         Ok(u64::from_ne_bytes(word))
     }
+}
 
-    pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
+/// The general registers as one ptrace call moves them (NT_PRSTATUS's
+/// `user_pt_regs`): what a stop needs (the PC) without the vector state.
+#[derive(Clone)]
+pub struct General(Vec<u8>);
+
+impl General {
+    pub fn read(tid: Tid) -> Result<General, RegsError> {
         let gprs = get_prstatus(tid)?;
-        let bytes: [u8; 8] = gprs[PC_OFFSET..PC_OFFSET + 8]
-            .try_into()
-            .map_err(|_| RegsError::BadSize(gprs.len()))?;
-        Ok(u64::from_le_bytes(bytes))
+        if gprs.len() < PC_OFFSET + 8 {
+            return Err(RegsError::BadSize(gprs.len()));
+        }
+        Ok(General(gprs))
     }
 
-    pub fn write_pc(tid: Tid, pc: u64) -> Result<(), RegsError> {
-        let mut gprs = get_prstatus(tid)?;
-        gprs[PC_OFFSET..PC_OFFSET + 8].copy_from_slice(&pc.to_le_bytes());
-        pt::set_regset(tid, arch::NT_PRSTATUS as i32, &gprs)?;
+    pub fn write(&self, tid: Tid) -> Result<(), RegsError> {
+        pt::set_regset(tid, arch::NT_PRSTATUS as i32, &self.0)?;
         Ok(())
+    }
+
+    pub fn pc(&self) -> u64 {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&self.0[PC_OFFSET..PC_OFFSET + 8]);
+        u64::from_le_bytes(bytes)
+    }
+
+    pub fn set_pc(&mut self, pc: u64) {
+        self.0[PC_OFFSET..PC_OFFSET + 8].copy_from_slice(&pc.to_le_bytes());
     }
 }
 

@@ -147,28 +147,40 @@ impl RegisterContext {
     pub fn thread_pointer(tid: Tid) -> Result<u64, RegsError> {
         Ok(pt::mips_get_thread_area(tid)?)
     }
+}
 
-    pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
-        let gregs = get_gregs(tid)?;
-        let pc = NATIVE.endian.read_u64(&gregs[EPC_OFFSET..EPC_OFFSET + 8]);
+/// The general registers as one ptrace call moves them (PTRACE_GETREGS's
+/// 64-bit words, o32 too): what a stop needs (the PC) without the FPU.
+#[derive(Clone)]
+pub struct General([u8; arch::GREGS_SIZE]);
+
+impl General {
+    pub fn read(tid: Tid) -> Result<General, RegsError> {
+        Ok(General(get_gregs(tid)?))
+    }
+
+    pub fn write(&self, tid: Tid) -> Result<(), RegsError> {
+        pt::mips_set_regs(tid, &self.0)?;
+        Ok(())
+    }
+
+    pub fn pc(&self) -> u64 {
+        let pc = NATIVE.endian.read_u64(&self.0[EPC_OFFSET..EPC_OFFSET + 8]);
         // o32 words are sign-extended; gdb's addresses are 32-bit there.
-        Ok(if NATIVE.wide {
+        if NATIVE.wide {
             pc
         } else {
             u64::from(pc as u32)
-        })
+        }
     }
 
-    pub fn write_pc(tid: Tid, pc: u64) -> Result<(), RegsError> {
-        let mut gregs = get_gregs(tid)?;
+    pub fn set_pc(&mut self, pc: u64) {
         let word = if NATIVE.wide {
             pc
         } else {
             pc as u32 as i32 as i64 as u64
         };
-        gregs[EPC_OFFSET..EPC_OFFSET + 8].copy_from_slice(&NATIVE.endian.u64_bytes(word));
-        pt::mips_set_regs(tid, &gregs)?;
-        Ok(())
+        self.0[EPC_OFFSET..EPC_OFFSET + 8].copy_from_slice(&NATIVE.endian.u64_bytes(word));
     }
 }
 

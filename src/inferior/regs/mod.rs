@@ -23,6 +23,19 @@ pub mod mips;
 #[cfg(any(target_arch = "mips", target_arch = "mips64"))]
 pub use mips as native;
 
+/// A stopped thread's PC, read alone (eip of a 32-bit x86 process is
+/// rip's low half, the high one 0).
+pub fn read_pc(tid: crate::inferior::ptrace::Tid) -> Result<u64, RegsError> {
+    Ok(native::General::read(tid)?.pc())
+}
+
+/// Move a stopped thread's PC, the other registers as they are.
+pub fn write_pc(tid: crate::inferior::ptrace::Tid, pc: u64) -> Result<(), RegsError> {
+    let mut general = native::General::read(tid)?;
+    general.set_pc(pc);
+    general.write(tid)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegsError {
     #[error("ptrace register access failed: {0}")]

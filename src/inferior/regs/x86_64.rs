@@ -272,17 +272,22 @@ impl RegisterContext {
     /// state), which places the general registers as the process's own
     /// layout does.
     pub fn read_general(&self, tid: Tid) -> Result<Vec<u8>, RegsError> {
-        let user = ptrace::getregs(tid)?;
+        Ok(self.g_from_general(&General::read(tid)?))
+    }
+
+    /// The `g` block of `read_general` made from general registers
+    /// already read.
+    pub fn g_from_general(&self, general: &General) -> Vec<u8> {
         let to_gdb = match self.mode {
             Mode::X86_64 => arch::regs_to_gdb,
             Mode::I386 => i386::regs_to_gdb,
         };
-        Ok(to_gdb(
-            &user_to_words(&user),
+        to_gdb(
+            &user_to_words(&general.0),
             &[],
             &XsaveLayout::default(),
             Features::NONE,
-        ))
+        )
     }
 
     /// Write a whole `g` register file back: the general registers, and
@@ -323,17 +328,30 @@ impl RegisterContext {
         }
         Ok(regs.fs_base)
     }
+}
 
-    /// The PC (eip of a 32-bit process is rip's low half, the high one 0).
-    pub fn read_pc(tid: Tid) -> Result<u64, RegsError> {
-        Ok(ptrace::getregs(tid)?.rip)
+/// The general registers as one ptrace call moves them (PTRACE_GETREGS's
+/// `user_regs_struct`, the 64-bit view for a 32-bit process too): what a
+/// stop needs (the PC, the stop reply's registers) without the vector state.
+#[derive(Clone)]
+pub struct General(libc::user_regs_struct);
+
+impl General {
+    pub fn read(tid: Tid) -> Result<General, RegsError> {
+        Ok(General(ptrace::getregs(tid)?))
     }
 
-    pub fn write_pc(tid: Tid, pc: u64) -> Result<(), RegsError> {
-        let mut regs = ptrace::getregs(tid)?;
-        regs.rip = pc;
-        ptrace::setregs(tid, regs)?;
+    pub fn write(&self, tid: Tid) -> Result<(), RegsError> {
+        ptrace::setregs(tid, self.0)?;
         Ok(())
+    }
+
+    pub fn pc(&self) -> u64 {
+        self.0.rip
+    }
+
+    pub fn set_pc(&mut self, pc: u64) {
+        self.0.rip = pc;
     }
 }
 

@@ -1,7 +1,8 @@
 //! SIGTRAP stops: telling our software breakpoints from hardware ones,
 //! watchpoints, the end of a single step and the program's own traps, and
-//! what follows each: a breakpoint whose conditions are false (or that runs
-//! commands) is stepped over unreported, and a range step goes on stepping
+//! what follows each: a tracepoint collects (`tracing`), a breakpoint whose
+//! conditions are false (or that runs commands, or is only a tracepoint's)
+//! is stepped over unreported, and a range step goes on stepping
 //! until the PC leaves its range.
 
 use crate::inferior::ptrace::{self as pt, Tid};
@@ -29,6 +30,14 @@ impl Process {
         self.mark_stopped(tid);
         let event = self.classify_trap(tid, stepping)?;
         if let StopEvent::Breakpoint { addr, .. } = event {
+            if self.is_trace_site(addr) {
+                // A tracepoint: collect, and run on unless gdb has a
+                // breakpoint here too.
+                self.trace_hit(tid, addr);
+                if !self.is_gdb_breakpoint(addr) {
+                    return self.run_on_from_trace_site(tid, addr, then);
+                }
+            }
             // Commands run only when a condition holds; either way
             // there is nothing to report then.
             if !self.breakpoint_condition_holds(tid, addr)
@@ -58,6 +67,28 @@ impl Process {
             }
         }
         Ok(Some(event))
+    }
+
+    /// Past a tracepoint's trap nobody else wants reported: stepped over,
+    /// or, when the run ended with this hit and the trap is gone, simply
+    /// resumed where it was.
+    fn run_on_from_trace_site(
+        &mut self,
+        tid: Tid,
+        addr: u64,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        match then {
+            Afterwards::StayStopped => Ok(None),
+            Afterwards::RunOn if self.points.software.contains(addr) => {
+                self.step_over_breakpoint(tid, addr)
+            }
+            Afterwards::RunOn => {
+                self.regs.forget(tid);
+                self.restart(tid)?;
+                Ok(None)
+            }
+        }
     }
 
     /// A SIGTRAP: our breakpoint, the end of a single step, or the

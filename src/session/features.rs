@@ -30,10 +30,10 @@ fn thread_options() -> String {
 const CONDITIONS: &str = ";ConditionalBreakpoints+;BreakpointCommands+";
 
 /// Tracepoints (`session::packets::trace`): conditions, trace state
-/// variables, sources for upload, enabling while running, the buffer's
-/// size, `tracenz`, and what a frame holds. Like conditions, they need a
+/// variables, sources for upload, enabling and installing while running,
+/// the buffer's size, `tracenz`, and what a frame holds. Like conditions, they need a
 /// hardware single step to step over the trap.
-const TRACEPOINTS: &str = ";ConditionalTracepoints+;TraceStateVariables+;TracepointSource+;EnableDisableTracepoints+;QTBuffer:size+;tracenz+;qXfer:traceframe-info:read+";
+const TRACEPOINTS: &str = ";ConditionalTracepoints+;TraceStateVariables+;TracepointSource+;EnableDisableTracepoints+;QTBuffer:size+;tracenz+;InstallInTrace+;qXfer:traceframe-info:read+";
 
 /// `x` (binary memory reads): gdb 16 and later use it instead of `m` when
 /// offered, for half the bytes on the wire; older gdb ignores it.

@@ -25,19 +25,25 @@ impl Process {
         let sites = self.trace.borrow_mut().start(register_size);
         self.unplant_trace_sites();
         for addr in sites {
-            if !self.points.software.contains(addr) {
-                if let Err(e) =
-                    self.points
-                        .software
-                        .insert(&self.memory, addr, native::BREAKPOINT_INSN)
-                {
-                    log::warn!("tracepoint at {addr:#x} not planted: {e}");
-                    continue;
-                }
-            }
-            self.points.traced.insert(addr);
+            self.plant_trace_site(addr);
         }
         Ok(())
+    }
+
+    /// A trap for the running trace at `addr` (a tracepoint gdb defined
+    /// during the run, or one of `start_tracing`'s).
+    pub fn plant_trace_site(&mut self, addr: u64) {
+        if !self.points.software.contains(addr) {
+            let planted = self
+                .points
+                .software
+                .insert(&self.memory, addr, native::BREAKPOINT_INSN);
+            if let Err(e) = planted {
+                log::warn!("tracepoint at {addr:#x} not planted: {e}");
+                return;
+            }
+        }
+        self.points.traced.insert(addr);
     }
 
     /// The run ended (`QTStop`, a pass count, a full buffer): take out the
@@ -64,9 +70,21 @@ impl Process {
         self.points.gdb.contains(&addr)
     }
 
-    /// `tid` hit the trace's trap at `addr`: collect. When the run ends
+    /// `tid` hit the trace's trap at `addr`: collect, unless this is the
+    /// hit it already collected for and stayed at (`stays`: it will stay
+    /// now, and the next trap there is this hit again). When the run ends
     /// with this hit, the traps go.
-    pub(super) fn trace_hit(&mut self, tid: Tid, addr: u64) {
+    pub(super) fn trace_hit(&mut self, tid: Tid, addr: u64, stays: bool) {
+        let Some(thread) = self.threads.get_mut(&tid) else {
+            return;
+        };
+        let again = thread.collected_at.take() == Some(addr);
+        if stays {
+            thread.collected_at = Some(addr);
+        }
+        if again {
+            return;
+        }
         let trace = self.trace.clone();
         let ended = {
             let mut source = ThreadSource {

@@ -29,12 +29,19 @@ impl Process {
         let range = self.threads[&tid].range;
         self.mark_stopped(tid);
         let event = self.classify_trap(tid, stepping)?;
+        if !matches!(event, StopEvent::Breakpoint { .. }) {
+            // It moved on from any tracepoint it stayed at.
+            if let Some(thread) = self.threads.get_mut(&tid) {
+                thread.collected_at = None;
+            }
+        }
         if let StopEvent::Breakpoint { addr, .. } = event {
             if self.is_trace_site(addr) {
                 // A tracepoint: collect, and run on unless gdb has a
                 // breakpoint here too.
-                self.trace_hit(tid, addr);
-                if !self.is_gdb_breakpoint(addr) {
+                let gdbs = self.is_gdb_breakpoint(addr);
+                self.trace_hit(tid, addr, gdbs || then == Afterwards::StayStopped);
+                if !gdbs {
                     return self.run_on_from_trace_site(tid, addr, then);
                 }
             }

@@ -57,6 +57,9 @@ pub struct Tracepoint {
     pub actions: Vec<Collect>,
     pub step_actions: Vec<Collect>,
     hits: u64,
+    /// Defined while tracing ran (gdb's `InstallInTrace`): its actions
+    /// may still come.
+    late: bool,
     /// gdb's texts for upload (`qTfP`): the definition line, then `A`, `S`
     /// and `Z` lines.
     upload: Vec<Vec<u8>>,
@@ -74,6 +77,7 @@ impl Tracepoint {
             actions: Vec::new(),
             step_actions: Vec::new(),
             hits: 0,
+            late: false,
             upload: vec![definition_line],
         }
     }
@@ -235,29 +239,40 @@ impl TraceState {
         Ok(())
     }
 
-    pub fn define(&mut self, tp: Tracepoint) -> Result<(), TraceError> {
+    /// A new tracepoint location. While tracing runs, only one not yet
+    /// defined (gdb installs tracepoints made during the run); the caller
+    /// then plants its trap.
+    pub fn define(&mut self, mut tp: Tracepoint) -> Result<(), TraceError> {
+        let key = (tp.number, tp.addr);
+        let exists = |t: &Tracepoint| (t.number, t.addr) == key;
         if self.running() {
-            return Err(TraceError::Running);
+            if self.tracepoints.iter().any(exists) {
+                return Err(TraceError::Running);
+            }
+            tp.late = true;
         }
-        self.tracepoints
-            .retain(|t| (t.number, t.addr) != (tp.number, tp.addr));
+        self.tracepoints.retain(|t| !exists(t));
         self.tracepoints.push(tp);
         Ok(())
     }
 
-    /// The tracepoint `number` at `addr`, to add to.
+    /// The tracepoint `number` at `addr`, to add to (while tracing runs,
+    /// only one defined during the run).
     pub fn tracepoint_mut(
         &mut self,
         number: u32,
         addr: u64,
     ) -> Result<&mut Tracepoint, TraceError> {
-        if self.running() {
-            return Err(TraceError::Running);
-        }
-        self.tracepoints
+        let running = self.running();
+        let tp = self
+            .tracepoints
             .iter_mut()
             .find(|t| (t.number, t.addr) == (number, addr))
-            .ok_or(TraceError::NoTracepoint(number, addr))
+            .ok_or(TraceError::NoTracepoint(number, addr))?;
+        if running && !tp.late {
+            return Err(TraceError::Running);
+        }
+        Ok(tp)
     }
 
     /// Add actions (`stepping`: while-stepping's) with gdb's text.
@@ -319,13 +334,16 @@ impl TraceState {
         );
     }
 
-    /// Variable `n`'s value: as the selected frame collected it (None
+    /// Variable `n`'s value: as the selected frame last collected it (None
     /// if it did not), or else as it is now.
     pub fn variable(&self, n: u16) -> Option<u64> {
         match self.selected() {
+            // The last value recorded (`collect $v += 1` records it before
+            // and after the assignment).
             Some((_, frame)) => frame
                 .variables(self.register_size)
-                .find(|&(v, _)| v == u32::from(n))
+                .filter(|&(v, _)| v == u32::from(n))
+                .last()
                 .map(|(_, value)| value),
             None => self.variables.value(n),
         }
@@ -401,6 +419,7 @@ impl TraceState {
         self.variables.reset();
         for tp in &mut self.tracepoints {
             tp.hits = 0;
+            tp.late = false;
         }
         self.selected = None;
         self.register_size = register_size;

@@ -165,11 +165,21 @@ fn frames_are_found_after_the_selected_one() {
     assert_eq!(state.select_next(|f| f.tracepoint == 1), Some((0, 1)));
     assert_eq!(state.select(2), Some(1));
     assert_eq!(state.select(9), None);
-    // Definitions are refused while running, and QTinit too.
+    // While running: QTinit and redefining are refused; a new
+    // tracepoint is taken (and its actions), the old ones stay as they are.
     assert_eq!(state.init(), Err(TraceError::Running));
     assert_eq!(
-        state.define(tracepoint(3, 0x600, vec![])),
+        state.define(tracepoint(1, 0x400, vec![])),
         Err(TraceError::Running)
+    );
+    assert_eq!(
+        state.add_actions(1, 0x400, false, vec![Collect::Registers], b"R1"),
+        Err(TraceError::Running)
+    );
+    assert_eq!(state.define(tracepoint(3, 0x600, vec![])), Ok(()));
+    assert_eq!(
+        state.add_actions(3, 0x600, false, vec![Collect::Registers], b"R1"),
+        Ok(())
     );
     state.stop(StopReason::Command);
     assert_eq!(state.init(), Ok(()));

@@ -59,6 +59,13 @@ pub(in crate::session) fn handle(
             Ok(next_line(&mut uploads.variables))
         }
         P::NextVariable => Ok(next_line(&mut uploads.variables)),
+        P::Define => {
+            let reply = state_packet(&mut target.trace().borrow_mut(), which, args);
+            if let Ok(Reply::Ok) = reply {
+                plant_if_running(target, args);
+            }
+            reply
+        }
         _ => state_packet(&mut target.trace().borrow_mut(), which, args),
     };
     reply.unwrap_or_else(|Malformed| {
@@ -211,6 +218,19 @@ fn define(state: &mut TraceState, args: &[u8]) -> Result<Reply, Malformed> {
     Ok(Reply::Ok)
 }
 
+/// A tracepoint defined while tracing runs: its trap goes in now.
+fn plant_if_running(target: &mut DebugTarget, args: &[u8]) {
+    let Ok(Qtdp::Define(d)) = wire::parse_qtdp(args) else {
+        return;
+    };
+    if !d.enabled || !target.trace().borrow().running() {
+        return;
+    }
+    if let Some(process) = target.process.as_mut() {
+        process.plant_trace_site(d.addr);
+    }
+}
+
 /// `QTStart`: the current process plants the traps.
 fn start(target: &mut DebugTarget) -> Reply {
     let Some(process) = target.process.as_mut() else {
@@ -330,11 +350,9 @@ mod tests {
             Reply::Data(b"l".to_vec())
         );
         state.start(8);
-        assert_eq!(
-            run(&mut state, b"QTDP:2:20:E:0:0"),
-            Reply::Error(1),
-            "running"
-        );
+        // While running: no redefining, but a new one is installed.
+        assert_eq!(run(&mut state, b"QTDP:1:10:E:0:0"), Reply::Error(1));
+        assert_eq!(run(&mut state, b"QTDP:2:20:E:0:0"), Reply::Ok);
         state.stop(StopReason::Command);
         // gdb sends the stop note after `QTStop`.
         assert_eq!(run(&mut state, b"QTNotes:tstop:6279;"), Reply::Ok);
@@ -348,7 +366,11 @@ mod tests {
         assert!(status.ends_with(";username:6d65;notes::"), "{status}");
         assert_eq!(
             state.tracepoint_texts(),
-            vec![b"T1:10:E:0:0".to_vec(), b"A1:10:R3".to_vec()]
+            vec![
+                b"T1:10:E:0:0".to_vec(),
+                b"A1:10:R3".to_vec(),
+                b"T2:20:E:0:0".to_vec()
+            ]
         );
     }
 }

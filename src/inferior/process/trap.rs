@@ -42,7 +42,8 @@ impl Process {
                 let gdbs = self.is_gdb_breakpoint(addr);
                 self.trace_hit(tid, addr, gdbs || then == Afterwards::StayStopped);
                 if !gdbs {
-                    return self.run_on_from_trace_site(tid, addr, then);
+                    let after = self.run_on_from_trace_site(tid, addr, then)?;
+                    return self.within_range(after, range, then);
                 }
             }
             // Commands run only when a condition holds; either way
@@ -54,26 +55,37 @@ impl Process {
                 // threads are being stopped, this one just stays
                 // stopped at the breakpoint, to hit it again (and
                 // evaluate it again) when it next runs.
-                return match then {
-                    Afterwards::RunOn => self.step_over_breakpoint(tid, addr),
-                    Afterwards::StayStopped => Ok(None),
+                let after = match then {
+                    Afterwards::RunOn => self.step_over_breakpoint(tid, addr)?,
+                    Afterwards::StayStopped => None,
                 };
+                return self.within_range(after, range, then);
             }
         }
-        if let (StopEvent::Step { .. }, Some((start, end))) = (event, range) {
-            // Range stepping: report only the step that leaves the
-            // range (or meets something else).
+        self.within_range(Some(event), range, then)
+    }
+
+    /// Range stepping: report only the step that leaves the range (or
+    /// meets something else); a step inside it (also the one over a
+    /// tracepoint or a false condition met on the way) goes on stepping.
+    fn within_range(
+        &mut self,
+        event: Option<StopEvent>,
+        range: Option<(u64, u64)>,
+        then: Afterwards,
+    ) -> Result<Option<StopEvent>, ProcessError> {
+        if let (Some(StopEvent::Step { tid }), Some((start, end))) = (event, range) {
             let pc = native::RegisterContext::read_pc(tid)?;
             if (start..end).contains(&pc)
                 && then == Afterwards::RunOn
-                && !self.threads[&tid].stop_requested
+                && self.threads.get(&tid).is_some_and(|t| !t.stop_requested)
             {
                 self.regs.forget(tid);
                 self.restart(tid)?;
                 return Ok(None);
             }
         }
-        Ok(Some(event))
+        Ok(event)
     }
 
     /// Past a tracepoint's trap nobody else wants reported: stepped over,

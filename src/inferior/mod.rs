@@ -25,4 +25,5 @@ pub mod rendezvous;
 pub mod settings;
 pub mod svr4;
 pub mod tls;
+pub mod trace;
 pub mod unwind;

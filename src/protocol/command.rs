@@ -10,6 +10,7 @@
 
 use super::hex;
 use super::memory::Encoding;
+use super::tracepoints::{self, TracePacket};
 
 /// One packet our layer owns, with its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +108,12 @@ pub enum Command<'a> {
     WriteMemoryTags(&'a [u8]),
     /// `qIsAddressTagged:ADDR`: the address's hex digits.
     IsAddressTagged(&'a [u8]),
+    /// A tracepoint packet (`protocol::tracepoints`) and its arguments.
+    Trace(TracePacket, &'a [u8]),
+    /// `g`: ours while a trace frame is selected, gdbstub's otherwise.
+    ReadRegisters,
+    /// `qXfer:traceframe-info:read::OFFSET,LENGTH`.
+    XferTraceframeInfo(&'a [u8]),
 }
 
 /// How a table row matches a packet.
@@ -230,6 +237,10 @@ const TABLE: &[(&[u8], Match, Build)] = &[
     (b"qIsAddressTagged:", Match::Prefix, |addr| {
         Some(Command::IsAddressTagged(addr))
     }),
+    (b"qXfer:traceframe-info:read::", Match::Prefix, |w| {
+        Some(Command::XferTraceframeInfo(w))
+    }),
+    (b"g", Match::Exact, |_| Some(Command::ReadRegisters)),
     (b"Z3,", Match::Prefix, read_watchpoint),
     (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
@@ -268,6 +279,9 @@ impl<'a> Command<'a> {
             Some((b'X', args)) => return Some(Command::WriteMemory(Encoding::Binary, args)),
             _ => {}
         }
+        if let Some((which, args)) = tracepoints::packet(body) {
+            return Some(Command::Trace(which, args));
+        }
         TABLE.iter().find_map(|&(key, how, build)| match how {
             Match::Exact if body == key => build(&[]),
             Match::Prefix => body.strip_prefix(key).and_then(build),
@@ -282,6 +296,24 @@ mod tests {
 
     fn parse(body: &[u8]) -> Option<Command<'_>> {
         Command::parse(body)
+    }
+
+    #[test]
+    fn tracepoint_packets_and_frame_reads() {
+        assert_eq!(
+            parse(b"QTFrame:pc:10"),
+            Some(Command::Trace(TracePacket::Frame, b"pc:10"))
+        );
+        assert_eq!(
+            parse(b"qTStatus"),
+            Some(Command::Trace(TracePacket::Status, b""))
+        );
+        assert_eq!(parse(b"g"), Some(Command::ReadRegisters));
+        assert_eq!(parse(b"gx"), None);
+        assert_eq!(
+            parse(b"qXfer:traceframe-info:read::0,fff"),
+            Some(Command::XferTraceframeInfo(b"0,fff"))
+        );
     }
 
     #[test]
@@ -447,7 +479,7 @@ mod tests {
     #[test]
     fn everything_else_is_gdbstubs() {
         for body in [
-            &b"g"[..],
+            &b"G00"[..],
             b"G00",
             b"qSupported:multiprocess+",
             b"vCont;c",

@@ -22,6 +22,7 @@ pub mod svr4_annex;
 pub mod thread_id;
 pub mod thread_options;
 pub mod threads_xfer;
+pub mod tracepoints;
 pub mod validate;
 pub mod vcont;
 pub mod vrun;

@@ -13,7 +13,8 @@
 use super::features::BinaryReads;
 use super::packets::{
     detach, host_stat, kill, libraries, lldb_info, lldb_threads, memory, memory_region,
-    memory_tags, monitor, registers, run, signals, syscalls, thread_events, tls,
+    memory_tags, monitor, registers, run, signals, syscalls, thread_events, tls, trace,
+    trace_frames,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -129,10 +130,10 @@ impl Session<'_> {
             {
                 memory::read(target.process.as_ref(), Encoding::BinaryBare, args)
             }
-            C::ReadMemory(encoding, args) => memory::read(target.process.as_ref(), encoding, args),
-            C::WriteMemory(encoding, args) => {
-                memory::write(target.process.as_mut(), encoding, args)
-            }
+            C::ReadMemory(encoding, args) => trace_frames::read_memory(target, encoding, args)
+                .unwrap_or_else(|| memory::read(target.process.as_ref(), encoding, args)),
+            C::WriteMemory(encoding, args) => trace_frames::refuse_write(target)
+                .unwrap_or_else(|| memory::write(target.process.as_mut(), encoding, args)),
             // x86 cannot trap on reads alone. An empty reply (as gdbserver
             // gives) makes gdb use an access watchpoint and check the value
             // itself; an error would make `rwatch` fail outright.
@@ -198,8 +199,16 @@ impl Session<'_> {
             C::ReadMemoryTags(args) => memory_tags::read(target, args),
             C::WriteMemoryTags(args) => memory_tags::write(target, args),
             C::IsAddressTagged(addr) => memory_tags::is_tagged(target, addr),
-            C::Register(number) => match registers::refuse_unknown(target, number) {
-                Some(refusal) => refusal,
+            C::Trace(which, args) => trace::handle(target, &mut self.trace_uploads, which, args),
+            C::XferTraceframeInfo(window) => trace_frames::traceframe_info(target, window),
+            C::ReadRegisters => match trace_frames::read_registers(target) {
+                Some(reply) => reply,
+                None => return Outcome::Gdbstub,
+            },
+            C::Register(number) => match trace_frames::read_register(target, number)
+                .or_else(|| registers::refuse_unknown(target, number))
+            {
+                Some(reply) => reply,
                 None => return Outcome::Gdbstub,
             },
         };

@@ -29,6 +29,12 @@ fn thread_options() -> String {
 /// there gdb evaluates conditions itself).
 const CONDITIONS: &str = ";ConditionalBreakpoints+;BreakpointCommands+";
 
+/// Tracepoints (`session::packets::trace`): conditions, trace state
+/// variables, sources for upload, enabling and installing while running,
+/// the buffer's size, `tracenz`, and what a frame holds. Like conditions, they need a
+/// hardware single step to step over the trap.
+const TRACEPOINTS: &str = ";ConditionalTracepoints+;TraceStateVariables+;TracepointSource+;EnableDisableTracepoints+;QTBuffer:size+;tracenz+;InstallInTrace+;qXfer:traceframe-info:read+";
+
 /// `x` (binary memory reads): gdb 16 and later use it instead of `m` when
 /// offered, for half the bytes on the wire; older gdb ignores it.
 const BINARY_UPLOAD: &str = ";binary-upload+";
@@ -79,6 +85,7 @@ fn ours(disabled: &DisabledPackets) -> String {
     features.push_str(&thread_options());
     if native::HARDWARE_SINGLE_STEP {
         features.push_str(CONDITIONS);
+        features.push_str(TRACEPOINTS);
     }
     if !disabled.x {
         features.push_str(BINARY_UPLOAD);

@@ -82,6 +82,8 @@ pub struct Session<'s> {
     selection: Selection,
     /// The `qXfer:osdata` document being read.
     osdata: OsdataReads,
+    /// A `qTfP`/`qTfV` upload being read.
+    trace_uploads: packets::trace::Uploads,
     /// `D` for the last process outside extended mode: end after the reply.
     end_after_reply: Option<SessionEnd>,
     disabled: DisabledPackets,
@@ -114,6 +116,7 @@ impl<'s> Session<'s> {
             last_stop,
             selection: Selection::default(),
             osdata: OsdataReads::default(),
+            trace_uploads: Default::default(),
             end_after_reply: None,
             disabled,
             non_stop: false,
@@ -135,6 +138,13 @@ impl<'s> Session<'s> {
 
     /// Run the session until it ends.
     pub fn run(&mut self, target: &mut DebugTarget) -> Result<SessionEnd, SessionError> {
+        let end = self.serve(target);
+        // gdb is gone: so is a trace run it did not leave running.
+        packets::trace::disconnected(target);
+        end
+    }
+
+    fn serve(&mut self, target: &mut DebugTarget) -> Result<SessionEnd, SessionError> {
         // Extended mode is per connection: gdb asks again with `!`; so are
         // thread events (a gdb that left them on must not leave them to the
         // next one, which may not expect `w` replies).

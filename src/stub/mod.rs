@@ -27,6 +27,7 @@ use crate::inferior::launch::LaunchSpec;
 use crate::inferior::process::{Process, ProcessError};
 use crate::inferior::ptrace::Tid;
 use crate::inferior::settings::SharedSettings;
+use crate::inferior::trace::SharedTrace;
 
 pub use host_io::HostFiles;
 pub use monitor::MonitorOutput;
@@ -70,6 +71,9 @@ pub struct DebugTarget {
     /// QPassSignals / QProgramSignals and the fork and exec events gdb
     /// takes: one value, shared with every process we debug.
     settings: SharedSettings,
+    /// Tracepoints and their frames, shared with every process (which
+    /// collects into it at a hit); they outlive the processes.
+    trace: SharedTrace,
     /// gdb reads our target description (its qSupported said xmlRegisters).
     pub target_description: bool,
     /// What the last `run` started, for `R` to start again.
@@ -92,6 +96,7 @@ impl DebugTarget {
             host_files: HostFiles::default(),
             extended: false,
             settings: SharedSettings::default(),
+            trace: SharedTrace::default(),
             target_description: true,
             last_run: None,
             thread_db: true,
@@ -158,9 +163,15 @@ impl DebugTarget {
         &self.settings
     }
 
-    /// Give a process the register layout gdb reads (the other settings
-    /// it shares from the start).
+    /// The tracepoints and their frames.
+    pub fn trace(&self) -> &SharedTrace {
+        &self.trace
+    }
+
+    /// Give a process the register layout gdb reads and the trace to
+    /// collect into (the other settings it shares from the start).
     pub fn configure(&self, process: &mut Process) {
+        process.share_trace(self.trace.clone());
         if !self.target_description {
             process.use_plain_register_layout();
         }

@@ -306,7 +306,7 @@ pub(super) fn packet(rng: &mut Rng, live: bool) -> Vec<u8> {
             .pick(&["?", "A", "B", "b", "bc", "bs", "d", "J", "@", "x0,1", ""])
             .to_string(),
         22 if !live => format!("{}{}", rng.pick(&["c", "s", "C05", "S05"]), number(rng)),
-        // Tracepoints, which we do not support (yet): all refused cleanly.
+        // Tracepoints: mangled definitions, settings and queries.
         23 | 24 => {
             let t = rng.pick(&[
                 "QTDP:",
@@ -332,6 +332,10 @@ pub(super) fn packet(rng: &mut Rng, live: bool) -> Vec<u8> {
                 "qTsV",
                 "qTBuffer:",
                 "qTMinFTPILen",
+                "QTEnable:",
+                "QTDisable:",
+                "qTStatus",
+                "qXfer:traceframe-info:read::",
             ]);
             format!("{t}{}:{}", number(rng), hex_data(rng))
         }

@@ -6,9 +6,10 @@
 //!
 //! Integers only: values are 64 bits, operands in the bytecode are
 //! big-endian, memory and registers are read in the target's byte order
-//! (the server runs on the target). Tracing, trace state variables and
-//! floating point are refused, and `printf` too unless the context prints
-//! (breakpoint commands: dprintf with `set dprintf-style agent`); any error
+//! (the server runs on the target). Floating point is refused; tracing
+//! and trace state variables only where the context collects a trace frame
+//! (`inferior::trace`), `printf` only where it prints (breakpoint
+//! commands: dprintf with `set dprintf-style agent`); any error
 //! in a condition makes the caller report the breakpoint, so that gdb
 //! decides.
 
@@ -22,6 +23,24 @@ pub trait AgentContext {
     /// Print what a `printf` made; false where printing is not allowed
     /// (conditions).
     fn print(&mut self, _text: &[u8]) -> bool {
+        false
+    }
+    /// Record `len` bytes at `addr` in the trace frame being collected
+    /// (up to and with the first zero byte when `until_zero`); false where
+    /// nothing is collected (conditions, commands).
+    fn trace_memory(&mut self, _addr: u64, _len: u64, _until_zero: bool) -> bool {
+        false
+    }
+    /// Trace state variable `n`'s value, where there are any.
+    fn variable(&mut self, _n: u16) -> Option<u64> {
+        None
+    }
+    /// Set trace state variable `n`; false where there are none.
+    fn set_variable(&mut self, _n: u16, _value: u64) -> bool {
+        false
+    }
+    /// Record trace state variable `n`'s value in the frame.
+    fn trace_variable(&mut self, _n: u16) -> bool {
         false
     }
 }
@@ -96,6 +115,14 @@ const SWAP: u8 = 0x2b;
 const PICK: u8 = 0x32;
 const ROT: u8 = 0x33;
 const PRINTF: u8 = 0x34;
+// Tracing: collecting memory and trace state variables.
+const TRACE: u8 = 0x0c;
+const TRACE_QUICK: u8 = 0x0d;
+const GETV: u8 = 0x2c;
+const SETV: u8 = 0x2d;
+const TRACEV: u8 = 0x2e;
+const TRACENZ: u8 = 0x2f;
+const TRACE16: u8 = 0x30;
 
 /// Keep the low `bits` bits of `value`, sign-extended (`signed`) or not.
 fn extend(value: u64, bits: u8, signed: bool) -> u64 {
@@ -158,7 +185,9 @@ pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentErr
         at: 0,
     };
     let mut pc = 0usize;
-    let mut printed = false;
+    // Something printed or collected: commands and collections may end
+    // with nothing on the stack.
+    let mut acted = false;
     for _ in 0..STEP_LIMIT {
         let Some(&op) = code.get(pc) else {
             return Err(AgentError::NoEnd(pc));
@@ -259,7 +288,7 @@ pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentErr
                 m.push(value)?;
             }
             // Commands (a dprintf) leave nothing on the stack.
-            END if m.stack.is_empty() && printed => return Ok(0),
+            END if m.stack.is_empty() && acted => return Ok(0),
             END => return m.pop(),
             DUP => {
                 let a = m.pop()?;
@@ -318,7 +347,51 @@ pub fn evaluate(code: &[u8], ctx: &mut dyn AgentContext) -> Result<u64, AgentErr
                 if !ctx.print(&text) {
                     return Err(AgentError::Unsupported { op, pc: at });
                 }
-                printed = true;
+                acted = true;
+            }
+            // addr size => (collected)
+            TRACE | TRACENZ => {
+                let size = m.pop()?;
+                let addr = m.pop()?;
+                if !ctx.trace_memory(addr, size, op == TRACENZ) {
+                    return Err(AgentError::Unsupported { op, pc: at });
+                }
+                acted = true;
+            }
+            // addr => addr, N bytes collected there
+            TRACE_QUICK | TRACE16 => {
+                let len = if op == TRACE_QUICK { 1 } else { 2 };
+                let size = m.operand(pc, len)?;
+                pc += len;
+                let addr = m.pop()?;
+                m.push(addr)?;
+                if !ctx.trace_memory(addr, size, false) {
+                    return Err(AgentError::Unsupported { op, pc: at });
+                }
+                acted = true;
+            }
+            GETV | SETV | TRACEV => {
+                let n = m.operand(pc, 2)? as u16;
+                pc += 2;
+                let done = match op {
+                    GETV => match ctx.variable(n) {
+                        Some(value) => {
+                            m.push(value)?;
+                            true
+                        }
+                        None => false,
+                    },
+                    SETV => {
+                        let value = m.pop()?;
+                        m.push(value)?;
+                        ctx.set_variable(n, value)
+                    }
+                    _ => ctx.trace_variable(n),
+                };
+                if !done {
+                    return Err(AgentError::Unsupported { op, pc: at });
+                }
+                acted |= op != GETV;
             }
             _ => return Err(AgentError::Unsupported { op, pc: at }),
         }

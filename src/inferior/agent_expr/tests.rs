@@ -217,3 +217,68 @@ fn malformed_bytecode_is_an_error_not_a_panic() {
         let _ = run(&code);
     }
 }
+
+/// A context that collects, as a trace frame's does.
+#[derive(Default)]
+struct Collecting {
+    traced: Vec<(u64, u64, bool)>,
+    vars: HashMap<u16, u64>,
+    traced_vars: Vec<u16>,
+}
+
+impl AgentContext for Collecting {
+    fn register(&mut self, regnum: u16) -> Option<u64> {
+        (regnum == 6).then_some(0x7fff_0000)
+    }
+    fn read_memory(&mut self, _addr: u64, _buf: &mut [u8]) -> bool {
+        false
+    }
+    fn trace_memory(&mut self, addr: u64, len: u64, until_zero: bool) -> bool {
+        self.traced.push((addr, len, until_zero));
+        true
+    }
+    fn variable(&mut self, n: u16) -> Option<u64> {
+        self.vars.get(&n).copied()
+    }
+    fn set_variable(&mut self, n: u16, value: u64) -> bool {
+        self.vars.insert(n, value);
+        true
+    }
+    fn trace_variable(&mut self, n: u16) -> bool {
+        self.traced_vars.push(n);
+        true
+    }
+}
+
+#[test]
+fn collection_ops_record_memory_and_variables() {
+    // What gdb sends for `collect i` with i at rbp-0x14: reg 6, const8
+    // 0x14, sub (here as add of -0x14, sign-extended), trace of 4 bytes.
+    let code = [REG, 0, 6, CONST8, 0x14, SUB, CONST8, 4, TRACE, END];
+    let mut ctx = Collecting::default();
+    assert_eq!(evaluate(&code, &mut ctx), Ok(0));
+    assert_eq!(ctx.traced, vec![(0x7fff_0000 - 0x14, 4, false)]);
+    // trace_quick keeps the address; tracenz stops at a zero.
+    let code = [CONST8, 0x40, TRACE_QUICK, 8, CONST8, 16, TRACENZ, END];
+    let mut ctx = Collecting::default();
+    assert_eq!(evaluate(&code, &mut ctx), Ok(0));
+    assert_eq!(ctx.traced, vec![(0x40, 8, false), (0x40, 16, true)]);
+    // `teval $hits = $hits + 1` and `collect $hits`.
+    let code = [
+        GETV, 0, 2, CONST8, 1, ADD, SETV, 0, 2, POP, TRACEV, 0, 2, END,
+    ];
+    let mut ctx = Collecting::default();
+    ctx.vars.insert(2, 41);
+    assert_eq!(evaluate(&code, &mut ctx), Ok(0));
+    assert_eq!(ctx.vars[&2], 42);
+    assert_eq!(ctx.traced_vars, vec![2]);
+    // A condition's context collects nothing: refused, as before.
+    assert!(matches!(
+        run(&[CONST8, 0x40, CONST8, 4, TRACE, END]),
+        Err(AgentError::Unsupported { op: TRACE, .. })
+    ));
+    assert!(matches!(
+        run(&[GETV, 0, 1, END]),
+        Err(AgentError::Unsupported { op: GETV, .. })
+    ));
+}

@@ -86,6 +86,26 @@ impl Process {
     }
 }
 
+impl Process {
+    /// gdb register `regnum` out of a `g` block, zero-extended, if it
+    /// exists and fits 8 bytes.
+    pub(super) fn register_in_block(&self, g: &[u8], regnum: u16) -> Option<u64> {
+        let info = self.register_context().register(usize::from(regnum))?;
+        let bytes = g.get(info.offset..info.offset + info.size)?;
+        if bytes.len() > 8 {
+            return None;
+        }
+        // The `g` layout is in the target's byte order, which is ours.
+        let mut word = [0u8; 8];
+        if cfg!(target_endian = "big") {
+            word[8 - bytes.len()..].copy_from_slice(bytes);
+        } else {
+            word[..bytes.len()].copy_from_slice(bytes);
+        }
+        Some(u64::from_ne_bytes(word))
+    }
+}
+
 /// What a breakpoint condition sees: the stopped thread's registers (read
 /// once, in gdb's `g` layout) and the process's memory as the program has
 /// it.
@@ -114,23 +134,8 @@ impl agent_expr::AgentContext for ConditionContext<'_> {
         if self.registers.is_none() {
             self.registers = Some(self.process.read_registers(self.tid).ok()?);
         }
-        let g = self.registers.as_ref()?;
-        let info = self
-            .process
-            .register_context()
-            .register(usize::from(regnum))?;
-        let bytes = g.get(info.offset..info.offset + info.size)?;
-        if bytes.len() > 8 {
-            return None;
-        }
-        // The `g` layout is in the target's byte order, which is ours.
-        let mut word = [0u8; 8];
-        if cfg!(target_endian = "big") {
-            word[8 - bytes.len()..].copy_from_slice(bytes);
-        } else {
-            word[..bytes.len()].copy_from_slice(bytes);
-        }
-        Some(u64::from_ne_bytes(word))
+        self.process
+            .register_in_block(self.registers.as_ref()?, regnum)
     }
 
     fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> bool {

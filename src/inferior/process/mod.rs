@@ -37,6 +37,7 @@ mod spawn;
 mod step_over;
 mod syscall;
 mod thread;
+mod tracing;
 mod trap;
 
 pub use core_dump::{CoreSummary, GcoreError};
@@ -57,6 +58,7 @@ use crate::inferior::ptrace::{self as pt, Tid};
 use crate::inferior::regs::{self, native, RegsError};
 use crate::inferior::settings::SharedSettings;
 use crate::inferior::tls;
+use crate::inferior::trace::SharedTrace;
 
 use outbox::Outbox;
 use points::Points;
@@ -249,6 +251,9 @@ pub struct Process {
     outbox: Outbox,
     /// The last resume was in non-stop mode: threads run and stop alone.
     non_stop: bool,
+    /// Tracepoints and their frames: one value shared with the target
+    /// and the other processes (`tracing`).
+    trace: SharedTrace,
 }
 
 impl Process {
@@ -288,6 +293,7 @@ impl Process {
             tls_layout: None,
             outbox: Outbox::default(),
             non_stop: false,
+            trace: SharedTrace::default(),
         })
     }
 

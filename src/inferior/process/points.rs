@@ -5,6 +5,8 @@
 //! programmed into stopped threads at once and into running ones before
 //! they next run. `Points` holds all three tables for the process.
 
+use std::collections::BTreeSet;
+
 use nix::errno::Errno;
 
 use crate::inferior::breakpoints::{CodeMemory, SoftwareBreakpoints};
@@ -26,6 +28,11 @@ pub(super) struct Points {
     /// gdb's conditions and commands for software breakpoints.
     pub(super) actions: BreakpointActions,
     pub(super) hw: HwDebug,
+    /// The software breakpoints gdb inserted (`Z0`).
+    pub(super) gdb: BTreeSet<u64>,
+    /// The traps of the running trace (`tracing`); an address may be in
+    /// both sets, with one trap planted.
+    pub(super) traced: BTreeSet<u64>,
     /// A vfork child shares its parent's memory: the breakpoints planted
     /// there are the parent's to take out, not ours.
     parents: bool,
@@ -46,6 +53,8 @@ impl Points {
         Points {
             software: parent.software.clone(),
             actions: parent.actions.clone(),
+            gdb: parent.gdb.clone(),
+            traced: parent.traced.clone(),
             ..Points::default()
         }
     }
@@ -65,11 +74,18 @@ impl Process {
         self.points
             .software
             .insert(&self.memory, addr, native::BREAKPOINT_INSN)?;
+        self.points.gdb.insert(addr);
         Ok(())
     }
 
+    /// gdb's breakpoint at `addr` goes; its trap stays while a tracepoint
+    /// needs it.
     pub fn remove_breakpoint(&mut self, addr: u64) -> Result<(), ProcessError> {
         self.points.actions.forget(addr);
+        self.points.gdb.remove(&addr);
+        if self.points.traced.contains(&addr) {
+            return Ok(());
+        }
         self.points.software.remove(&self.memory, addr)?;
         Ok(())
     }
@@ -160,6 +176,8 @@ impl Process {
 
     /// Take every software and hardware breakpoint and watchpoint out.
     pub fn remove_all_breakpoints(&mut self) -> Result<(), ProcessError> {
+        self.points.gdb.clear();
+        self.points.traced.clear();
         if self.outbox.has_exited() {
             self.points.software.forget_all();
             self.points.actions.clear();

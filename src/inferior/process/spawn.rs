@@ -108,6 +108,7 @@ impl Process {
         process.threads.insert(child, ThreadState::default());
         process.catch_syscalls = self.catch_syscalls.clone();
         process.points = Points::inherited(&self.points, vfork);
+        process.trace = self.trace.clone();
         if self.origin == Origin::Attached {
             // Untraced, the child would die at the first trap its copy of
             // our breakpoints holds: the guardian must know of it too.

@@ -123,6 +123,10 @@ pub(super) struct ThreadState {
     pub(super) stop_requested: bool,
     /// Range stepping: keep stepping while the PC is in here.
     pub(super) range: Option<(u64, u64)>,
+    /// It collected at this tracepoint and stayed there (reported for
+    /// gdb's breakpoint at the same place, or held while everyone was
+    /// stopped): the trap it meets there when resumed is the same hit.
+    pub(super) collected_at: Option<u64>,
 }
 
 impl ThreadState {

@@ -21,6 +21,8 @@ pub(super) mod syscalls;
 pub(super) mod thread_events;
 pub(super) mod threads;
 pub(super) mod tls;
+pub(super) mod trace;
+pub(super) mod trace_frames;
 
 use crate::inferior::process::ProcessError;
 use crate::protocol::reply::Reply;

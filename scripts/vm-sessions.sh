@@ -1,7 +1,8 @@
 # vm-sessions.sh: sourced by scripts/vm-test.sh (never run alone). The gdb
 # sessions run against the server in a booted VM and what each must show:
 # breakpoints, stepping, registers, memory, threads, cores (monitor gcore),
-# server-side backtraces, TLS, signals, attach, watchpoints, exit codes; the
+# server-side backtraces, TLS, signals, attach, watchpoints, exit codes, a
+# dynamically linked program and its shared libraries (dynamic-*); the
 # crash reports the guest printed at boot, checked against gdb's bt; and the
 # two client passes (gdb-multiarch 13.1, then gdb 18.1). It uses vm-test's
 # globals: ARCH, W, REPO, PORT, GDB, S (a per-client prefix of log names),
@@ -132,6 +133,56 @@ check_crash_reports() {
     [ "$core" = "$want" ] && pass "$ARCH/core-$v: gdb's bt of the core names the same: $core" ||
       fail "$ARCH/core-$v: gdb's bt of the core names '$core', the report '$want'" "$W/out/core-$v.log"
   done
+}
+
+# The dynamically linked program (dynmain, its libdynlib.so, the dlopened
+# libdllib.so) in one session per way of finding the board's libraries:
+# dynamic-target fetches them through the server's vFile (`set sysroot
+# target:`), dynamic-local reads the host's copy of the same files
+# ($SYSROOT from libc6-ARCH-cross, the guest's /lib; our own libraries
+# through solib-search-path). Each: a breakpoint in our library and its
+# __thread variable in two threads (qGetTLSAddr with a link_map), the
+# loaded libraries before and after the dlopen, a breakpoint in the
+# dlopened library, and a backtrace from inside libc ($SLEEP_FN, under
+# nanosleep) back to main. `run` names the library to dlopen: gdb 18 takes
+# the arguments of the server's last run (qExecAndArgs, as with GNU
+# gdbserver) when given none, and the mte session ran with its own.
+dynamic_sessions() {
+  local interp way setup from ours
+  interp=$(interp_of "$W/progs/dynmain")
+  for way in target local; do
+    if [ "$way" = target ]; then
+      setup=("set sysroot target:")
+      from="target:/"
+      ours="target:/t/"
+    else
+      setup=("set sysroot $SYSROOT" "set solib-search-path $W/progs")
+      from="$SYSROOT/"
+      ours="$W/progs/"
+    fi
+    gdb_session "dynamic-$way" dynmain "${setup[@]}" "set breakpoint pending on" "break lib_work" \
+      "run /t/libdllib.so" "p lib_tls" "info sharedlibrary" "info sharedlibrary dllib" "break first" "continue" \
+      "bt" "info sharedlibrary dllib" "continue" "p lib_tls" "bt" "break $SLEEP_FN" \
+      "continue" "bt" "delete" "continue"
+    expect "dynamic-$way" "Breakpoint 1, lib_work (x=1) at tests/programs/dynlib.c" '$1 = 1100' \
+      "No shared libraries matched." "Breakpoint 2, first (x=3) at tests/programs/dllib.c" \
+      "Breakpoint 1, lib_work (x=2) at tests/programs/dynlib.c" '$2 = 2200' \
+      "in worker (" "Breakpoint 3, " "in $SLEEP_FN () from ${from}lib/libc.so.6" \
+      "nanosleep () from ${from}lib/libc.so.6" "exited normally"
+    # info sharedlibrary lists the loader, libc and libdynlib.so once (the
+    # full list, before the dlopen), libdllib.so once (after it: before,
+    # "No shared libraries matched").
+    # (Two spaces: the listing's lines, not "Reading ..." or bt's "from ...".)
+    expect_count "dynamic-$way" "  $from${interp#/}" 1 "listings of $from${interp#/}"
+    expect_count "dynamic-$way" "  ${from}lib/libc.so.6" 1 "listings of ${from}lib/libc.so.6"
+    expect_count "dynamic-$way" "  ${ours}libdynlib.so" 1 "listings of ${ours}libdynlib.so"
+    expect_count "dynamic-$way" "  ${ours}libdllib.so" 1 "listings of ${ours}libdllib.so after the dlopen"
+    # bt reaches main from the dlopened library and from inside libc.
+    expect_count "dynamic-$way" "in main (argc=2, argv=" 2 "backtraces reaching main"
+  done
+  # The local sysroot's session read no file through the server.
+  expect_count dynamic-local "from remote target" 0 "files read from the target"
+  expect_console "dynmain sum"
 }
 
 # ---------------------------------------------------------------------------
@@ -296,6 +347,8 @@ EOF
       fail "$ARCH/${S}mte: gdb read the tag the program stored ('$stored', '$read')" "$out/${S}mte.log"
     fi
   fi
+
+  dynamic_sessions
 
   # The last client's session ends the server.
   local last=()

@@ -7,9 +7,11 @@
 # only be tested end to end under a real kernel. For each VM architecture this:
 #   - builds the static rgdbserver (scripts/cross-build.sh),
 #   - cross-compiles the C test programs in tests/programs statically with gcc,
+#     and dynmain.c dynamically, with its two shared libraries,
 #   - downloads Debian's kernel and busybox-static for that architecture
 #     (apt-get download; cached), and packs an initramfs with busybox, the
-#     network driver modules, rgdbserver and the programs,
+#     network driver modules, rgdbserver and the programs, and the target's
+#     dynamic loader and libc from Debian's libc6-ARCH-cross package,
 #   - boots qemu-system once; the guest runs `rgdbserver --multi` and forwards
 #     its port to 127.0.0.1 on the host (the guest reaches no network),
 #   - runs gdb-multiarch 13.1 on the host, then gdb 18.1 when
@@ -18,7 +20,9 @@
 #     breakpoints and backtraces, step/next/finish/stepi, registers read and
 #     written, memory read and written and an 8 MiB dump compared, threads,
 #     signals, attach and detach, exit codes, a core written by the server
-#     (monitor gcore) opened on the host,
+#     (monitor gcore) opened on the host, a dynamically linked program
+#     (dynamic-target: `set sysroot target:`, the libraries read through
+#     vFile; dynamic-local: the cross package's directory as the sysroot),
 #   - checks the crash report (`--crash-report`, no gdb) the guest printed at boot,
 #   - ends the server with `monitor exit`, which powers the guest off.
 # mips-unit: big-endian MIPS has no Debian kernel; the static binary is built
@@ -138,6 +142,8 @@ arch_setup() {
   case "$ARCH" in
     arm64)
       TRIPLE=aarch64-unknown-linux-gnu; CC=aarch64-linux-gnu-gcc; DEB_ARCH=arm64
+      # Where nanosleep sleeps in libc (on 32-bit, the 64-bit time_t entry).
+      SYSROOT=/usr/aarch64-linux-gnu; SLEEP_FN=clock_nanosleep
       KERNEL_META=linux-image-arm64; QEMU=qemu-system-aarch64; QEMU_PKG=qemu-system-arm
       MODULES="failover net_failover virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_net"
       # MTE needs -cpu max (a57 has none); pauth-impdef: qemu's cheap
@@ -149,6 +155,7 @@ arch_setup() {
       USR1=10; VCONT="vCont;c;C;s;S;t;r"; HW_WATCH=1; MTE=1 ;;
     mipsel)
       TRIPLE=mipsel-unknown-linux-gnu; CC=mipsel-linux-gnu-gcc; DEB_ARCH=mipsel
+      SYSROOT=/usr/mipsel-linux-gnu; SLEEP_FN=__clock_nanosleep_time64
       KERNEL_META=linux-image-4kc-malta; QEMU=qemu-system-mipsel; QEMU_PKG=qemu-system-mips
       MODULES="mii pcnet32"
       QEMU_ARGS=(-M malta -cpu 24Kf -m 256 -vga none)
@@ -158,6 +165,7 @@ arch_setup() {
       USR1=16; VCONT="vCont;c;C;t"; HW_WATCH=""; MTE="" ;;
     mips64el)
       TRIPLE=mips64el-unknown-linux-gnuabi64; CC=mips64el-linux-gnuabi64-gcc; DEB_ARCH=mips64el
+      SYSROOT=/usr/mips64el-linux-gnuabi64; SLEEP_FN=clock_nanosleep
       KERNEL_META=linux-image-5kc-malta; QEMU=qemu-system-mips64el; QEMU_PKG=qemu-system-mips
       MODULES="mii pcnet32"
       QEMU_ARGS=(-M malta -cpu 5KEf -m 256 -vga none)
@@ -207,9 +215,9 @@ compile_programs() {
     flags=()
     case "$name" in
       # regs.c, avx512.c, pkru.c and exit_insn.c are x86_64 code (AVX, AVX-512,
-      # arch_prctl, rdpkru); dl.c and its library dllib.c need a dynamic
-      # loader, and the guests' programs are static.
-      regs | avx512 | pkru | exit_insn | dl | dllib) continue ;;
+      # arch_prctl, rdpkru); dl.c is the x86_64 tests' (dlmopen, reloads);
+      # dynmain.c and its libraries are built below, dynamically linked.
+      regs | avx512 | pkru | exit_insn | dl | dllib | dynmain | dynlib) continue ;;
       # mte.c is arm64 MTE code (irg, stg, ldg).
       mte) [ -n "$MTE" ] || continue; flags=(-march=armv8.5-a+memtag) ;;
     esac
@@ -227,6 +235,34 @@ compile_programs() {
     tests/programs/crash.c && "$CC" -O0 -g0 -fno-asynchronous-unwind-tables -fno-unwind-tables \
     -static -pthread -o "$W/progs/crash-nocfi" tests/programs/crash.c) ||
     die "$CC failed on crash.c's other builds"
+  # The dynamically linked program (the dynamic-* sessions): linked with
+  # its own libdynlib.so, found in /t through its run path; libdllib.so
+  # (dllib.c) is the library it dlopens.
+  (cd "$REPO" && "$CC" -g -O0 -fPIC -shared -o "$W/progs/libdynlib.so" tests/programs/dynlib.c &&
+    "$CC" -g -O0 -fPIC -shared -o "$W/progs/libdllib.so" tests/programs/dllib.c &&
+    "$CC" -g -O0 -pthread -o "$W/progs/dynmain" tests/programs/dynmain.c -L"$W/progs" -ldynlib \
+      -Wl,-rpath,/t) || die "$CC failed on the dynamic program"
+}
+
+# The target's dynamic loader, at the path the dynamic program names
+# (PT_INTERP: /lib/ld-linux-aarch64.so.1, /lib/ld.so.1, /lib64/ld.so.1), and
+# its libc (libpthread and libdl are empty stubs in glibc 2.34 and later,
+# copied for programs that still name them) in /lib, where the loader looks:
+# Debian's libc6-ARCH-cross files, laid out as under $SYSROOT, so that
+# $SYSROOT also serves gdb as the board's local copy.
+interp_of() {
+  "${CC%gcc}readelf" -l "$1" | sed -n 's/.*program interpreter: \(.*\)]$/\1/p'
+}
+
+install_loader() {
+  local root=$1 interp l
+  interp=$(interp_of "$W/progs/dynmain")
+  [ -n "$interp" ] && [ -f "$SYSROOT$interp" ] || die "no dynamic loader '$interp' under $SYSROOT"
+  mkdir -p "$root$(dirname "$interp")"
+  cp "$SYSROOT$interp" "$root$interp"
+  for l in libc.so.6 libpthread.so.0 libdl.so.2; do
+    cp "$SYSROOT/lib/$l" "$root/lib/"
+  done
 }
 
 build_initramfs() {
@@ -235,6 +271,7 @@ build_initramfs() {
   cp "$GUEST/busybox/bin/busybox" "$root/bin/"
   cp "$SERVER" "$root/bin/rgdbserver"
   cp "$W"/progs/* "$root/t/"
+  install_loader "$root"
   for m in $MODULES; do
     cp "$(find "$GUEST/kernel" -name "$m.ko" | head -n 1)" "$root/lib/modules/"
   done
@@ -376,9 +413,9 @@ host_packages() {
   local triples=()
   for t in "${targets[@]}"; do
     case "$t" in
-      arm64) add_arch arm64; pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross); triples+=(aarch64) ;;
-      mipsel) add_arch mipsel; pkgs+=(gcc-mipsel-linux-gnu libc6-dev-mipsel-cross); triples+=(mipsel) ;;
-      mips64el) add_arch mips64el; pkgs+=(gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross); triples+=(mips64el) ;;
+      arm64) add_arch arm64; pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libc6-arm64-cross); triples+=(aarch64) ;;
+      mipsel) add_arch mipsel; pkgs+=(gcc-mipsel-linux-gnu libc6-dev-mipsel-cross libc6-mipsel-cross); triples+=(mipsel) ;;
+      mips64el) add_arch mips64el; pkgs+=(gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross libc6-mips64el-cross); triples+=(mips64el) ;;
       mips-unit) pkgs+=(qemu-user-static); triples+=(mips) ;;
       *) die "unknown target $t (arm64, mipsel, mips64el, mips-unit)" ;;
     esac

@@ -315,17 +315,21 @@ fn memory_map_when_asked() {
 #[test]
 fn file_transfer_through_host_io() {
     let (dir, prog) = compile_in_tempdir("abc");
-    let local = dir.path().join("local.txt");
-    let content: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+    let local = dir.path().join("local.bin");
+    // Every byte value (the protocol's escapes `#$}*` among them), in a
+    // file longer than several packets.
+    let content: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&local, &content).unwrap();
-    let remote = dir.path().join("remote.txt");
-    let back = dir.path().join("back.txt");
+    let remote = dir.path().join("remote.bin");
+    let back = dir.path().join("back.bin");
     let server = Server::launch(&prog, &[]);
     let put = format!("remote put {} {}", local.display(), remote.display());
     let get = format!("remote get {} {}", remote.display(), back.display());
     let out = gdb(&prog, server.port, &[&put, &get]);
-    assert_eq!(std::fs::read_to_string(&remote).unwrap(), content, "{out}");
-    assert_eq!(std::fs::read_to_string(&back).unwrap(), content, "{out}");
+    assert!(std::fs::read(&remote).unwrap() == content, "{out}");
+    assert!(std::fs::read(&back).unwrap() == content, "{out}");
     let server = Server::launch(&prog, &[]);
     let delete = format!("remote delete {}", remote.display());
     let out = gdb(&prog, server.port, &[&delete]);

@@ -51,8 +51,8 @@ pub enum Command<'a> {
     /// `M ADDR,LENGTH:HEX` or `X ADDR,LENGTH:BINARY`: what follows the
     /// letter, escapes as sent, for `memory::parse_write`.
     WriteMemory(Encoding, &'a [u8]),
-    /// `Z3,...` / `z3,...`: a read watchpoint.
-    ReadWatchpoint,
+    /// `Z`/`z` of any type: the whole packet, for `breakpoints::parse`.
+    Point(&'a [u8]),
     /// `qXfer:threads:read::OFFSET,LENGTH`.
     XferThreads(&'a [u8]),
     /// `qAttached` without a pid.
@@ -89,6 +89,10 @@ pub enum Command<'a> {
         follow_links: bool,
         filename: &'a [u8],
     },
+    /// `vFile:pread:` and its arguments (`FD,COUNT,OFFSET`).
+    HostPread(&'a [u8]),
+    /// `vFile:pwrite:` and its arguments (`FD,OFFSET,DATA`, escaped).
+    HostPwrite(&'a [u8]),
     /// `qXfer:libraries-svr4:read:ANNEX:OFFSET,LENGTH`: what follows
     /// `read:`, for `protocol::svr4_annex`.
     XferLibrariesSvr4(&'a [u8]),
@@ -215,6 +219,12 @@ const TABLE: &[(&[u8], Match, Build)] = &[
             filename,
         })
     }),
+    (b"vFile:pread:", Match::Prefix, |args| {
+        Some(Command::HostPread(args))
+    }),
+    (b"vFile:pwrite:", Match::Prefix, |args| {
+        Some(Command::HostPwrite(args))
+    }),
     (b"qXfer:libraries-svr4:read:", Match::Prefix, |args| {
         Some(Command::XferLibrariesSvr4(args))
     }),
@@ -241,8 +251,6 @@ const TABLE: &[(&[u8], Match, Build)] = &[
         Some(Command::XferTraceframeInfo(w))
     }),
     (b"g", Match::Exact, |_| Some(Command::ReadRegisters)),
-    (b"Z3,", Match::Prefix, read_watchpoint),
-    (b"z3,", Match::Prefix, read_watchpoint),
     (b"p", Match::Prefix, |args| {
         Some(Command::Register(register_number(args)))
     }),
@@ -250,12 +258,6 @@ const TABLE: &[(&[u8], Match, Build)] = &[
         Some(Command::Register(register_number(args)))
     }),
 ];
-
-/// x86 cannot trap on reads alone: `Z3`/`z3` are ours there (an empty
-/// reply); elsewhere they are gdbstub's.
-fn read_watchpoint(_: &[u8]) -> Option<Command<'_>> {
-    cfg!(target_arch = "x86_64").then_some(Command::ReadWatchpoint)
-}
 
 /// The register number of `p N` / `P N=VALUE`.
 fn register_number(args: &[u8]) -> &[u8] {
@@ -269,10 +271,12 @@ fn parse_pid(text: &[u8]) -> Option<i32> {
 impl<'a> Command<'a> {
     /// The command a packet body asks for, if it is one of ours.
     pub fn parse(body: &'a [u8]) -> Option<Command<'a>> {
-        // `m`, `x`, `M` and `X` have no other meaning in the protocol: the
-        // whole packet is the memory access's (`memory` parses it, and
-        // refuses what is malformed).
+        // `m`, `x`, `M`, `X`, `Z` and `z` have no other meaning in the
+        // protocol: the whole packet is the memory access's or the
+        // breakpoint's (their handlers parse it, and refuse what is
+        // malformed).
         match body.split_first() {
+            Some((b'Z' | b'z', _)) => return Some(Command::Point(body)),
             Some((b'm', args)) => return Some(Command::ReadMemory(Encoding::Hex, args)),
             Some((b'x', args)) => return Some(Command::ReadMemory(Encoding::Binary, args)),
             Some((b'M', args)) => return Some(Command::WriteMemory(Encoding::Hex, args)),
@@ -469,11 +473,10 @@ mod tests {
     }
 
     #[test]
-    fn read_watchpoints_are_ours_only_on_x86() {
-        let ours = cfg!(target_arch = "x86_64").then_some(Command::ReadWatchpoint);
-        assert_eq!(parse(b"Z3,1000,4"), ours);
-        assert_eq!(parse(b"z3,1000,4"), ours);
-        assert_eq!(parse(b"Z2,1000,4"), None);
+    fn breakpoint_packets_are_ours_whole() {
+        for body in [&b"Z0,1000,1"[..], b"z3,1000,4", b"Z2,10,8", b"Zjunk", b"z"] {
+            assert_eq!(parse(body), Some(Command::Point(body)));
+        }
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! wrong for a Linux process (see docs/protocol.md). Everything else is fed
 //! to gdbstub's state machine as a verified packet.
 
-pub mod breakpoint_options;
+pub mod breakpoints;
 pub mod command;
 pub mod exec_and_args;
 pub mod framing;
 pub mod hex;
+pub mod host_io;
 pub mod host_stat;
 pub mod lldb_info;
 pub mod lldb_threads;

@@ -12,9 +12,8 @@
 
 use super::features::BinaryReads;
 use super::packets::{
-    detach, host_stat, kill, libraries, lldb_info, lldb_threads, memory, memory_region,
-    memory_tags, monitor, registers, run, signals, syscalls, thread_events, tls, trace,
-    trace_frames,
+    detach, host_io, kill, libraries, lldb_info, lldb_threads, memory, memory_region, memory_tags,
+    monitor, points, registers, run, signals, syscalls, thread_events, tls, trace, trace_frames,
 };
 use super::{Session, SessionEnd};
 use crate::inferior::ptrace::Tid;
@@ -134,10 +133,7 @@ impl Session<'_> {
                 .unwrap_or_else(|| memory::read(target.process.as_ref(), encoding, args)),
             C::WriteMemory(encoding, args) => trace_frames::refuse_write(target)
                 .unwrap_or_else(|| memory::write(target.process.as_mut(), encoding, args)),
-            // x86 cannot trap on reads alone. An empty reply (as gdbserver
-            // gives) makes gdb use an access watchpoint and check the value
-            // itself; an error would make `rwatch` fail outright.
-            C::ReadWatchpoint => Reply::Empty,
+            C::Point(body) => points::handle(target.process.as_mut(), body),
             C::XferOsdata(args) => self.osdata.read(args),
             C::PassSignals(list) => signals::set_list(target, signals::SignalList::Pass, list),
             C::ProgramSignals(list) => {
@@ -176,7 +172,9 @@ impl Session<'_> {
             C::HostStat {
                 follow_links,
                 filename,
-            } => host_stat::stat(target, follow_links, filename),
+            } => host_io::stat(target, follow_links, filename),
+            C::HostPread(args) => host_io::pread(target, args),
+            C::HostPwrite(args) => host_io::pwrite(target, args),
             C::XferLibrariesSvr4(args) => libraries::read(target, args),
             C::Kill => {
                 let (reply, ends) = kill::kill_all(target, self.features.multiprocess);

@@ -9,11 +9,13 @@
 use super::stop_report::ReplyStyle;
 use super::DisabledPackets;
 use crate::inferior::regs::native;
+use crate::protocol::PACKET_SIZE;
 use crate::stub::DebugTarget;
 
-/// Features gdbstub does not know of that our layer implements.
+/// Features gdbstub does not know of (or no longer answers: `Z`/`z` are
+/// ours) that our layer implements.
 const OURS: &str =
-    ";qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+;QThreadEvents+;qXfer:libraries-svr4:read+;augmented-libraries-svr4-read+";
+    ";swbreak+;hwbreak+;qXfer:threads:read+;qXfer:osdata:read+;QPassSignals+;QProgramSignals+;qXfer:siginfo:read+;qXfer:siginfo:write+;QCatchSyscalls+;QNonStop+;QThreadEvents+;qXfer:libraries-svr4:read+;augmented-libraries-svr4-read+";
 
 /// `QThreadOptions=MASK` (gdb 15 and later): the thread options we
 /// implement (`protocol::thread_options::SUPPORTED`).
@@ -151,8 +153,35 @@ impl Features {
         }
     }
 
-    /// What our layer adds to gdbstub's `qSupported` reply.
-    pub(super) fn added(&self) -> &str {
-        &self.added
+    /// Our `qSupported` reply from gdbstub's: our `PacketSize` in place of
+    /// its own (the size of its small buffer, see `glue`), our features
+    /// added.
+    pub(super) fn qsupported_reply(&self, gdbstub_reply: &[u8]) -> Vec<u8> {
+        let mut reply = format!("PacketSize={PACKET_SIZE:x}").into_bytes();
+        for feature in gdbstub_reply.split(|&b| b == b';') {
+            if !feature.is_empty() && !feature.starts_with(b"PacketSize=") {
+                reply.push(b';');
+                reply.extend_from_slice(feature);
+            }
+        }
+        reply.extend_from_slice(self.added.as_bytes());
+        reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_packet_size_replaces_gdbstubs() {
+        let features = Features::default();
+        let reply = features.qsupported_reply(b"PacketSize=4000;vContSupported+;multiprocess+");
+        let text = String::from_utf8(reply).unwrap();
+        assert!(text.starts_with(&format!(
+            "PacketSize={PACKET_SIZE:x};vContSupported+;multiprocess+;"
+        )));
+        assert_eq!(text.matches("PacketSize=").count(), 1);
+        assert!(text.ends_with(features.added.as_str()));
     }
 }

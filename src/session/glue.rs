@@ -15,8 +15,16 @@ use gdbstub::stub::GdbStubBuilder;
 
 use super::SessionError;
 use crate::protocol::framing;
-use crate::protocol::PACKET_SIZE;
 use crate::stub::DebugTarget;
+
+/// gdbstub's packet buffer. gdbstub scans its whole buffer (to the next
+/// stale `#`) for every packet it parses, so it stays small: the long
+/// packets (memory, `vFile:pread`/`pwrite`, `QTDP`, `vRun`, `Z` with
+/// conditions) are our layer's. gdbstub grows it for a longer packet it
+/// is sent; it writes `qXfer:features` replies into it, which gdb then
+/// reads in pieces of this size. gdb is told our `PacketSize`
+/// (`Features::qsupported_reply`).
+const GDBSTUB_BUFFER: usize = 16 * 1024;
 
 /// gdbstub writes its replies here; we take them out after every call.
 #[derive(Default)]
@@ -66,7 +74,7 @@ impl Handshake {
         target: &mut DebugTarget,
     ) -> Result<Machine<'a>, SessionError> {
         let stub = GdbStubBuilder::new(Capture::default())
-            .packet_buffer_size(PACKET_SIZE)
+            .packet_buffer_size(GDBSTUB_BUFFER)
             .build()
             .map_err(|e| SessionError::Stub(e.to_string()))?;
         let mut machine = stub

@@ -19,7 +19,6 @@ use nix::sys::signalfd::SignalFd;
 use std::os::fd::BorrowedFd;
 
 use crate::inferior::process::StopEvent;
-use crate::protocol::breakpoint_options;
 use crate::protocol::framing::{self, Frame};
 use crate::protocol::thread_id::process_of;
 use crate::stub::DebugTarget;
@@ -282,27 +281,6 @@ impl<'s> Session<'s> {
             }
             return Ok(machine);
         }
-        // Conditions on a breakpoint (`Z0,ADDR,KIND;X...`): ours to keep,
-        // since gdbstub parses no options; it gets the bare packet. Each
-        // `Z0` says the breakpoint's whole list (none: unconditional).
-        // Hardware breakpoints keep none: they always stop, and gdb, which
-        // checks every condition again on a stop, decides.
-        let body = match breakpoint_options::parse(&body) {
-            None => body,
-            Some(Err(())) => {
-                self.link.send_packet(b"E01")?;
-                return Ok(machine);
-            }
-            Some(Ok(options)) => {
-                if options.kind == 0 {
-                    if let Some(process) = target.process.as_mut() {
-                        process.set_breakpoint_conditions(options.addr, options.conditions);
-                        process.set_breakpoint_commands(options.addr, options.commands);
-                    }
-                }
-                options.bare.to_vec()
-            }
-        };
         if is_resume(&body) {
             return self.resume(machine, target, &body);
         }
@@ -347,7 +325,7 @@ impl<'s> Session<'s> {
         match self.handshake.feed(machine, target, &body) {
             Ok(mut next) => {
                 let features = self.features.clone();
-                let edit = body.starts_with(b"qSupported").then_some(features.added());
+                let edit = body.starts_with(b"qSupported").then_some(&features);
                 if self.non_stop && body.starts_with(b"vAttach;") {
                     self.attached_in_non_stop(&mut next, target)?;
                     return Ok(next);
@@ -380,20 +358,19 @@ impl<'s> Session<'s> {
         }
     }
 
-    /// Send what gdbstub wrote, packet by packet, appending `extra` to the first.
+    /// Send what gdbstub wrote, packet by packet; the first made our
+    /// `qSupported` reply when `qsupported` is given.
     fn send_output(
         &mut self,
         machine: &mut Machine<'_>,
-        extra: Option<&str>,
+        qsupported: Option<&Features>,
     ) -> Result<(), SessionError> {
         let output = take_output(machine);
         for (i, body) in framing::split_packets(&output).into_iter().enumerate() {
-            let mut body = body;
-            if i == 0 {
-                if let Some(extra) = extra {
-                    body.extend_from_slice(extra.as_bytes());
-                }
-            }
+            let body = match qsupported {
+                Some(features) if i == 0 => features.qsupported_reply(&body),
+                _ => body,
+            };
             self.link.send_packet(&body)?;
         }
         Ok(())

@@ -5,6 +5,10 @@
 //! `vFile:lstat`, which gdbstub lacks, are the session's
 //! (`session::packets::host_stat`), on `DebugTarget::host_stat`'s answer.
 //!
+//! `vFile:pread` and `vFile:pwrite` are the session's too
+//! (`session::packets::host_io`, on `host_pread`/`host_pwrite` here): they
+//! carry the data, too long for gdbstub's small packet buffer.
+//!
 //! `vFile:pread` replies are sized for how gdb reads: it asks for a whole
 //! packet's worth (1 MiB with our `PacketSize`) on every miss of its
 //! one-buffer read-ahead cache, then uses a few hundred bytes of it and
@@ -20,9 +24,9 @@ use std::path::PathBuf;
 
 use gdbstub::target::ext::host_io::{
     FsKind, HostIo, HostIoClose, HostIoCloseOps, HostIoErrno, HostIoError, HostIoFstat,
-    HostIoFstatOps, HostIoOpen, HostIoOpenFlags, HostIoOpenMode, HostIoOpenOps, HostIoPread,
-    HostIoPreadOps, HostIoPwrite, HostIoPwriteOps, HostIoReadlink, HostIoReadlinkOps, HostIoResult,
-    HostIoSetfs, HostIoSetfsOps, HostIoStat, HostIoUnlink, HostIoUnlinkOps,
+    HostIoFstatOps, HostIoOpen, HostIoOpenFlags, HostIoOpenMode, HostIoOpenOps, HostIoReadlink,
+    HostIoReadlinkOps, HostIoResult, HostIoSetfs, HostIoSetfsOps, HostIoStat, HostIoUnlink,
+    HostIoUnlinkOps,
 };
 
 use super::DebugTarget;
@@ -138,6 +142,38 @@ impl DebugTarget {
         };
         meta.map_err(|e| fileio_errno(&e) as u32)
     }
+
+    /// `vFile:pread` (answered by the session, `session::packets::host_io`):
+    /// at most `count` bytes of the open file `fd` from `offset`, as many
+    /// as the read-ahead rule gives. An error is gdb's File-I/O errno.
+    pub fn host_pread(&mut self, fd: u32, count: usize, offset: u64) -> Result<Vec<u8>, u32> {
+        let open = self
+            .host_files
+            .files
+            .get_mut(&fd)
+            .ok_or(HostIoErrno::EBADF as u32)?;
+        let mut buf = vec![0; open.read_ahead.size(count, offset)];
+        let got = open
+            .file
+            .read_at(&mut buf, offset)
+            .map_err(|e| fileio_errno(&e) as u32)?;
+        open.read_ahead.record(offset, got);
+        buf.truncate(got);
+        Ok(buf)
+    }
+
+    /// `vFile:pwrite` (answered by the session): write `data` at `offset`
+    /// of the open file `fd`; the bytes written, or gdb's File-I/O errno.
+    pub fn host_pwrite(&mut self, fd: u32, offset: u64, data: &[u8]) -> Result<usize, u32> {
+        let open = self
+            .host_files
+            .files
+            .get(&fd)
+            .ok_or(HostIoErrno::EBADF as u32)?;
+        open.file
+            .write_at(data, offset)
+            .map_err(|e| fileio_errno(&e) as u32)
+    }
 }
 
 impl HostIo for DebugTarget {
@@ -145,12 +181,6 @@ impl HostIo for DebugTarget {
         Some(self)
     }
     fn support_close(&mut self) -> Option<HostIoCloseOps<'_, Self>> {
-        Some(self)
-    }
-    fn support_pread(&mut self) -> Option<HostIoPreadOps<'_, Self>> {
-        Some(self)
-    }
-    fn support_pwrite(&mut self) -> Option<HostIoPwriteOps<'_, Self>> {
         Some(self)
     }
     fn support_fstat(&mut self) -> Option<HostIoFstatOps<'_, Self>> {
@@ -213,33 +243,6 @@ impl HostIoClose for DebugTarget {
             .remove(&fd)
             .map(drop)
             .ok_or(HostIoError::Errno(HostIoErrno::EBADF))
-    }
-}
-
-impl HostIoPread for DebugTarget {
-    fn pread(
-        &mut self,
-        fd: u32,
-        count: usize,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> HostIoResult<usize, Self> {
-        let open = self.host_files.open_file(fd)?;
-        let n = open.read_ahead.size(count, offset).min(buf.len());
-        let got = open.file.read_at(&mut buf[..n], offset).map_err(io_error)?;
-        open.read_ahead.record(offset, got);
-        Ok(got)
-    }
-}
-
-impl HostIoPwrite for DebugTarget {
-    fn pwrite(&mut self, fd: u32, offset: u64, data: &[u8]) -> HostIoResult<u64, Self> {
-        let n = self
-            .host_files
-            .file(fd)?
-            .write_at(data, offset)
-            .map_err(io_error)?;
-        Ok(n as u64)
     }
 }
 

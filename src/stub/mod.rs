@@ -6,7 +6,6 @@
 pub mod arch;
 mod auxv;
 mod base;
-mod breakpoints;
 mod exec_file;
 mod extended_mode;
 mod host_io;
@@ -256,12 +255,6 @@ impl Target for DebugTarget {
     // Software breakpoints are ours to plant; never implied.
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
         true
-    }
-
-    fn support_breakpoints(
-        &mut self,
-    ) -> Option<gdbstub::target::ext::breakpoints::BreakpointsOps<'_, Self>> {
-        Some(self)
     }
 
     fn support_extended_mode(

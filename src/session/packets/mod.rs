@@ -4,7 +4,7 @@
 //! and returns a typed `Reply`.
 
 pub(super) mod detach;
-pub(super) mod host_stat;
+pub(super) mod host_io;
 pub(super) mod kill;
 pub(super) mod libraries;
 pub(super) mod lldb_info;
@@ -14,6 +14,7 @@ pub(super) mod memory_region;
 pub(super) mod memory_tags;
 pub(super) mod monitor;
 pub(super) mod osdata;
+pub(super) mod points;
 pub(super) mod registers;
 pub(super) mod run;
 pub(super) mod signals;

@@ -1,14 +1,25 @@
+//! The Host I/O (`vFile:`) packets our layer answers; gdbstub answers the
+//! rest (open, close, pwrite, fstat, unlink, readlink, setfs) on
+//! `stub::host_io`, which keeps the open files.
+//!
 //! `vFile:stat:FILENAME` and `vFile:lstat:FILENAME`: gdb 16 and later ask
 //! them before opening files through the server (gdbstub answers them
 //! empty, so gdb fell back to slower probes). The filename is hex; it
 //! resolves like every Host I/O path (after `vFile:setfs`, in that
 //! process's view), through `DebugTarget::host_stat`; the host's metadata
 //! becomes the wire's `FileStat` here.
+//!
+//! `vFile:pread:FD,COUNT,OFFSET`: the reads of the program and its
+//! libraries (see `protocol::host_io` for why it and `vFile:pwrite` are
+//! ours), sized by `DebugTarget::host_pread`'s read-ahead rule and never
+//! past what one reply can carry.
 
 use std::os::unix::fs::MetadataExt;
 
 use crate::protocol::hex;
+use crate::protocol::host_io;
 use crate::protocol::host_stat::{error_reply, stat_reply, FileStat};
+use crate::protocol::memory::MAX_READ;
 use crate::protocol::reply::Reply;
 use crate::stub::DebugTarget;
 
@@ -23,6 +34,32 @@ pub(in crate::session) fn stat(target: &DebugTarget, follow_links: bool, filenam
         Ok(meta) => stat_reply(&file_stat(&meta)),
         Err(errno) => error_reply(errno),
     })
+}
+
+/// `vFile:pread:` and what follows it.
+pub(in crate::session) fn pread(target: &mut DebugTarget, args: &[u8]) -> Reply {
+    let Some(request) = host_io::parse(args) else {
+        return Reply::Data(error_reply(FILEIO_EINVAL));
+    };
+    // Escaping can double the bytes: a reply stays within PacketSize.
+    let count = request.count.min(MAX_READ);
+    Reply::Data(match target.host_pread(request.fd, count, request.offset) {
+        Ok(data) => host_io::reply(&data),
+        Err(errno) => error_reply(errno),
+    })
+}
+
+/// `vFile:pwrite:` and what follows it.
+pub(in crate::session) fn pwrite(target: &mut DebugTarget, args: &[u8]) -> Reply {
+    let Some(request) = host_io::parse_pwrite(args) else {
+        return Reply::Data(error_reply(FILEIO_EINVAL));
+    };
+    Reply::Data(
+        match target.host_pwrite(request.fd, request.offset, &request.data) {
+            Ok(written) => host_io::pwrite_reply(written),
+            Err(errno) => error_reply(errno),
+        },
+    )
 }
 
 fn file_stat(meta: &std::fs::Metadata) -> FileStat {

@@ -70,11 +70,15 @@ fn attached_to_1000_threads_the_server_stays_small() {
         server.port,
         &[
             "thread apply all bt 1",
+            "info threads",
             &format!("shell grep VmHWM /proc/{server_pid}/status"),
             "detach",
         ],
     );
     assert_eq!(out.matches("\nThread ").count(), 1001, "{out}");
+    // The thread list (read 4 KiB at a time, 13 windows of one snapshot)
+    // names every thread, from its /proc stat.
+    assert_eq!(out.matches("\"crowd\" ").count(), 1001, "{out}");
     let peak = peak_rss_kib(&out);
     assert!(peak < 64 * 1024, "server peak RSS {peak} KiB:\n{out}");
     server.expect_exit(Duration::from_secs(20));

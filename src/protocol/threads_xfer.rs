@@ -25,6 +25,13 @@ pub fn last_cpu(stat: &str) -> Option<u32> {
     after_name.split_whitespace().nth(36)?.parse().ok()
 }
 
+/// The command name in /proc/PID/task/TID/stat: between the first `(`
+/// and the last `)` (the name may hold either), the same 15 bytes as the
+/// task's `comm` file, so one read gives both name and CPU.
+pub fn command_name(stat: &str) -> Option<&str> {
+    Some(&stat[stat.find('(')? + 1..stat.rfind(')')?])
+}
+
 /// The document for `threads` (those of every process we follow: gdb drops
 /// the threads of an inferior that the list leaves out). Thread ids are
 /// `pPID.TID` only when gdb took multiprocess ids: without them gdb knows
@@ -62,8 +69,12 @@ mod tests {
             stat.push_str(&format!(" {i}"));
         }
         assert_eq!(last_cpu(&stat), Some(39));
+        assert_eq!(command_name(&stat), Some("a b) c"));
         let own = std::fs::read_to_string("/proc/self/stat").unwrap();
         assert!(last_cpu(&own).is_some());
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        assert_eq!(command_name(&own), Some(comm.trim_end_matches('\n')));
+        assert_eq!(command_name("1234 no name"), None);
     }
 
     #[test]

@@ -112,7 +112,9 @@ impl Session<'_> {
                 .first(target, self.features.multiprocess),
             C::ThreadInfoNext => self.selection.list.next(),
             C::XferThreads(window) => {
-                super::packets::threads::xfer(target, self.features.multiprocess, window)
+                self.selection
+                    .document
+                    .read(target, self.features.multiprocess, window)
             }
             C::Detach(pid) => self.detach(target, pid),
             C::Attached => detach::attached(target),

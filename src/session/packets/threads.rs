@@ -1,7 +1,10 @@
 //! Threads as gdb sees them: which one `Hg` and `Hc` selected, and the
 //! lists gdb reads, `qfThreadInfo`/`qsThreadInfo` (ids in batches, every
 //! thread of every process we follow) and `qXfer:threads:read` (the XML
-//! document, names and cores too).
+//! document, names and cores too, taken at offset 0 and served from a
+//! snapshot for the later windows: gdb reads it 4 KiB at a time, and
+//! with 1000 threads rebuilding it per window meant 26000 /proc reads
+//! per listing).
 
 use std::collections::VecDeque;
 
@@ -22,6 +25,8 @@ pub(in crate::session) struct Selection {
     pub(in crate::session) cont: Option<Tid>,
     /// Thread ids for `qsThreadInfo`, after `qfThreadInfo` sent the first.
     pub(in crate::session) list: ThreadList,
+    /// The `qXfer:threads` document being read.
+    pub(in crate::session) document: ThreadsDocument,
 }
 
 impl Selection {
@@ -87,34 +92,51 @@ fn all_thread_ids(target: &DebugTarget, multiprocess: bool) -> Vec<String> {
 }
 
 /// Every thread of every process we follow, with its core and name from
-/// /proc, for `qXfer:threads:read`.
+/// its /proc stat (one read per thread), for `qXfer:threads:read`.
 fn thread_entries(target: &DebugTarget) -> Vec<ThreadEntry> {
     let mut threads = Vec::new();
     for process in target.all_processes() {
         let pid = process.pid();
         for tid in process.thread_ids() {
+            let stat = procfs::thread_stat(pid, tid).ok();
             threads.push(ThreadEntry {
                 pid: pid.as_raw(),
                 tid: tid.as_raw(),
-                core: procfs::thread_stat(pid, tid)
-                    .ok()
-                    .and_then(|stat| threads_xfer::last_cpu(&stat)),
-                name: procfs::thread_name(pid, tid).ok(),
+                core: stat.as_deref().and_then(threads_xfer::last_cpu),
+                name: stat
+                    .as_deref()
+                    .and_then(threads_xfer::command_name)
+                    .map(str::to_string),
             });
         }
     }
     threads
 }
 
-/// `qXfer:threads:read::OFFSET,LENGTH`. No process (yet, or any more): an
-/// empty list.
-pub(in crate::session) fn xfer(target: &DebugTarget, multiprocess: bool, window: &[u8]) -> Reply {
-    match parse_offset_length(window) {
-        Some((offset, length)) => Reply::Data(qxfer_reply(
-            threads_xfer::threads_xml(&thread_entries(target), multiprocess).as_bytes(),
-            offset,
-            length,
-        )),
-        None => Reply::Error(0),
+/// The `qXfer:threads` document gdb is reading, as taken at offset 0.
+#[derive(Debug, Default)]
+pub(in crate::session) struct ThreadsDocument {
+    snapshot: Option<Vec<u8>>,
+}
+
+impl ThreadsDocument {
+    /// `qXfer:threads:read::OFFSET,LENGTH`. No process (yet, or any
+    /// more): an empty list.
+    pub(in crate::session) fn read(
+        &mut self,
+        target: &DebugTarget,
+        multiprocess: bool,
+        window: &[u8],
+    ) -> Reply {
+        let Some((offset, length)) = parse_offset_length(window) else {
+            return Reply::Error(0);
+        };
+        let document = match self.snapshot.take() {
+            Some(document) if offset != 0 => document,
+            _ => threads_xfer::threads_xml(&thread_entries(target), multiprocess).into_bytes(),
+        };
+        let reply = qxfer_reply(&document, offset, length);
+        self.snapshot = Some(document);
+        Reply::Data(reply)
     }
 }

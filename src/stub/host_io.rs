@@ -32,7 +32,7 @@ use gdbstub::target::ext::host_io::{
 use super::DebugTarget;
 
 /// The size of a `vFile:pread` reply that does not continue the last read.
-const PREAD_FIRST: usize = 16 * 1024;
+const PREAD_FIRST: usize = 4 * 1024;
 
 /// How much of a `vFile:pread` to answer, from where the last read of the
 /// same file ended.
